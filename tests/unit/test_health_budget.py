@@ -1,0 +1,255 @@
+"""Restart budget and run state against moto's DynamoDB: rolling window, outcomes, concurrency."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from wms_connector.health.restart_budget import (
+    HELPED,
+    NOT_HELPED,
+    PENDING,
+    BudgetContentionError,
+    RestartBudget,
+    connector_id,
+)
+from wms_connector.health.run_state import RunState, RunStateStore, is_sustained_not_running, next_not_running_streak
+
+KEY = connector_id("main", "wms-oracle-cdc")
+T0 = 1_800_000_000.0
+MINUTE = 60.0
+
+
+def _create_table(dynamodb):
+    table = dynamodb.create_table(
+        TableName="health",
+        KeySchema=[{"AttributeName": "connectorId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "connectorId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table.wait_until_exists()
+    return table
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def table(aws_env):
+    with mock_aws():
+        yield _create_table(boto3.resource("dynamodb", region_name="us-east-1"))
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_connector_id_is_stage_and_name():
+    assert KEY == "main:wms-oracle-cdc"
+
+
+def test_fourth_restart_within_the_window_is_refused(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    for minute in (0, 10, 20):
+        clock.now = T0 + minute * MINUTE
+        assert budget.reserve().granted
+    clock.now = T0 + 59 * MINUTE
+    refused = budget.reserve()
+    assert not refused.granted
+    assert refused.used == 3 and refused.remaining == 0
+    # The oldest (at T0) frees its slot 60 minutes after it was made.
+    assert refused.next_free_at_ms == int((T0 + 60 * MINUTE) * 1000)
+
+
+def test_window_is_rolling_not_fixed(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    for minute in (0, 10, 20):
+        clock.now = T0 + minute * MINUTE
+        budget.reserve()
+    # The oldest leaves the window at T0+60: one slot frees, not all three (a fixed window would free all).
+    clock.now = T0 + 60 * MINUTE + 1
+    assert budget.reserve().granted
+    assert not budget.reserve().granted
+    clock.now = T0 + 70 * MINUTE + 1
+    assert budget.reserve().granted
+    assert [r.at_ms for r in budget.restarts_in_window()] == [
+        int((T0 + 20 * MINUTE) * 1000),
+        int((T0 + 60 * MINUTE + 1) * 1000),
+        int((T0 + 70 * MINUTE + 1) * 1000),
+    ]
+
+
+def test_old_restarts_are_pruned_from_the_item(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    budget.reserve()
+    clock.now = T0 + 2 * 60 * MINUTE
+    budget.reserve()
+    stored = table.get_item(Key={"connectorId": KEY})["Item"]["restarts"]
+    assert [int(r["at"]) for r in stored] == [int(clock.now * 1000)]
+
+
+def test_custom_limit_and_window(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, limit=1, window_seconds=300, clock=clock)
+    assert budget.reserve().granted
+    assert not budget.reserve().granted
+    clock.now = T0 + 301
+    assert budget.reserve().granted
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"limit": 0}, "limit"), ({"window_seconds": 0}, "window")])
+def test_bad_budget_settings_are_refused(table, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RestartBudget(table, KEY, **kwargs)
+
+
+def test_outcome_is_recorded_on_the_pending_restart(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    budget.reserve()
+    clock.now += 10 * MINUTE
+    budget.reserve()
+    pending = budget.pending()
+    assert pending.at_ms == int(clock.now * 1000) and pending.outcome == PENDING
+    assert budget.record_outcome(pending.at_ms, helped=False)
+    first = budget.pending()
+    assert first.at_ms == int(T0 * 1000)
+    assert budget.record_outcome(first.at_ms, helped=True)
+    assert budget.pending() is None
+    assert [r.outcome for r in budget.restarts_in_window()] == [HELPED, NOT_HELPED]
+    # An outcome counts toward nothing: both restarts still use the budget.
+    assert budget.remaining() == 1
+
+
+def test_outcome_of_a_restart_that_left_the_window_is_not_recorded(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    budget.reserve()
+    clock.now += 61 * MINUTE
+    assert budget.record_outcome(int(T0 * 1000), helped=True) is False
+
+
+def test_budget_does_not_touch_run_state_and_the_other_way_round(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    store = RunStateStore(table, KEY)
+    store.save(RunState(2, {"a.topic": 7}, 123))
+    budget.reserve()
+    assert store.load() == RunState(2, {"a.topic": 7}, 123)
+    store.save(RunState(0, {}, 456))
+    assert len(budget.restarts_in_window()) == 1
+
+
+def test_run_state_starts_empty(table):
+    assert RunStateStore(table, KEY).load() == RunState()
+
+
+@pytest.mark.parametrize(
+    ("previous", "states", "expected"),
+    [
+        (0, ["RUNNING", "RUNNING"], 0),
+        (2, ["RUNNING", "RUNNING"], 0),
+        (0, ["RUNNING", "UNASSIGNED"], 1),
+        (2, ["RESTARTING"], 3),
+        (1, ["PAUSED", "PAUSED"], 2),
+        # FAILED is reported at once by its own signal; it does not feed the soft streak.
+        (1, ["FAILED", "FAILED"], 0),
+        (1, [], 0),
+    ],
+)
+def test_not_running_streak(previous, states, expected):
+    assert next_not_running_streak(previous, states) == expected
+
+
+def test_not_running_counts_only_after_three_runs():
+    assert [is_sustained_not_running(n) for n in range(5)] == [False, False, False, True, True]
+
+
+# -- concurrency --------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def moto_server_table(aws_env):
+    """moto in server mode: each thread's requests go over HTTP, like concurrent Lambdas against DynamoDB."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        resource = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=f"http://{host}:{port}")
+        yield _create_table(resource), f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def test_concurrent_runs_never_exceed_the_budget(moto_server_table):
+    _, endpoint = moto_server_table
+    clock = Clock(T0)
+    threads_count = 12
+    start = threading.Barrier(threads_count)
+    granted: list[bool] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        # Each "run" has its own client, as separate Lambda invocations would.
+        table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table("health")
+        budget = RestartBudget(table, KEY, clock=clock, max_attempts=100)
+        start.wait()
+        try:
+            for _ in range(3):
+                decision = budget.reserve()
+                with lock:
+                    granted.append(decision.granted)
+        except BaseException as exc:  # collected and asserted on below
+            with lock:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    assert len(granted) == threads_count * 3
+    assert granted.count(True) == 3
+    table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table("health")
+    assert len(RestartBudget(table, KEY, clock=clock).restarts_in_window()) == 3
+
+
+def test_contention_beyond_the_attempt_limit_reserves_nothing(table):
+    class AlwaysLosing:
+        """A table where another writer always wins the conditional write."""
+
+        def get_item(self, **kwargs):
+            return table.get_item(**kwargs)
+
+        def update_item(self, **kwargs):
+            current = table.get_item(Key={"connectorId": KEY}).get("Item", {}).get("budgetVersion", 0)
+            table.put_item(Item={"connectorId": KEY, "budgetVersion": current + 1, "restarts": []})
+            return table.update_item(**kwargs)
+
+    budget = RestartBudget(AlwaysLosing(), KEY, clock=Clock(T0), max_attempts=3)
+    with pytest.raises(BudgetContentionError, match="after 3 attempts"):
+        budget.reserve()

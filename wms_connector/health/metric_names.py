@@ -1,0 +1,104 @@
+"""Every CloudWatch metric the health check publishes, in one place: the runner emits these, the alarms and the
+dashboard read them.
+
+Namespace `wms-connector-<stage>/Health`. Every datum has the `Stage` dimension; those about the connector also
+have `Connector`. The first eight names are the existing system's, kept so its alarms and habits carry over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wms_connector.stages import Stage
+
+# Count-style signals: 1 when the condition holds on this run, else 0 (published every run, so alarms see
+# a steady 0 rather than missing data while healthy).
+CONNECT_API_UNREACHABLE = "ConnectApiUnreachable"
+CONNECTOR_STATE_FAILED = "ConnectorStateFailed"
+CONNECTOR_TASK_FAILED = "ConnectorTaskFailed"
+ECS_SERVICE_UNHEALTHY = "EcsServiceUnhealthy"
+DB_TCP_UNREACHABLE = "DbTcpUnreachable"
+HEALTH_CHECK_FAILED = "HealthCheckFailed"
+AUTO_RESTART_ATTEMPTED = "AutoRestartAttempted"
+AUTO_RESTART_BUDGET_EXCEEDED = "AutoRestartBudgetExceeded"
+
+CONNECTOR_MISSING = "ConnectorMissing"
+# Connector or a task in a non-RUNNING, non-FAILED state (UNASSIGNED, RESTARTING, PAUSED, ...) for 3+ runs.
+CONNECTOR_NOT_RUNNING = "ConnectorNotRunning"
+TOPIC_OFFSETS_STALLED = "TopicOffsetsStalled"
+AUTO_RESTART_HELPED = "AutoRestartHelped"
+AUTO_RESTART_NOT_HELPED = "AutoRestartNotHelped"
+# Published once per run whatever happens; its absence means the check itself is not running.
+HEALTH_CHECK_RAN = "HealthCheckRan"
+
+# Gauges.
+REPLICATION_LAG_MS = "ReplicationLagMs"  # Debezium MilliSecondsBehindSource
+SOURCE_CONNECTED = "SourceConnected"  # Debezium Connected: 1 or 0
+MS_SINCE_LAST_EVENT = "MsSinceLastEvent"  # Debezium MilliSecondsSinceLastEvent
+SNAPSHOT_RUNNING = "SnapshotRunning"
+SNAPSHOT_TABLES_REMAINING = "SnapshotTablesRemaining"
+SNAPSHOT_ROWS_SCANNED = "SnapshotRowsScanned"
+EVENTS_CAPTURED = "EventsCaptured"  # growth of the data topics' end offsets since the last run
+RESTART_BUDGET_REMAINING = "RestartBudgetRemaining"
+ECS_RUNNING_TASKS = "EcsRunningTasks"
+ECS_DESIRED_TASKS = "EcsDesiredTasks"
+
+COUNT = "Count"
+MILLISECONDS = "Milliseconds"
+
+UNITS: dict[str, str] = {
+    REPLICATION_LAG_MS: MILLISECONDS,
+    MS_SINCE_LAST_EVENT: MILLISECONDS,
+}
+
+# The alarmed signals: name -> (what it means, whether it carries the Connector dimension).
+ALARMED_SIGNALS: dict[str, tuple[str, bool]] = {
+    CONNECT_API_UNREACHABLE: ("the Kafka Connect REST API did not answer, or answered with 5xx", False),
+    CONNECTOR_MISSING: ("the connector is not registered on the Connect cluster", True),
+    CONNECTOR_STATE_FAILED: ("the connector is FAILED", True),
+    CONNECTOR_TASK_FAILED: ("at least one connector task is FAILED", True),
+    CONNECTOR_NOT_RUNNING: ("the connector or a task has not been RUNNING for 3 consecutive checks", True),
+    ECS_SERVICE_UNHEALTHY: ("fewer Connect tasks are running than desired", False),
+    DB_TCP_UNREACHABLE: ("no TCP connection to the Oracle listener from the VPC", False),
+    TOPIC_OFFSETS_STALLED: ("neither the data nor the heartbeat topics grew since the last check", True),
+    HEALTH_CHECK_FAILED: ("the check found at least one problem, or could not complete a check", False),
+    AUTO_RESTART_ATTEMPTED: ("the check restarted the connector, its tasks or the Connect service", True),
+    AUTO_RESTART_BUDGET_EXCEEDED: ("a restart was needed but the restart budget is spent", True),
+}
+
+CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if scoped} | {
+    AUTO_RESTART_HELPED,
+    AUTO_RESTART_NOT_HELPED,
+    REPLICATION_LAG_MS,
+    SOURCE_CONNECTED,
+    MS_SINCE_LAST_EVENT,
+    SNAPSHOT_RUNNING,
+    SNAPSHOT_TABLES_REMAINING,
+    SNAPSHOT_ROWS_SCANNED,
+    EVENTS_CAPTURED,
+    RESTART_BUDGET_REMAINING,
+}
+
+
+@dataclass(frozen=True)
+class MetricScope:
+    """Where a stage's health metrics live and which dimensions each carries."""
+
+    namespace: str
+    stage: str
+    connector: str
+
+    @classmethod
+    def for_stage(cls, stage: Stage, connector: str) -> MetricScope:
+        return cls(namespace=f"{stage.service_name}/Health", stage=stage.name, connector=connector)
+
+    def dimensions(self, metric: str) -> dict[str, str]:
+        dims = {"Stage": self.stage}
+        if metric in CONNECTOR_SCOPED:
+            dims["Connector"] = self.connector
+        return dims
+
+
+def log_metrics_namespace(stage: Stage) -> str:
+    """Namespace of the metric filters on the worker's log group."""
+    return f"{stage.service_name}/ConnectorLogs"

@@ -1,0 +1,87 @@
+"""Credential rotation: a change to the `dbInfo` secret redeploys the Connect service, so its tasks start again
+with the new value (ECS injects secrets at task start only), without a `pulumi up`.
+
+EventBridge delivers the CloudTrail record of the change; `change_event_pattern` is the rule's pattern and
+`is_secret_change` re-checks an event here, because the same function also runs on the schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wms_connector.health.redeploy import force_new_deployment
+
+# Calls that change which value is current. A rotation sets the new value as AWSPENDING with PutSecretValue
+# and makes it current with UpdateSecretVersionStage; RotationSucceeded marks its end. A redeploy on an earlier
+# step only restarts the tasks once more, never with a value that is not current.
+VALUE_CHANGING_CALLS = ("PutSecretValue", "UpdateSecret", "RotateSecret", "UpdateSecretVersionStage")
+ROTATION_SERVICE_EVENTS = ("RotationSucceeded",)
+API_CALL = "AWS API Call via CloudTrail"
+SERVICE_EVENT = "AWS Service Event via CloudTrail"
+SOURCE = "aws.secretsmanager"
+
+
+def change_event_pattern(secret_arn: str) -> dict[str, Any]:
+    """EventBridge pattern for changes of one secret. Some calls report the ARN as `arn`, some as `aRN`, and the
+    rotation service event as `additionalEventData.SecretId`."""
+    return {
+        "source": [SOURCE],
+        "detail-type": [API_CALL, SERVICE_EVENT],
+        "detail": {
+            "eventSource": ["secretsmanager.amazonaws.com"],
+            "eventName": [*VALUE_CHANGING_CALLS, *ROTATION_SERVICE_EVENTS],
+            "$or": [
+                {"responseElements": {"arn": [secret_arn]}},
+                {"responseElements": {"aRN": [secret_arn]}},
+                {"additionalEventData": {"SecretId": [secret_arn]}},
+            ],
+        },
+    }
+
+
+def _event_secret_arns(detail: dict[str, Any]) -> set[str]:
+    response = detail.get("responseElements") or {}
+    extra = detail.get("additionalEventData") or {}
+    return {str(v) for v in (response.get("arn"), response.get("aRN"), extra.get("SecretId")) if v}
+
+
+def is_secret_change_event(event: Any) -> bool:
+    """Whether `event` is a Secrets Manager change record at all (any secret)."""
+    return isinstance(event, dict) and event.get("source") == SOURCE
+
+
+def is_secret_change(event: Any, secret_arn: str) -> bool:
+    if not is_secret_change_event(event):
+        return False
+    detail = event.get("detail") or {}
+    name = detail.get("eventName")
+    if name not in VALUE_CHANGING_CALLS and name not in ROTATION_SERVICE_EVENTS:
+        return False
+    if detail.get("errorCode"):  # a failed call changed nothing
+        return False
+    return secret_arn in _event_secret_arns(detail)
+
+
+@dataclass(frozen=True)
+class RotationOutcome:
+    redeployed: bool
+    event_name: str | None
+    deployment_id: str | None = None
+    reason: str | None = None
+
+    def to_log(self) -> dict[str, Any]:
+        return {
+            "event": "db_secret_change",
+            "redeployed": self.redeployed,
+            "eventName": self.event_name,
+            "deploymentId": self.deployment_id,
+            "reason": self.reason,
+        }
+
+
+def handle_secret_change(event: Any, secret_arn: str, ecs: Any, cluster: str, service: str) -> RotationOutcome:
+    name = (event.get("detail") or {}).get("eventName") if isinstance(event, dict) else None
+    if not is_secret_change(event, secret_arn):
+        return RotationOutcome(False, name, reason="not a successful change of this stage's dbInfo secret")
+    return RotationOutcome(True, name, deployment_id=force_new_deployment(ecs, cluster, service))

@@ -1,0 +1,61 @@
+"""What one health-check run leaves for the next: how many runs in a row saw the connector not RUNNING, and the
+topics' end offsets. Kept in the restart budget's item (same table, same key), in attributes the budget never
+writes, so the two never overwrite each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RUNNING = "RUNNING"
+FAILED = "FAILED"
+# Runs in a row a connector may spend in another non-RUNNING state (a rebalance, a deploy) before it counts.
+NOT_RUNNING_RUNS_BEFORE_ALERT = 3
+
+
+@dataclass(frozen=True)
+class RunState:
+    not_running_streak: int = 0
+    topic_offsets: dict[str, int] = field(default_factory=dict)
+    last_run_ms: int | None = None
+
+
+class RunStateStore:
+    """`table` is a boto3 DynamoDB Table resource."""
+
+    def __init__(self, table: Any, key: str):
+        self._table = table
+        self._key = {"connectorId": key}
+
+    def load(self) -> RunState:
+        item = self._table.get_item(Key=self._key, ConsistentRead=True).get("Item") or {}
+        offsets = {str(topic): int(value) for topic, value in (item.get("topicOffsets") or {}).items()}
+        last = item.get("lastRunAt")
+        return RunState(
+            not_running_streak=int(item.get("notRunningStreak", 0)),
+            topic_offsets=offsets,
+            last_run_ms=int(last) if last is not None else None,
+        )
+
+    def save(self, state: RunState) -> None:
+        # Last writer wins: an overlapping run can at worst shift a streak by one, never grant a restart.
+        self._table.update_item(
+            Key=self._key,
+            UpdateExpression="SET notRunningStreak = :streak, topicOffsets = :offsets, lastRunAt = :at",
+            ExpressionAttributeValues={
+                ":streak": state.not_running_streak,
+                ":offsets": dict(state.topic_offsets),
+                ":at": state.last_run_ms or 0,
+            },
+        )
+
+
+def next_not_running_streak(previous: int, states: list[str]) -> int:
+    """Runs in a row with the connector or a task neither RUNNING nor FAILED (FAILED is reported at once)."""
+    soft = [s for s in states if s not in (RUNNING, FAILED)]
+    return previous + 1 if soft else 0
+
+
+def is_sustained_not_running(streak: int) -> bool:
+    return streak >= NOT_RUNNING_RUNS_BEFORE_ALERT

@@ -1,0 +1,303 @@
+"""One health-check run: look at everything, restart when that can help and the budget allows, publish the
+metrics, and log one JSON summary line.
+
+Nothing here reads the environment or builds a client: the Lambda handler does that, tests pass their own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wms_connector.connect_client import ConnectClient, ConnectError
+from wms_connector.health import metric_names as m
+from wms_connector.health.checks.capture import CaptureFindings, Fetch, check_capture
+from wms_connector.health.checks.connect import ConnectFindings, check_connect
+from wms_connector.health.checks.database import DbFindings, Probe, check_database, probe_tcp
+from wms_connector.health.checks.ecs_service import EcsFindings, check_ecs_service
+from wms_connector.health.checks.topics import ConsumerFactory, TopicFindings, check_topics
+from wms_connector.health.config import HealthConfig
+from wms_connector.health.decision import CONNECT_RESTART, RestartNeed, restart_helped, restart_need
+from wms_connector.health.metrics import publish
+from wms_connector.health.redeploy import force_new_deployment
+from wms_connector.health.restart_budget import Clock, RestartBudget, connector_id
+from wms_connector.health.run_state import RunState, RunStateStore, is_sustained_not_running, next_not_running_streak
+
+
+class HealthCheckIncomplete(RuntimeError):
+    """The run could not publish its metrics; raised after the summary is logged so the Lambda counts an error."""
+
+
+@dataclass
+class HealthClients:
+    connect: ConnectClient
+    ecs: Any
+    secrets: Any
+    cloudwatch: Any
+    table: Any  # boto3 DynamoDB Table resource
+    consumer_factory: ConsumerFactory | None = None  # None: topic offsets are not checked
+    fetch: Fetch | None = None  # None: the JMX exporter is not scraped
+    db_probe: Probe = probe_tcp
+    clock: Clock = time.time
+    emit: Callable[[str], None] = print
+
+
+@dataclass
+class RestartReport:
+    needed: str | None = None
+    action: str | None = None
+    granted: bool | None = None
+    done: bool = False
+    held_back: str | None = None
+    error: str | None = None
+    budget_remaining: int | None = None
+    next_free_at_ms: int | None = None
+    previous_outcome: str | None = None
+
+
+@dataclass
+class RunReport:
+    connect: ConnectFindings
+    ecs: EcsFindings
+    db: DbFindings
+    capture: CaptureFindings | None
+    topics: TopicFindings | None
+    not_running_streak: int
+    restart: RestartReport
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _connect_signals(connect: ConnectFindings, streak: int) -> dict[str, float]:
+    return {
+        m.CONNECT_API_UNREACHABLE: int(not connect.reachable),
+        m.CONNECTOR_MISSING: int(connect.missing),
+        m.CONNECTOR_STATE_FAILED: int(connect.connector_failed),
+        m.CONNECTOR_TASK_FAILED: int(bool(connect.failed_tasks)),
+        m.CONNECTOR_NOT_RUNNING: int(is_sustained_not_running(streak)),
+    }
+
+
+def _ecs_signals(ecs: EcsFindings) -> dict[str, float]:
+    values: dict[str, float] = {m.ECS_SERVICE_UNHEALTHY: int(not ecs.healthy)}
+    if ecs.desired is not None:
+        values[m.ECS_DESIRED_TASKS] = ecs.desired
+        values[m.ECS_RUNNING_TASKS] = ecs.running or 0
+    return values
+
+
+def _capture_signals(capture: CaptureFindings | None, topics: TopicFindings | None) -> dict[str, float]:
+    values: dict[str, float] = {}
+    if capture:
+        optional = {
+            m.REPLICATION_LAG_MS: capture.lag_ms,
+            m.SOURCE_CONNECTED: None if capture.connected is None else int(capture.connected),
+            m.MS_SINCE_LAST_EVENT: capture.ms_since_last_event,
+            m.SNAPSHOT_RUNNING: None if capture.snapshot_running is None else int(capture.snapshot_running),
+            m.SNAPSHOT_TABLES_REMAINING: capture.snapshot_tables_remaining,
+            m.SNAPSHOT_ROWS_SCANNED: capture.snapshot_rows_scanned,
+        }
+        values.update({k: v for k, v in optional.items() if v is not None})
+    if topics and topics.stalled is not None:
+        values[m.TOPIC_OFFSETS_STALLED] = int(topics.stalled)
+    if topics and topics.events_captured is not None:
+        values[m.EVENTS_CAPTURED] = topics.events_captured
+    return values
+
+
+def _restart_signals(restart: RestartReport) -> dict[str, float]:
+    values: dict[str, float] = {
+        m.AUTO_RESTART_ATTEMPTED: int(bool(restart.granted)),
+        m.AUTO_RESTART_BUDGET_EXCEEDED: int(restart.granted is False),
+    }
+    if restart.budget_remaining is not None:
+        values[m.RESTART_BUDGET_REMAINING] = restart.budget_remaining
+    if restart.previous_outcome is not None:
+        helped = restart.previous_outcome == "helped"
+        values[m.AUTO_RESTART_HELPED] = int(helped)
+        values[m.AUTO_RESTART_NOT_HELPED] = int(not helped)
+    return values
+
+
+def signals(report: RunReport) -> dict[str, float]:
+    """Every metric value of the run; HealthCheckFailed and HealthCheckRan included."""
+    values = {
+        **_connect_signals(report.connect, report.not_running_streak),
+        **_ecs_signals(report.ecs),
+        **_capture_signals(report.capture, report.topics),
+        **_restart_signals(report.restart),
+    }
+    if report.db.reachable is not None:
+        values[m.DB_TCP_UNREACHABLE] = int(not report.db.reachable)
+    values[m.HEALTH_CHECK_FAILED] = int(bool(problems(values) or report.errors))
+    values[m.HEALTH_CHECK_RAN] = 1
+    return values
+
+
+def problems(values: dict[str, float]) -> list[str]:
+    found = [
+        name
+        for name in m.ALARMED_SIGNALS
+        if name not in (m.HEALTH_CHECK_FAILED, m.AUTO_RESTART_ATTEMPTED) and values.get(name, 0) >= 1
+    ]
+    if values.get(m.SOURCE_CONNECTED) == 0:
+        found.append("SourceDisconnected")
+    return found
+
+
+def _check_errors(report: RunReport) -> dict[str, str]:
+    errors = {}
+    for name, finding in (
+        ("connect", report.connect),
+        ("ecs", report.ecs),
+        ("database", report.db),
+        ("capture", report.capture),
+        ("topics", report.topics),
+    ):
+        if finding is not None and finding.error:
+            errors[name] = finding.error
+    return errors
+
+
+class HealthRun:
+    def __init__(self, config: HealthConfig, clients: HealthClients):
+        self.config = config
+        self.clients = clients
+        key = connector_id(config.stage.name, config.connector)
+        self.budget = RestartBudget(
+            clients.table,
+            key,
+            limit=config.restart_limit,
+            window_seconds=config.restart_window_seconds,
+            clock=clients.clock,
+        )
+        self.state_store = RunStateStore(clients.table, key)
+
+    # -- steps ---------------------------------------------------------------------------------------------
+
+    def _look(self, previous: RunState) -> tuple[ConnectFindings, EcsFindings, DbFindings, Any, Any]:
+        c, cfg = self.clients, self.config
+        connect = check_connect(c.connect, cfg.connector)
+        ecs = check_ecs_service(c.ecs, cfg.ecs_cluster, cfg.ecs_service)
+        db = check_database(c.secrets, cfg.db_secret_arn, c.db_probe)
+        capture = check_capture(c.fetch, cfg.jmx_url, cfg.topics.topic_prefix) if c.fetch and cfg.jmx_url else None
+        topics = (
+            check_topics(c.consumer_factory, previous.topic_offsets, cfg.topics.data_topics, cfg.topics.heartbeat_topic)
+            if c.consumer_factory
+            else None
+        )
+        return connect, ecs, db, capture, topics
+
+    def _judge_previous_restart(self, connect: ConnectFindings, started_ms: int, report: RestartReport) -> None:
+        pending = self.budget.pending()
+        if pending is None or pending.at_ms >= started_ms:
+            return
+        helped = restart_helped(connect)
+        if self.budget.record_outcome(pending.at_ms, helped):
+            report.previous_outcome = "helped" if helped else "not_helped"
+
+    def _restart(self, need: RestartNeed, report: RestartReport) -> None:
+        report.needed, report.action, report.held_back = need.reason, need.action, need.held_back
+        if need.held_back:
+            return
+        decision = self.budget.reserve()
+        report.granted = decision.granted
+        report.budget_remaining = decision.remaining
+        report.next_free_at_ms = decision.next_free_at_ms
+        if not decision.granted:
+            return
+        try:
+            if need.action == CONNECT_RESTART:
+                self.clients.connect.restart(self.config.connector, include_tasks=True, only_failed=True)
+            else:
+                force_new_deployment(self.clients.ecs, self.config.ecs_cluster, self.config.ecs_service)
+            report.done = True
+        except ConnectError as exc:
+            report.error = exc.message
+        except Exception as exc:  # the restart was attempted and counted; say why it did not go through
+            report.error = f"{type(exc).__name__}: {exc}"
+
+    # -- the run -------------------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        started = time.monotonic()
+        started_ms = int(self.clients.clock() * 1000)
+        errors: dict[str, str] = {}
+        try:
+            previous = self.state_store.load()
+        except Exception as exc:  # a missing table or no permission must not stop the checks themselves
+            previous, errors["state"] = RunState(), f"{type(exc).__name__}: {exc}"
+        connect, ecs, db, capture, topics = self._look(previous)
+        streak = next_not_running_streak(previous.not_running_streak, connect.all_states)
+
+        restart = RestartReport()
+        try:
+            self._judge_previous_restart(connect, started_ms, restart)
+            need = restart_need(connect, ecs)
+            if need:
+                self._restart(need, restart)
+            elif restart.budget_remaining is None:
+                restart.budget_remaining = self.budget.remaining()
+        except Exception as exc:
+            errors["restart_budget"] = f"{type(exc).__name__}: {exc}"
+        if restart.error:
+            errors["restart"] = restart.error
+
+        report = RunReport(connect, ecs, db, capture, topics, streak, restart)
+        report.errors = {**_check_errors(report), **errors}
+        values = signals(report)
+
+        try:
+            self.state_store.save(RunState(streak, topics.offsets if topics else previous.topic_offsets, started_ms))
+        except Exception as exc:
+            report.errors["state_save"] = f"{type(exc).__name__}: {exc}"
+        publish_error = None
+        try:
+            published = publish(self.clients.cloudwatch, self._scope(), values, started_ms / 1000)
+        except Exception as exc:
+            published, publish_error = 0, f"{type(exc).__name__}: {exc}"
+            report.errors["metrics"] = publish_error
+
+        summary = self._summary(report, values, published, time.monotonic() - started)
+        self.clients.emit(json.dumps(summary, sort_keys=True, default=str))
+        if publish_error:
+            raise HealthCheckIncomplete(f"Health metrics were not published: {publish_error}")
+        return summary
+
+    def _scope(self) -> m.MetricScope:
+        return m.MetricScope.for_stage(self.config.stage, self.config.connector)
+
+    def _summary(self, report: RunReport, values: dict[str, float], published: int, seconds: float) -> dict:
+        connect, restart = report.connect, report.restart
+        return {
+            "event": "health_check",
+            "stage": self.config.stage.name,
+            "connector": self.config.connector,
+            "healthy": not values[m.HEALTH_CHECK_FAILED],
+            "problems": problems(values),
+            "connect": {
+                "reachable": connect.reachable,
+                "missing": connect.missing,
+                "state": connect.connector_state,
+                "tasks": {str(k): v for k, v in connect.task_states.items()},
+                "notRunningStreak": report.not_running_streak,
+            },
+            "ecs": {"desired": report.ecs.desired, "running": report.ecs.running},
+            "database": {"reachable": report.db.reachable},
+            "restart": {
+                "needed": restart.needed,
+                "action": restart.action,
+                "heldBack": restart.held_back,
+                "granted": restart.granted,
+                "done": restart.done,
+                "budgetRemaining": restart.budget_remaining,
+                "nextFreeAtMs": restart.next_free_at_ms,
+                "previousOutcome": restart.previous_outcome,
+            },
+            "metrics": values,
+            "metricsPublished": published,
+            "errors": report.errors,
+            "durationMs": round(seconds * 1000),
+        }
