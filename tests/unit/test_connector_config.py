@@ -1,0 +1,256 @@
+"""The Debezium Oracle connector config and the connector options of the stack config."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from wms_connector import worker_env
+from wms_connector.connector_config import (
+    CONNECTOR_CLASS,
+    ConnectorOptions,
+    ConnectorOptionsError,
+    KafkaClientSettings,
+    build_connector_config,
+    credential_problems,
+    is_credential_key,
+    loggable,
+)
+from wms_connector.stages import Stage
+from wms_connector.topics import StageTopics
+
+MSK = KafkaClientSettings("b-1.msk:9094,b-2.msk:9094", "SSL", 3)
+LOCAL = KafkaClientSettings("127.0.0.1:9092", "PLAINTEXT", 1)
+SALT = "0123456789abcdef-salt"
+
+
+def build(stage: str = "main", kafka: KafkaClientSettings = MSK, **options: object) -> dict[str, str]:
+    return build_connector_config(Stage.parse(stage), ConnectorOptions.from_config(options), kafka)
+
+
+@pytest.mark.parametrize("stage", ["main", "val", "production", "feat-x"])
+def test_fixed_settings_for_every_stage(stage):
+    config = build(stage)
+    topics = StageTopics(Stage.parse(stage))
+    assert config["connector.class"] == CONNECTOR_CLASS
+    assert config["name"] == "wms-oracle-cdc"
+    assert config["tasks.max"] == "1"
+    assert config["snapshot.mode"] == "initial"
+    assert config["schema.include.list"] == "MMDL,WMS"
+    assert config["topic.prefix"] == topics.topic_prefix
+    assert config["schema.history.internal.kafka.topic"] == topics.schema_history_topic
+    assert config["topic.heartbeat.prefix"] == topics.heartbeat_prefix
+    assert config["topic.creation.default.partitions"] == "1"
+    assert config["errors.max.retries"] == "-1"
+    assert all(isinstance(v, str) for v in config.values())
+
+
+def test_ephemeral_stage_namespaces_every_topic_setting():
+    config = build("feat-x")
+    assert config["topic.prefix"] == "feat-x.aws.wms.cdc"
+    assert config["schema.history.internal.kafka.topic"].startswith("feat-x.")
+    assert config["topic.heartbeat.prefix"] == "feat-x.__debezium-heartbeat"
+
+
+def test_table_include_list_is_exactly_the_four_tables_anchored_with_escaped_dots():
+    patterns = build()["table.include.list"].split(",")
+    assert patterns == [
+        r"^MMDL\.PLAN_BASE_WVR_TBL$",
+        r"^MMDL\.PLAN_WVR_RVSN_TBL$",
+        r"^WMS\.PLAN_BASE_WVR_TBL$",
+        r"^WMS\.PLAN_WVR_RVSN_TBL$",
+    ]
+    compiled = [re.compile(p) for p in patterns]
+    matches = lambda name: any(p.fullmatch(name) for p in compiled)  # noqa: E731
+    assert matches("WMS.PLAN_BASE_WVR_TBL")
+    assert not matches("WMSXPLAN_BASE_WVR_TBL")
+    assert not matches("WMS.PLAN_BASE_WVR_TBL_OLD")
+    assert not matches("XWMS.PLAN_BASE_WVR_TBL")
+
+
+def test_schema_history_clients_use_the_workers_tls_settings_and_replication():
+    config = build(kafka=MSK)
+    assert config["schema.history.internal.kafka.bootstrap.servers"] == MSK.bootstrap_servers
+    assert config["schema.history.internal.producer.security.protocol"] == "SSL"
+    assert config["schema.history.internal.consumer.security.protocol"] == "SSL"
+    assert config["topic.creation.default.replication.factor"] == "3"
+    local = build(kafka=LOCAL)
+    assert local["schema.history.internal.producer.security.protocol"] == "PLAINTEXT"
+    assert local["topic.creation.default.replication.factor"] == "1"
+
+
+def test_database_values_are_only_env_placeholders():
+    config = build()
+    database = {k: v for k, v in config.items() if k.startswith("database.")}
+    assert database == {
+        "database.hostname": "${env:DB_HOST}",
+        "database.port": "${env:DB_PORT}",
+        "database.dbname": "${env:DB_NAME}",
+        "database.user": "${env:DB_USER}",
+        "database.password": "${env:DB_PASSWORD}",
+    }
+    assert credential_problems(config) == []
+
+
+def test_pdb_and_jdbc_url_when_dbinfo_has_them():
+    config = build(usePdb=True, useJdbcUrl=True)
+    assert config["database.pdb.name"] == worker_env.placeholder(worker_env.DB_PDB)
+    assert config["database.url"] == worker_env.placeholder(worker_env.DB_URL)
+    assert "database.hostname" not in config and "database.port" not in config
+    assert config["database.dbname"] == "${env:DB_NAME}"
+
+
+def test_envelope_format_has_no_transforms():
+    assert not any(k.startswith("transforms") for k in build(recordFormat="envelope"))
+
+
+def test_flat_format_unwraps_with_op_source_timestamp_and_delete_marker():
+    config = build(recordFormat="flat")
+    assert config["transforms"] == "unwrap"
+    assert config["transforms.unwrap.type"] == "io.debezium.transforms.ExtractNewRecordState"
+    assert config["transforms.unwrap.add.fields"] == "op,source.ts_ms"
+    assert config["transforms.unwrap.delete.tombstone.handling.mode"] == "rewrite"
+
+
+def test_masking_and_hashing_columns():
+    config = build(
+        maskColumns=["WMS.PLAN_BASE_WVR_TBL.SSN"],
+        maskLength=6,
+        hashColumns=["MMDL.PLAN_WVR_RVSN_TBL.EMAIL_ADDR"],
+        hashSalt=SALT,
+    )
+    mask = config["column.mask.with.6.chars"]
+    assert re.fullmatch(mask, "ORCLPDB1.WMS.PLAN_BASE_WVR_TBL.SSN")
+    assert re.fullmatch(mask, "WMS.PLAN_BASE_WVR_TBL.SSN")
+    assert not re.fullmatch(mask, "ORCLPDB1.WMS.PLAN_BASE_WVR_TBL.SSN2")
+    hashed = config[f"column.mask.hash.SHA-256.with.salt.{SALT}"]
+    assert re.fullmatch(hashed, "DB.MMDL.PLAN_WVR_RVSN_TBL.EMAIL_ADDR")
+
+
+def test_salt_stays_out_of_logs_and_repr():
+    options = ConnectorOptions.from_config({"hashColumns": ["WMS.PLAN_BASE_WVR_TBL.X"], "hashSalt": SALT})
+    assert SALT not in repr(options)
+    shown = loggable(build_connector_config(Stage.parse("main"), options, MSK))
+    assert SALT not in repr(shown)
+    assert "column.mask.hash.SHA-256.with.salt.<hidden>" in shown
+
+
+def test_extra_properties_are_added_as_strings():
+    config = build(extraProperties={"log.mining.batch.size.max": 200000, "lob.enabled": True})
+    assert config["log.mining.batch.size.max"] == "200000"
+    assert config["lob.enabled"] == "true"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "database.password",
+        "producer.override.sasl.jaas.config",
+        "ssl.keystore.password",
+        "schema.history.internal.producer.ssl.key.password",
+        "some.user",
+        "aws.secret.access.key",
+        "signal.kafka.token",
+    ],
+)
+def test_extra_credential_keys_are_rejected_naming_the_key(key):
+    with pytest.raises(ConnectorOptionsError, match=re.escape(f"`{key}`")) as caught:
+        ConnectorOptions.from_config({"extraProperties": {key: "x"}})
+    assert "wms-connector:connector.extraProperties" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "topic.prefix",
+        "tasks.max",
+        "connector.class",
+        "table.include.list",
+        "schema.history.internal.kafka.topic",
+        "database.hostname",
+        "transforms",
+        "column.mask.with.3.chars",
+        "topic.creation.default.partitions",
+    ],
+)
+def test_extra_properties_cannot_override_managed_keys(key):
+    with pytest.raises(ConnectorOptionsError, match=re.escape(f"`{key}` is managed")):
+        ConnectorOptions.from_config({"extraProperties": {key: "x"}})
+
+
+def test_extra_property_values_may_not_reference_config_providers():
+    with pytest.raises(ConnectorOptionsError, match="config provider reference"):
+        ConnectorOptions.from_config({"extraProperties": {"snapshot.select.statement.overrides": "${file:/etc/x}"}})
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"recordFormat": "avro"}, "recordFormat"),
+        ({"state": "deleted"}, "state"),
+        ({"snapshotMode": "always"}, "snapshotMode"),
+        ({"maskColumns": ["WMS.OTHER_TBL.X"]}, "maskColumns"),
+        ({"maskColumns": "WMS.PLAN_BASE_WVR_TBL.X"}, "maskColumns"),
+        ({"maskColumns": ["wms.plan_base_wvr_tbl.x"]}, "maskColumns"),
+        ({"maskLength": 0}, "maskLength"),
+        ({"maskLength": True}, "maskLength"),
+        ({"hashAlgorithm": "MD5"}, "hashAlgorithm"),
+        ({"hashColumns": ["WMS.PLAN_BASE_WVR_TBL.X"]}, "hashSalt"),
+        ({"hashColumns": ["WMS.PLAN_BASE_WVR_TBL.X"], "hashSalt": "short"}, "hashSalt"),
+        ({"usePdb": "yes"}, "usePdb"),
+        ({"heartbeatIntervalMs": 10}, "heartbeatIntervalMs"),
+        ({"extraProperties": ["a=b"]}, "extraProperties"),
+        ({"extraProperties": {"Bad Key": "x"}}, "extraProperties"),
+    ],
+)
+def test_bad_options_name_the_stack_config_key(options, named):
+    with pytest.raises(ConnectorOptionsError, match=re.escape(f"wms-connector:connector.{named}")):
+        ConnectorOptions.from_config(options)
+
+
+def test_bad_salt_is_not_echoed():
+    with pytest.raises(ConnectorOptionsError) as caught:
+        ConnectorOptions.from_config({"hashColumns": ["WMS.PLAN_BASE_WVR_TBL.X"], "hashSalt": "bad salt!"})
+    assert "bad salt" not in str(caught.value)
+
+
+def test_unknown_option_and_non_object_are_rejected():
+    with pytest.raises(ConnectorOptionsError, match="wms-connector:connector.recordformat"):
+        ConnectorOptions.from_config({"recordformat": "flat"})
+    with pytest.raises(ConnectorOptionsError, match="expected an object"):
+        ConnectorOptions.from_config("flat")
+
+
+def test_same_column_masked_and_hashed_is_rejected():
+    column = "WMS.PLAN_BASE_WVR_TBL.X"
+    with pytest.raises(ConnectorOptionsError, match="hashColumns"):
+        ConnectorOptions.from_config({"maskColumns": [column], "hashColumns": [column], "hashSalt": SALT})
+
+
+def test_defaults_and_string_values_from_pulumi_config():
+    assert ConnectorOptions.from_config(None) == ConnectorOptions()
+    options = ConnectorOptions.from_config({"usePdb": "true", "maskLength": "12"})
+    assert options.use_pdb is True and options.mask_length == 12
+
+
+@pytest.mark.parametrize(
+    ("kafka", "message"),
+    [
+        (("", "SSL", 3), "bootstrap servers"),
+        (("a:1, b:2", "SSL", 3), "bootstrap servers"),
+        (("a:1", "SASL_SSL", 3), "security protocol"),
+        (("a:1", "SSL", 0), "replication factor"),
+    ],
+)
+def test_bad_kafka_client_settings(kafka, message):
+    with pytest.raises(ConnectorOptionsError, match=message):
+        KafkaClientSettings(*kafka)
+
+
+def test_credential_detection():
+    assert is_credential_key("database.password") and is_credential_key("database.user")
+    assert not is_credential_key("database.hostname") and not is_credential_key("topic.prefix")
+    problems = credential_problems({"database.password": "hunter2", "database.user": "${env:DB_USER}"})
+    assert len(problems) == 1 and "`database.password`" in problems[0] and "hunter2" not in problems[0]
+    assert credential_problems({"database.password": "${env:HOME}"})
