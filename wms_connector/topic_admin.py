@@ -1,0 +1,161 @@
+"""Kafka topic administration for a stage, with the never-delete guard at the point of deletion.
+
+The guard (`deletable_topics`/`check_deletable`) runs inside `TopicAdmin.delete_stage_topics`, right before the
+delete request, not only where a cleanup is planned: a named stage's topics are never deleted, and an ephemeral
+stage may delete only its own topics — the exact set `StageTopics` derives, plus topics under the stage's own
+Debezium/Connect families (`<ns>aws.wms.cdc.`, `<ns>__debezium-heartbeat.`, `<ns>mgmt.connect.wms-connector-<stage>.`),
+which Debezium may add (e.g. a transaction topic). Stage names contain no dots, so the namespace `<stage>.` is
+one whole first segment: `feat.` can never match `feat-2.…` or `feat2.…`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wms_connector.stages import Stage
+from wms_connector.topics import StageTopics
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 100
+_UNKNOWN_TOPIC = 3  # Kafka error code UNKNOWN_TOPIC_OR_PARTITION: already gone, which is what we want
+
+
+class TopicDeletionRefused(ValueError):
+    """The guard refused a deletion; nothing was deleted."""
+
+
+def stage_topic_families(stage: Stage) -> tuple[str, ...]:
+    """Prefixes (each ending in '.') under which only this stage's connector and workers create topics."""
+    topics = StageTopics(stage)
+    return (f"{topics.topic_prefix}.", f"{topics.heartbeat_prefix}.", f"{topics.connect_group_id}.")
+
+
+def is_stage_topic(stage: Stage, topic: str) -> bool:
+    """True when `topic` belongs to ephemeral `stage` (always False for a named stage)."""
+    if stage.is_named or not isinstance(topic, str):
+        return False
+    if topic in StageTopics(stage).all_topics:
+        return True
+    return any(topic.startswith(family) and len(topic) > len(family) for family in stage_topic_families(stage))
+
+
+def check_deletable(stage: Stage, topics: Iterable[str]) -> list[str]:
+    """The topics, if every one may be deleted for `stage`; otherwise TopicDeletionRefused naming why."""
+    if not isinstance(stage, Stage):
+        raise TopicDeletionRefused(f"Topic deletion needs a validated Stage, got {type(stage).__name__}.")
+    if stage.is_named:
+        raise TopicDeletionRefused(
+            f"Refusing to delete topics of named stage `{stage}`: named stages' topics are never deleted."
+        )
+    topics = list(topics)
+    foreign = sorted({t for t in topics if not is_stage_topic(stage, t)}, key=str)
+    if foreign:
+        shown = ", ".join(repr(t) for t in foreign[:10]) + (
+            f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
+        )
+        raise TopicDeletionRefused(
+            f"Refusing to delete {len(foreign)} topic(s) that are not stage `{stage}`'s own: {shown}. "
+            f"A stage deletes only its own topics ({', '.join(stage_topic_families(stage))}…)."
+        )
+    return topics
+
+
+def deletable_topics(stage: Stage, existing: Iterable[str]) -> list[str]:
+    """Of the topics on the broker, the ones this ephemeral stage owns (sorted)."""
+    check_deletable(stage, [])  # refuses a named stage before anything is listed
+    return sorted(t for t in existing if is_stage_topic(stage, t))
+
+
+@dataclass
+class CleanupReport:
+    stage: str
+    deleted: list[str] = field(default_factory=list)
+    already_absent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "deleted": self.deleted,
+            "already_absent": self.already_absent,
+            "failed": self.failed,
+        }
+
+
+class TopicAdmin:
+    """A stage-scoped view of the cluster's topics over kafka-python's admin client."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        security_protocol: str = "PLAINTEXT",
+        ssl_cafile: str | None = None,
+        request_timeout_ms: int = 30_000,
+        client_id: str = "wms-connector-admin",
+    ):
+        from kafka import KafkaAdminClient  # imported here so modules that only use the guard need no client
+
+        options: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers.split(","),
+            "security_protocol": security_protocol,
+            "request_timeout_ms": request_timeout_ms,
+            "client_id": client_id,
+        }
+        if ssl_cafile:
+            options["ssl_cafile"] = ssl_cafile
+        self._client = KafkaAdminClient(**options)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> TopicAdmin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def list_topics(self) -> set[str]:
+        return set(self._client.list_topics())
+
+    def stage_topics(self, stage: Stage) -> list[str]:
+        return deletable_topics(stage, self.list_topics())
+
+    def delete_stage_topics(
+        self,
+        stage: Stage,
+        topics: Iterable[str] | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        timeout_ms: int = 60_000,
+    ) -> CleanupReport:
+        """Delete `topics` (default: every topic of `stage` on the broker) in batches, after the guard."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        targets = check_deletable(stage, self.stage_topics(stage) if topics is None else topics)
+        report = CleanupReport(stage=stage.name)
+        for start in range(0, len(targets), batch_size):
+            batch = targets[start : start + batch_size]
+            # The guard again, on exactly what goes into the request.
+            check_deletable(stage, batch)
+            result = self._client.delete_topics(batch, timeout_ms=timeout_ms, raise_errors=False)
+            for entry in result.get("topics", []):
+                name, code = entry.get("name"), entry.get("error_code", 0)
+                if code == 0:
+                    report.deleted.append(name)
+                elif code == _UNKNOWN_TOPIC:
+                    report.already_absent.append(name)
+                else:
+                    report.failed[name] = entry.get("error_message") or f"Kafka error code {code}"
+        log.info(
+            "stage %s: deleted %d topic(s), %d already absent, %d failed",
+            stage,
+            len(report.deleted),
+            len(report.already_absent),
+            len(report.failed),
+        )
+        return report
