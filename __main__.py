@@ -1,0 +1,95 @@
+"""wms-connector: one stack per stage. Reads the stage's config and wires the components; nothing else.
+
+Everything that can be wrong with the input (stage name, config, secrets) fails in the first three steps,
+before any resource is registered. New components take `opts=stack_options` and what they need from the
+components above them (network.lambda_security_group, roles, alerts.topic, connect.service, ...).
+"""
+
+import pulumi
+
+from components.alerts import Alerts, AlertsArgs
+from components.connect_cluster import ConnectCluster, ConnectClusterArgs
+from components.endpoint import ConnectEndpoint, ConnectEndpointArgs
+from components.iam import RoleFactory
+from components.image import ConnectImage, ConnectImageArgs
+from components.lookups import resolve_aws_context
+from components.network import Network, NetworkArgs
+from components.provider import stage_options, stage_provider
+from components.stack_config import aws_region, project_config
+from wms_connector.settings import load_settings
+from wms_connector.stages import Stage
+from wms_connector.topics import StageTopics
+
+# 1. Stage, settings and secrets: validated before anything is created.
+stage = Stage.parse(pulumi.get_stack())
+settings = load_settings(stage, project_config(), aws_region=aws_region())
+context = resolve_aws_context(settings)
+secrets = context.secrets
+topics = StageTopics(stage)
+
+# 2. Resources.
+stack_options = stage_options(stage_provider(settings))
+roles = RoleFactory(stage, secrets.iam_path, secrets.permissions_boundary_arn)
+
+network = Network(
+    "network",
+    NetworkArgs(
+        stage=stage,
+        vpc=secrets.vpc,
+        vpc_cidr=context.vpc_cidr,
+        oracle_cidrs=settings.network.oracle_cidrs,
+        oracle_port=settings.network.oracle_port,
+        kafka_cidrs=settings.network.kafka_cidrs,
+        kafka_ports=secrets.broker.ports,
+    ),
+    opts=stack_options,
+)
+image = ConnectImage(
+    "image",
+    ConnectImageArgs(stage=stage, partition=context.partition, prebuilt_image=settings.deployment.image),
+    opts=stack_options,
+)
+endpoint = ConnectEndpoint(
+    "endpoint",
+    ConnectEndpointArgs(stage=stage, network=network, private_ca_arn=secrets.private_ca_arn),
+    opts=stack_options,
+)
+connect = ConnectCluster(
+    "connect",
+    ConnectClusterArgs(
+        settings=settings,
+        topics=topics,
+        network=network,
+        endpoint=endpoint,
+        image=image,
+        roles=roles,
+        bootstrap_servers=secrets.broker.bootstrap_servers,
+        db_info_arn=secrets.db_info_arn,
+    ),
+    opts=stack_options,
+)
+alerts = Alerts(
+    "alerts",
+    AlertsArgs(
+        stage=stage,
+        account_id=context.account_id,
+        partition=context.partition,
+        emails=secrets.alert_emails,
+        cluster_arn=connect.cluster.arn,
+        service_name=connect.service.name,
+        service_arn=connect.service.arn,
+    ),
+    opts=stack_options,
+)
+
+# 3. Outputs.
+pulumi.export("stage", stage.name)
+pulumi.export("clusterName", connect.cluster.name)
+pulumi.export("serviceName", connect.service.name)
+pulumi.export("connectEndpointUrl", endpoint.url)
+pulumi.export("alertTopicArn", alerts.topic.arn)
+pulumi.export("logGroupName", connect.log_group.name)
+pulumi.export("dataTopics", list(topics.data_topics))
+pulumi.export("connectInternalTopics", list(topics.connect_internal_topics))
+pulumi.export("schemaHistoryTopic", topics.schema_history_topic)
+pulumi.export("heartbeatTopic", topics.heartbeat_topic)

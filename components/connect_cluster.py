@@ -1,0 +1,206 @@
+"""The Kafka Connect cluster: ECS cluster, log group, task and execution roles, task definition and the
+Fargate service in the data subnets behind the internal endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.endpoint import ConnectEndpoint
+from components.iam import RoleFactory, statement
+from components.image import ConnectImage
+from components.network import Network
+from wms_connector import worker_env
+from wms_connector.aws_names import aws_name
+from wms_connector.settings import StageSettings
+from wms_connector.topics import StageTopics
+
+CONTAINER_NAME = "kafka-connect"
+LOG_STREAM_PREFIX = "connect"
+# MSK listens with unauthenticated TLS.
+KAFKA_SECURITY_PROTOCOL = "SSL"
+# Fargate platform 1.4.0+ is needed for ECS secrets by JSON key and for ECS Exec.
+PLATFORM_VERSION = "1.4.0"
+
+
+def worker_environment(settings: StageSettings, topics: StageTopics, bootstrap_servers: str) -> dict[str, str]:
+    """The worker's plain environment (no secrets), per the contract in `wms_connector.worker_env`."""
+    return {
+        worker_env.BOOTSTRAP_SERVERS: bootstrap_servers,
+        worker_env.SECURITY_PROTOCOL: KAFKA_SECURITY_PROTOCOL,
+        worker_env.GROUP_ID: topics.connect_group_id,
+        worker_env.CONFIG_TOPIC: topics.config_topic,
+        worker_env.OFFSET_TOPIC: topics.offsets_topic,
+        worker_env.STATUS_TOPIC: topics.status_topic,
+        worker_env.REPLICATION_FACTOR: str(settings.kafka.connect_replication_factor),
+        worker_env.REST_PORT: str(worker_env.DEFAULT_REST_PORT),
+        worker_env.JMX_EXPORTER_PORT: str(worker_env.DEFAULT_JMX_EXPORTER_PORT),
+        worker_env.CONTAINER_MEMORY_MIB: str(settings.sizing.connect_memory),
+        worker_env.HEAP_PERCENT: str(settings.sizing.heap_percent),
+    }
+
+
+def container_definitions(
+    settings: StageSettings,
+    topics: StageTopics,
+    *,
+    image: str,
+    bootstrap_servers: str,
+    db_info_arn: str,
+    log_group: str,
+) -> list[dict]:
+    """The task's one container. Database settings arrive only as an ECS secret from the dbInfo ARN."""
+    environment = worker_environment(settings, topics, bootstrap_servers)
+    return [
+        {
+            "name": CONTAINER_NAME,
+            "image": image,
+            "essential": True,
+            "cpu": settings.sizing.connect_cpu,
+            "memory": settings.sizing.connect_memory,
+            "portMappings": [
+                {"containerPort": worker_env.DEFAULT_REST_PORT, "protocol": "tcp", "name": "rest"},
+                {"containerPort": worker_env.DEFAULT_JMX_EXPORTER_PORT, "protocol": "tcp", "name": "jmx-exporter"},
+            ],
+            "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
+            # The whole dbInfo JSON; the entrypoint unpacks it into the DB_* variables.
+            "secrets": [{"name": worker_env.DB_INFO, "valueFrom": db_info_arn}],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": log_group,
+                    "awslogs-region": settings.region,
+                    "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+                },
+            },
+            # A worker stopped by ECS gets time to leave the group cleanly before SIGKILL.
+            "stopTimeout": 60,
+        }
+    ]
+
+
+@dataclass(frozen=True)
+class ConnectClusterArgs:
+    settings: StageSettings
+    topics: StageTopics
+    network: Network
+    endpoint: ConnectEndpoint
+    image: ConnectImage
+    roles: RoleFactory
+    bootstrap_servers: str
+    db_info_arn: str
+
+
+class ConnectCluster(pulumi.ComponentResource):
+    """Exposes `cluster`, `service`, `log_group`, `task_definition`, `task_role`, `execution_role`."""
+
+    def __init__(self, name: str, args: ConnectClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("wms:connect_cluster:ConnectCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings, stage = args.settings, args.settings.stage
+
+        self.cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            name=aws_name(stage, "ecs-cluster"),
+            settings=[{"name": "containerInsights", "value": "enabled"}],
+            opts=child,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=aws_name(stage, "log-group", "kafka-connect", prefix="/aws/fargate/"),
+            retention_in_days=settings.logs.retention_days,
+            opts=child,
+        )
+
+        self.execution_role = args.roles.role(
+            "connect-execution",
+            "ecs-tasks.amazonaws.com",
+            [
+                *args.image.pull_statements,
+                statement(
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    [self.log_group.arn.apply(lambda arn: f"{arn}:log-stream:*")],
+                ),
+                statement(["secretsmanager:GetSecretValue"], [args.db_info_arn]),
+            ],
+            parent=self,
+        )
+        # The worker itself calls no AWS API (MSK is unauthenticated TLS); ECS Exec needs these channels.
+        self.task_role = args.roles.role(
+            "connect-task",
+            "ecs-tasks.amazonaws.com",
+            [
+                statement(
+                    [
+                        "ssmmessages:CreateControlChannel",
+                        "ssmmessages:CreateDataChannel",
+                        "ssmmessages:OpenControlChannel",
+                        "ssmmessages:OpenDataChannel",
+                    ],
+                    ["*"],
+                )
+            ],
+            parent=self,
+        )
+
+        definitions = pulumi.Output.all(image=args.image.image_uri, log_group=self.log_group.name).apply(
+            lambda resolved: container_definitions(
+                settings,
+                args.topics,
+                image=resolved["image"],
+                bootstrap_servers=args.bootstrap_servers,
+                db_info_arn=args.db_info_arn,
+                log_group=resolved["log_group"],
+            )
+        )
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=aws_name(stage, "task-family"),
+            cpu=str(settings.sizing.task_cpu),
+            memory=str(settings.sizing.task_memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=pulumi.Output.json_dumps(definitions),
+            opts=child,
+        )
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            name=aws_name(stage, "ecs-service"),
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            desired_count=settings.sizing.desired_count,
+            launch_type="FARGATE",
+            platform_version=PLATFORM_VERSION,
+            network_configuration={
+                "subnets": args.network.data_subnet_ids,
+                "security_groups": [args.network.tasks_security_group.id],
+                "assign_public_ip": False,
+            },
+            load_balancers=[
+                {
+                    "target_group_arn": args.endpoint.target_group.arn,
+                    "container_name": CONTAINER_NAME,
+                    "container_port": worker_env.DEFAULT_REST_PORT,
+                }
+            ],
+            health_check_grace_period_seconds=settings.deployment.health_check_grace_seconds,
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            enable_execute_command=True,
+            propagate_tags="SERVICE",
+            # A target group can only take targets once a listener attaches it to the load balancer.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.endpoint.listener]),
+        )
+        self.cluster_name = self.cluster.name
+        self.service_name = self.service.name
+        self.register_outputs(
+            {
+                "clusterName": self.cluster.name,
+                "serviceName": self.service.name,
+                "logGroupName": self.log_group.name,
+            }
+        )

@@ -1,0 +1,70 @@
+"""What the program reads from AWS before it registers anything: the stage's secrets, the VPC, the account.
+
+Thin Pulumi invokes over the plain rules in `wms_connector.secrets_lookup`. Invokes go through the default
+provider with an explicit region, so a missing or malformed secret fails before the first resource (even the
+stack's own AWS provider) is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+from wms_connector.secrets_lookup import Fetch, FetchedSecret, SecretError, StackSecrets, resolve_stack_secrets
+from wms_connector.settings import StageSettings
+
+# How the AWS provider reports a secret that does not exist (Secrets Manager's and the provider's wordings).
+_NOT_FOUND_MARKERS = ("resourcenotfoundexception", "not found", "couldn't find", "can't find", "empty result")
+
+
+def _is_not_found(error: Exception) -> bool:
+    text = str(error).lower()
+    return any(marker in text for marker in _NOT_FOUND_MARKERS)
+
+
+def _fetchers(region: str) -> tuple[Fetch, Fetch]:
+    def fetch_value(path: str) -> FetchedSecret | None:
+        try:
+            found = aws.secretsmanager.get_secret_version(secret_id=path, region=region)
+        except Exception as error:
+            if _is_not_found(error):
+                return None
+            raise SecretError(f"Reading secret {path} failed: {error}") from None
+        return FetchedSecret(path=path, arn=found.secret_arn, value=found.secret_string)
+
+    def fetch_arn(path: str) -> FetchedSecret | None:
+        # Metadata only: the value (credentials) is never requested.
+        try:
+            found = aws.secretsmanager.get_secret(name=path, region=region)
+        except Exception as error:
+            if _is_not_found(error):
+                return None
+            raise SecretError(f"Looking up secret {path} failed: {error}") from None
+        return FetchedSecret(path=path, arn=found.arn)
+
+    return fetch_value, fetch_arn
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    secrets: StackSecrets
+    account_id: str
+    partition: str
+    vpc_cidr: str
+
+
+def resolve_aws_context(settings: StageSettings) -> AwsContext:
+    region = settings.region
+    fetch_value, fetch_arn = _fetchers(region)
+    secrets = resolve_stack_secrets(settings.deployment.secret_root, settings.stage, fetch_value, fetch_arn)
+    try:
+        vpc = aws.ec2.get_vpc(id=secrets.vpc.id, region=region)
+    except Exception as error:
+        path = secrets.sources["vpc"].path
+        raise SecretError(f"VPC {secrets.vpc.id} from secret {path} cannot be read in {region}: {error}") from None
+    identity = aws.get_caller_identity()
+    partition = aws.get_partition()
+    return AwsContext(
+        secrets=secrets, account_id=identity.account_id, partition=partition.partition, vpc_cidr=vpc.cidr_block
+    )

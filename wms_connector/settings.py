@@ -1,0 +1,399 @@
+"""Typed per-stage settings: defaults per named stage, overridden by the stack's `wms-connector:<key>` config.
+
+Plain Python on purpose (no Pulumi import): `__main__.py` hands the stack config over as a plain mapping and
+everything is validated here, before any resource is registered.
+
+Each concern is one frozen dataclass (a *section*) that declares its own config keys, its defaults per named
+stage and its cross-field checks. To add settings for a new concern, write a section like `Sizing` below,
+list it in `SECTIONS` and add it as a field of `StageSettings`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from wms_connector.stages import NAMED_STAGES, Stage
+
+CONFIG_NAMESPACE = "wms-connector"
+DEFAULT_REGION = "us-east-1"
+
+
+class SettingsError(ValueError):
+    """A stack config value that cannot be used; the message names the key, the value and what is allowed."""
+
+
+def _fail(key: str, value: object, allowed: str) -> SettingsError:
+    return SettingsError(f"Invalid stack config `{CONFIG_NAMESPACE}:{key}` = {value!r}: allowed {allowed}.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Value parsers. Pulumi hands every config value over as a string (lists as JSON), tests may pass native values.
+
+
+def _integer(key: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise _fail(key, value, f"a whole number from {low} to {high}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        number = int(value)
+    else:
+        raise _fail(key, value, f"a whole number from {low} to {high}")
+    if not low <= number <= high:
+        raise _fail(key, value, f"a whole number from {low} to {high}")
+    return number
+
+
+def integer(low: int, high: int) -> Callable[[str, object], int]:
+    return lambda key, value: _integer(key, value, low, high)
+
+
+def one_of(*choices: int) -> Callable[[str, object], int]:
+    allowed = "one of " + ", ".join(str(c) for c in choices)
+
+    def parse(key: str, value: object) -> int:
+        try:
+            number = _integer(key, value, min(choices), max(choices))
+        except SettingsError:
+            raise _fail(key, value, allowed) from None
+        if number not in choices:
+            raise _fail(key, value, allowed)
+        return number
+
+    return parse
+
+
+def matching(pattern: str, allowed: str) -> Callable[[str, object], str]:
+    compiled = re.compile(pattern)
+
+    def parse(key: str, value: object) -> str:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise _fail(key, value, allowed)
+        return value
+
+    return parse
+
+
+def _string_list(key: str, value: object, allowed: str) -> tuple[str, ...]:
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError:
+                raise _fail(key, value, allowed) from None
+        else:
+            items = [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(items, list | tuple) or not items or not all(isinstance(i, str) for i in items):
+        raise _fail(key, value, allowed)
+    return tuple(items)
+
+
+# Wider than this is no longer "the database network": it would open 1521 to most of the address space.
+_MIN_CIDR_PREFIX = 8
+
+
+def ipv4_cidrs(key: str, value: object) -> tuple[str, ...]:
+    allowed = f"a non-empty list of IPv4 CIDR blocks, each /{_MIN_CIDR_PREFIX} or narrower (e.g. [\"10.0.0.0/8\"])"
+    cidrs = _string_list(key, value, allowed)
+    for cidr in cidrs:
+        try:
+            network = ipaddress.IPv4Network(cidr, strict=True)
+        except ValueError:
+            raise _fail(key, value, allowed) from None
+        if network.prefixlen < _MIN_CIDR_PREFIX:
+            raise _fail(key, value, allowed)
+    return cidrs
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sections.
+
+
+@dataclass(frozen=True)
+class Key:
+    """One `wms-connector:<name>` config key, the section field it sets, and how its value is parsed."""
+
+    name: str
+    field: str
+    parse: Callable[[str, object], Any]
+
+
+class Section:
+    """Base of every settings section: its keys, its defaults per named stage, its cross-field checks."""
+
+    KEYS: ClassVar[tuple[Key, ...]] = ()
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Section:
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Cross-field rules; raise SettingsError naming the key. Single-value rules live in the parsers."""
+
+
+# Fargate's accepted task CPU units -> task memory (MiB) values (Linux, platform 1.4.0).
+FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+# The JVM needs room outside the heap (metaspace, threads, direct buffers, the JMX exporter agent).
+MIN_NON_HEAP_MIB = 512
+MIN_HEAP_MIB = 512
+MIN_CONTAINER_CPU = 128
+
+
+def _memory_ranges(cpu: int) -> str:
+    sizes = FARGATE_TASK_SIZES[cpu]
+    if len(sizes) <= 3:
+        return ", ".join(str(s) for s in sizes)
+    return f"{sizes[0]}-{sizes[-1]} in steps of {sizes[1] - sizes[0]}"
+
+
+@dataclass(frozen=True)
+class Sizing(Section):
+    task_cpu: int
+    task_memory: int
+    connect_cpu: int
+    connect_memory: int
+    heap_percent: int
+    desired_count: int
+
+    KEYS: ClassVar[tuple[Key, ...]] = (
+        Key("taskCpu", "task_cpu", one_of(*FARGATE_TASK_SIZES)),
+        Key("taskMemory", "task_memory", integer(512, 122880)),
+        Key("connectCpu", "connect_cpu", integer(MIN_CONTAINER_CPU, 16384)),
+        Key("connectMemory", "connect_memory", integer(MIN_HEAP_MIB + MIN_NON_HEAP_MIB, 122880)),
+        Key("heapPercent", "heap_percent", integer(10, 90)),
+        # Debezium's Oracle connector runs one task; extra workers are warm standbys.
+        Key("desiredCount", "desired_count", integer(0, 4)),
+    )
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Sizing:
+        task_cpu, task_memory, connect_cpu, connect_memory = _STAGE_SIZING[defaults_stage]
+        return cls(task_cpu, task_memory, connect_cpu, connect_memory, heap_percent=70, desired_count=1)
+
+    @property
+    def heap_mib(self) -> int:
+        return self.connect_memory * self.heap_percent // 100
+
+    def check(self) -> None:
+        if self.task_memory not in FARGATE_TASK_SIZES[self.task_cpu]:
+            raise _fail(
+                "taskMemory",
+                self.task_memory,
+                f"for taskCpu {self.task_cpu}: {_memory_ranges(self.task_cpu)} (Fargate task sizes)",
+            )
+        if self.connect_cpu > self.task_cpu:
+            raise _fail("connectCpu", self.connect_cpu, f"at most taskCpu ({self.task_cpu})")
+        if self.connect_memory > self.task_memory:
+            raise _fail("connectMemory", self.connect_memory, f"at most taskMemory ({self.task_memory})")
+        if self.heap_mib < MIN_HEAP_MIB:
+            raise _fail(
+                "heapPercent",
+                self.heap_percent,
+                f"a share of connectMemory ({self.connect_memory} MiB) giving a heap of at least {MIN_HEAP_MIB} MiB",
+            )
+        if self.connect_memory - self.heap_mib < MIN_NON_HEAP_MIB:
+            most = (self.connect_memory - MIN_NON_HEAP_MIB) * 100 // self.connect_memory
+            raise _fail(
+                "heapPercent",
+                self.heap_percent,
+                f"at most {most} with connectMemory {self.connect_memory} MiB, so that {MIN_NON_HEAP_MIB} MiB "
+                "stay outside the heap",
+            )
+
+
+# (task CPU, task memory, connect CPU, connect memory) per named stage; ephemeral stages take main's.
+# main was raised from Appian's 1024/2048/512/1024 after it ran out of memory.
+_STAGE_SIZING = {
+    "main": (1024, 3072, 512, 2560),
+    "val": (1024, 3072, 512, 2560),
+    "production": (2048, 6144, 2048, 4096),
+}
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+
+
+@dataclass(frozen=True)
+class Logs(Section):
+    retention_days: int
+
+    KEYS: ClassVar[tuple[Key, ...]] = (Key("logRetentionDays", "retention_days", one_of(*LOG_RETENTION_DAYS)),)
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Logs:
+        return cls(retention_days={"main": 14, "val": 30, "production": 90}[defaults_stage])
+
+
+_REGION = matching(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region name such as us-east-1")
+_IMAGE = matching(
+    r"[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})",
+    "an image reference `registry/repository:tag` or `registry/repository@sha256:<digest>`",
+)
+_SECRET_ROOT = matching(
+    r"[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*",
+    "a Secrets Manager path prefix of letters, digits and _+=.@- separated by single '/' (e.g. wms)",
+)
+
+
+@dataclass(frozen=True)
+class Deployment(Section):
+    region: str
+    secret_root: str
+    image: str | None  # a prebuilt image instead of building connect-image/
+    health_check_grace_seconds: int
+
+    KEYS: ClassVar[tuple[Key, ...]] = (
+        Key("region", "region", _REGION),
+        Key("secretRoot", "secret_root", _SECRET_ROOT),
+        Key("image", "image", _IMAGE),
+        # A Debezium start (plugin scan, schema history replay, snapshot start) takes minutes.
+        Key("healthCheckGraceSeconds", "health_check_grace_seconds", integer(600, 7200)),
+    )
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Deployment:
+        return cls(
+            region=DEFAULT_REGION,
+            secret_root="wms",  # noqa: S106 - a Secrets Manager path prefix, not a password
+            image=None,
+            health_check_grace_seconds=600,
+        )
+
+
+# Private address space: reaches the on-premises database through the data subnets, never the internet.
+DEFAULT_ORACLE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+@dataclass(frozen=True)
+class Network(Section):
+    oracle_cidrs: tuple[str, ...]
+    oracle_port: int
+    # Where the MSK brokers are; empty means the VPC's own CIDR (MSK in the same VPC).
+    kafka_cidrs: tuple[str, ...]
+
+    KEYS: ClassVar[tuple[Key, ...]] = (
+        Key("oracleCidrs", "oracle_cidrs", ipv4_cidrs),
+        Key("oraclePort", "oracle_port", integer(1, 65535)),
+        Key("kafkaCidrs", "kafka_cidrs", ipv4_cidrs),
+    )
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Network:
+        return cls(oracle_cidrs=DEFAULT_ORACLE_CIDRS, oracle_port=1521, kafka_cidrs=())
+
+
+@dataclass(frozen=True)
+class Kafka(Section):
+    connect_replication_factor: int
+
+    KEYS: ClassVar[tuple[Key, ...]] = (Key("connectReplicationFactor", "connect_replication_factor", integer(1, 5)),)
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Kafka:
+        return cls(connect_replication_factor=3)
+
+
+# StageSettings field -> section class. Add new concerns here (and as a field below).
+SECTIONS: dict[str, type[Section]] = {
+    "sizing": Sizing,
+    "logs": Logs,
+    "deployment": Deployment,
+    "network": Network,
+    "kafka": Kafka,
+}
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    stage: Stage
+    sizing: Sizing
+    logs: Logs
+    deployment: Deployment
+    network: Network
+    kafka: Kafka
+
+    @property
+    def region(self) -> str:
+        return self.deployment.region
+
+
+def known_keys() -> dict[str, tuple[str, Key]]:
+    """Every accepted config key -> (section field, key)."""
+    keys: dict[str, tuple[str, Key]] = {}
+    for section_field, section in SECTIONS.items():
+        for key in section.KEYS:
+            assert key.name not in keys, f"config key {key.name} declared twice"
+            keys[key.name] = (section_field, key)
+    return keys
+
+
+def _strip_namespace(raw_key: str) -> str:
+    namespace, sep, rest = raw_key.partition(":")
+    if not sep:
+        return raw_key
+    if namespace != CONFIG_NAMESPACE:
+        raise SettingsError(
+            f"Stack config key {raw_key!r} is not in the `{CONFIG_NAMESPACE}:` namespace; pass only that "
+            "namespace's keys (aws:region is passed separately)."
+        )
+    return rest
+
+
+def load_settings(stage: Stage, overrides: Mapping[str, object], *, aws_region: str | None = None) -> StageSettings:
+    """The stage's defaults with `overrides` (the stack's `wms-connector:*` config) applied and validated.
+
+    Region rule: `wms-connector:region` wins; otherwise `aws:region` (passed as `aws_region`); otherwise
+    us-east-1. When both are set they must agree, so the provider and the settings can never disagree.
+    """
+    known = known_keys()
+    values: dict[str, object] = {}
+    for raw_key, value in overrides.items():
+        key = _strip_namespace(raw_key)
+        if key not in known:
+            raise SettingsError(
+                f"Unknown stack config key `{CONFIG_NAMESPACE}:{key}`; known keys: {', '.join(sorted(known))}."
+            )
+        values[key] = value
+
+    if aws_region is not None:
+        aws_region = _REGION("aws:region", aws_region)
+        if "region" in values and values["region"] != aws_region:
+            raise SettingsError(
+                f"Stack config `{CONFIG_NAMESPACE}:region` = {values['region']!r} disagrees with `aws:region` = "
+                f"{aws_region!r}; set one of them, or both to the same region."
+            )
+        values.setdefault("region", aws_region)
+
+    sections: dict[str, Section] = {}
+    for section_field, section_cls in SECTIONS.items():
+        section = section_cls.defaults(stage.defaults_stage)
+        changes = {
+            key.field: key.parse(key.name, values[key.name]) for key in section_cls.KEYS if key.name in values
+        }
+        section = dataclasses.replace(section, **changes)
+        section.check()
+        sections[section_field] = section
+    return StageSettings(stage=stage, **sections)
+
+
+def stage_defaults() -> dict[str, StageSettings]:
+    """The defaults of every named stage, for documentation and tests."""
+    return {name: load_settings(Stage.parse(name), {}) for name in NAMED_STAGES}
