@@ -13,7 +13,6 @@ from wms_connector.health.runner import HealthClients
 
 # A run must finish well inside the Lambda timeout even when everything it talks to hangs.
 CONNECT_REQUEST_TIMEOUT = 5.0
-CONNECT_DEADLINE = 20.0
 AWS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 
 
@@ -24,7 +23,10 @@ def ecs_client():
 def build_clients(config: HealthConfig) -> HealthClients:
     return HealthClients(
         connect=ConnectClient(
-            config.connect_url, ca=config.connect_ca, request_timeout=CONNECT_REQUEST_TIMEOUT, deadline=CONNECT_DEADLINE
+            config.connect_url,
+            ca=config.connect_ca,
+            request_timeout=min(CONNECT_REQUEST_TIMEOUT, config.connect_deadline_seconds),
+            deadline=config.connect_deadline_seconds,
         ),
         ecs=ecs_client(),
         secrets=boto3.client("secretsmanager", config=AWS_CONFIG),

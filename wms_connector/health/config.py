@@ -22,6 +22,9 @@ BOOTSTRAP_SERVERS = "BOOTSTRAP_SERVERS"  # optional: topic offsets are skipped w
 SECURITY_PROTOCOL = "KAFKA_SECURITY_PROTOCOL"
 RESTART_LIMIT = "RESTART_LIMIT"
 RESTART_WINDOW_MINUTES = "RESTART_WINDOW_MINUTES"
+CONNECT_DEADLINE_SECONDS = "CONNECT_DEADLINE_SECONDS"  # how long one Connect call may keep retrying
+
+DEFAULT_CONNECT_DEADLINE_SECONDS = 20
 
 SECURITY_PROTOCOLS = ("SSL", "PLAINTEXT")
 REQUIRED = (STAGE, CONNECT_URL, ECS_CLUSTER, ECS_SERVICE, STATE_TABLE, DB_SECRET_ARN)
@@ -45,6 +48,7 @@ class HealthConfig:
     security_protocol: str = "SSL"
     restart_limit: int = DEFAULT_LIMIT
     restart_window_seconds: int = DEFAULT_WINDOW_SECONDS
+    connect_deadline_seconds: int = DEFAULT_CONNECT_DEADLINE_SECONDS
 
     @property
     def topics(self) -> StageTopics:
@@ -84,6 +88,7 @@ class HealthConfig:
             security_protocol=protocol,
             restart_limit=_positive_int(env, RESTART_LIMIT, DEFAULT_LIMIT),
             restart_window_seconds=60 * _positive_int(env, RESTART_WINDOW_MINUTES, DEFAULT_WINDOW_SECONDS // 60),
+            connect_deadline_seconds=_positive_int(env, CONNECT_DEADLINE_SECONDS, DEFAULT_CONNECT_DEADLINE_SECONDS),
         )
 
 

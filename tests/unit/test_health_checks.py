@@ -1,0 +1,274 @@
+"""The individual checks: ECS (moto), database reachability (moto Secrets Manager + real sockets), capture
+metrics parsing, topic offset comparison, and the Connect check against a closed port."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from wms_connector.connect_client import ConnectClient
+from wms_connector.health.checks.capture import check_capture, parse_capture_metrics
+from wms_connector.health.checks.connect import check_connect
+from wms_connector.health.checks.database import (
+    DbEndpoint,
+    DbInfoError,
+    check_database,
+    endpoint_from_db_info,
+)
+from wms_connector.health.checks.ecs_service import check_ecs_service
+from wms_connector.health.checks.topics import check_topics, compare_offsets
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+def _service(monkeypatch, running: int, desired: int = 1):
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", str(running))
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs.create_cluster(clusterName="wms-connector-main")
+    ecs.register_task_definition(family="connect", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}])
+    ecs.create_service(
+        cluster="wms-connector-main",
+        serviceName="wms-connector-main",
+        taskDefinition="connect",
+        desiredCount=desired,
+        launchType="FARGATE",
+    )
+    return ecs
+
+
+# -- ECS ------------------------------------------------------------------------------------------------------
+
+
+def test_ecs_running_as_desired_is_healthy(aws, monkeypatch):
+    ecs = _service(monkeypatch, running=1)
+    findings = check_ecs_service(ecs, "wms-connector-main", "wms-connector-main")
+    assert (findings.desired, findings.running, findings.healthy) == (1, 1, True)
+    assert not findings.deployment_in_progress
+
+
+def test_ecs_fewer_running_than_desired_is_unhealthy(aws, monkeypatch):
+    ecs = _service(monkeypatch, running=0)
+    findings = check_ecs_service(ecs, "wms-connector-main", "wms-connector-main")
+    assert (findings.desired, findings.running, findings.healthy) == (1, 0, False)
+    assert findings.deployment_in_progress
+
+
+def test_ecs_missing_service_is_unhealthy_with_a_reason(aws, monkeypatch):
+    ecs = _service(monkeypatch, running=1)
+    findings = check_ecs_service(ecs, "wms-connector-main", "no-such-service")
+    assert not findings.healthy
+    assert "no-such-service" in findings.error and "MISSING" in findings.error
+
+
+def test_ecs_missing_cluster_is_unhealthy(aws):
+    findings = check_ecs_service(boto3.client("ecs", region_name=REGION), "nope", "nope")
+    assert not findings.healthy and findings.error
+
+
+# -- database -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def listener():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _secret(info) -> str:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    value = info if isinstance(info, str) else json.dumps(info)
+    return client.create_secret(Name="wms/main/dbInfo", SecretString=value)["ARN"]
+
+
+def test_database_reachable_via_ip_and_port(aws, listener):
+    arn = _secret({"ip": "127.0.0.1", "port": str(listener), "user": "cdc", "password": "pw-123456"})
+    assert check_database(boto3.client("secretsmanager", region_name=REGION), arn).reachable is True
+
+
+def test_database_unreachable_reports_no_address_or_secret(aws):
+    port = _closed_port()
+    arn = _secret({"host": "127.0.0.1", "port": port, "password": "pw-123456"})
+    findings = check_database(boto3.client("secretsmanager", region_name=REGION), arn)
+    assert findings.reachable is False
+    assert "ConnectionRefusedError" in findings.error
+    for leaked in ("127.0.0.1", str(port), "pw-123456"):
+        assert leaked not in findings.error
+
+
+def test_database_endpoint_from_a_jdbc_url(aws, listener):
+    arn = _secret({"url": f"jdbc:oracle:thin:@//127.0.0.1:{listener}/WMSPDB", "password": "pw"})
+    assert check_database(boto3.client("secretsmanager", region_name=REGION), arn).reachable is True
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        ({"ip": "10.0.0.5", "port": 1521}, DbEndpoint("10.0.0.5", 1521)),
+        ({"host": "db.example", "port": "1522"}, DbEndpoint("db.example", 1522)),
+        ({"url": "jdbc:oracle:thin:@db.example:1523:WMS"}, DbEndpoint("db.example", 1523)),
+        (
+            {"url": "jdbc:oracle:thin:@(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=db.example)(PORT=1524)))"},
+            DbEndpoint("db.example", 1524),
+        ),
+        ({"ip": "10.0.0.6", "url": "jdbc:oracle:thin:@//db.example:1525/S"}, DbEndpoint("10.0.0.6", 1525)),
+    ],
+)
+def test_endpoint_from_db_info(info, expected):
+    assert endpoint_from_db_info(info) == expected
+
+
+@pytest.mark.parametrize(
+    ("info", "message"),
+    [
+        ({"port": 1521, "password": "hunter2-secret"}, "no 'ip' or 'host'"),
+        ({"ip": "10.0.0.5", "password": "hunter2-secret"}, "no 'port'"),
+        ({"ip": "10.0.0.5", "port": "hunter2-secret"}, "'port' is not a whole number"),
+        ({"ip": "10.0.0.5", "port": 70000}, "outside 1-65535"),
+        (["not", "an", "object"], "not a JSON object"),
+    ],
+)
+def test_bad_db_info_names_the_key_never_the_value(info, message):
+    with pytest.raises(DbInfoError, match=message) as caught:
+        endpoint_from_db_info(info)
+    assert "hunter2-secret" not in str(caught.value) and "10.0.0.5" not in str(caught.value)
+
+
+def test_db_endpoint_repr_hides_the_address():
+    assert "10.0.0.5" not in repr(DbEndpoint("10.0.0.5", 1521))
+
+
+def test_unreadable_secret_is_reported_as_unknown(aws):
+    client = boto3.client("secretsmanager", region_name=REGION)
+    findings = check_database(client, "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf")
+    assert findings.reachable is None and "ResourceNotFoundException" in findings.error
+
+
+def test_secret_that_is_not_json(aws):
+    arn = _secret("host=10.0.0.5;password=hunter2-secret")
+    findings = check_database(boto3.client("secretsmanager", region_name=REGION), arn)
+    assert findings.reachable is None and "not JSON" in findings.error and "hunter2" not in findings.error
+
+
+# -- capture metrics ------------------------------------------------------------------------------------------
+
+EXPORTER_TEXT = """\
+# HELP debezium_metrics_MilliSecondsBehindSource MilliSecondsBehindSource
+# TYPE debezium_metrics_MilliSecondsBehindSource gauge
+debezium_metrics_MilliSecondsBehindSource{context="streaming",name="aws.wms.cdc",plugin="oracle",} 1500.0
+debezium_metrics_MilliSecondsBehindSource{context="streaming",name="other.prefix",plugin="oracle",} 99.0
+# TYPE debezium_metrics_Connected gauge
+debezium_metrics_Connected{context="streaming",name="aws.wms.cdc",plugin="oracle",} 1.0
+# TYPE debezium_metrics_MilliSecondsSinceLastEvent gauge
+debezium_metrics_MilliSecondsSinceLastEvent{context="streaming",name="aws.wms.cdc",plugin="oracle",} 250.0
+# TYPE debezium_metrics_SnapshotRunning gauge
+debezium_metrics_SnapshotRunning{context="snapshot",name="aws.wms.cdc",plugin="oracle",} 1.0
+# TYPE debezium_metrics_RemainingTableCount gauge
+debezium_metrics_RemainingTableCount{context="snapshot",name="aws.wms.cdc",plugin="oracle",} 3.0
+# TYPE jvm_memory_bytes_used gauge
+jvm_memory_bytes_used{area="heap",} 1.0E8
+"""
+
+
+def test_capture_metrics_of_this_connector_only():
+    found = parse_capture_metrics(EXPORTER_TEXT, server="aws.wms.cdc")
+    assert found.lag_ms == 1500.0
+    assert found.connected is True
+    assert found.ms_since_last_event == 250.0
+    assert found.snapshot_running is True
+    assert found.snapshot_tables_remaining == 3.0
+
+
+def test_capture_metrics_with_lowercased_names_and_server_label():
+    text = (
+        'debezium_oracle_connector_metrics_millisecondsbehindsource{context="streaming",server="x.aws.wms.cdc"} 7\n'
+        'debezium_oracle_connector_metrics_connected{context="streaming",server="x.aws.wms.cdc"} 0\n'
+    )
+    found = parse_capture_metrics(text, server="x.aws.wms.cdc")
+    assert (found.lag_ms, found.connected) == (7.0, False)
+
+
+def test_capture_metrics_absent_when_the_connector_never_streamed():
+    found = parse_capture_metrics("jvm_threads_current 42\n", server="aws.wms.cdc")
+    assert not found.streaming_seen
+    assert found.lag_ms is None and found.connected is None and found.snapshot_running is None
+
+
+def test_capture_scrape_failure_is_reported_not_raised():
+    def refuse(url):
+        raise ConnectionRefusedError("refused")
+
+    found = check_capture(refuse, "http://127.0.0.1:1/metrics", "aws.wms.cdc")
+    assert "ConnectionRefusedError" in found.error and found.lag_ms is None
+
+
+# -- topic offsets --------------------------------------------------------------------------------------------
+
+DATA = ("aws.wms.cdc.WMS.A", "aws.wms.cdc.WMS.B")
+HEARTBEAT = "__debezium-heartbeat.aws.wms.cdc"
+
+
+def test_first_run_has_no_verdict():
+    found = compare_offsets({}, {DATA[0]: 5}, DATA, HEARTBEAT)
+    assert found.stalled is None and found.events_captured is None and found.offsets == {DATA[0]: 5}
+
+
+def test_heartbeat_alone_moving_is_not_stalled():
+    found = compare_offsets({DATA[0]: 5, HEARTBEAT: 10}, {DATA[0]: 5, HEARTBEAT: 11}, DATA, HEARTBEAT)
+    assert found.stalled is False and found.events_captured == 0
+
+
+def test_data_growth_counts_events():
+    found = compare_offsets({DATA[0]: 5, DATA[1]: 1}, {DATA[0]: 9, DATA[1]: 3, HEARTBEAT: 1}, DATA, HEARTBEAT)
+    assert found.stalled is False and found.events_captured == 6
+
+
+def test_nothing_moving_is_stalled():
+    found = compare_offsets({DATA[0]: 5, HEARTBEAT: 10}, {DATA[0]: 5, HEARTBEAT: 10}, DATA, HEARTBEAT)
+    assert found.stalled is True and found.events_captured == 0
+
+
+def test_recreated_topic_never_counts_negative():
+    found = compare_offsets({DATA[0]: 50}, {DATA[0]: 2}, DATA, HEARTBEAT)
+    assert found.events_captured == 0 and found.stalled is True
+
+
+def test_unreadable_offsets_keep_the_previous_ones():
+    def no_kafka():
+        raise OSError("no brokers")
+
+    found = check_topics(no_kafka, {DATA[0]: 5}, DATA, HEARTBEAT)
+    assert found.stalled is None and found.offsets == {DATA[0]: 5} and "no brokers" in found.error
+
+
+# -- Connect ----------------------------------------------------------------------------------------------
+
+
+def test_connect_down_is_unreachable():
+    client = ConnectClient(f"http://127.0.0.1:{_closed_port()}", request_timeout=0.5, deadline=1.0)
+    found = check_connect(client, "wms-oracle-cdc")
+    assert found.reachable is False and not found.missing and found.status is None
+    assert "did not answer" in found.error

@@ -1,0 +1,80 @@
+"""The health check's environment: required variables, defaults, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from wms_connector.health import config as c
+from wms_connector.health.config import HealthConfig, HealthConfigError
+from wms_connector.stages import InvalidStageError
+
+GOOD = {
+    c.STAGE: "feature-x",
+    c.CONNECT_URL: "https://connect.wms-connector-feature-x.internal",
+    c.ECS_CLUSTER: "wms-connector-feature-x",
+    c.ECS_SERVICE: "wms-connector-feature-x",
+    c.STATE_TABLE: "wms-connector-feature-x-health",
+    c.DB_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:wms/default/dbInfo-AbCdEf",
+}
+
+
+def test_minimal_environment_with_defaults():
+    config = HealthConfig.from_env(GOOD)
+    assert config.stage.name == "feature-x"
+    assert config.connector == "wms-oracle-cdc"
+    assert config.topics.topic_prefix == "feature-x.aws.wms.cdc"
+    assert (config.restart_limit, config.restart_window_seconds) == (3, 3600)
+    assert config.security_protocol == "SSL"
+    assert config.jmx_url is None and config.bootstrap_servers is None and config.connect_ca is None
+    assert config.connect_deadline_seconds == 20
+
+
+def test_every_optional_setting():
+    env = {
+        **GOOD,
+        c.JMX_URL: "http://10.0.1.5:9404/metrics",
+        c.BOOTSTRAP_SERVERS: "b-1:9094,b-2:9094",
+        c.SECURITY_PROTOCOL: "plaintext",
+        c.CONNECT_CA: "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----",
+        c.RESTART_LIMIT: "5",
+        c.RESTART_WINDOW_MINUTES: "30",
+        c.CONNECT_DEADLINE_SECONDS: "7",
+    }
+    config = HealthConfig.from_env(env)
+    assert config.security_protocol == "PLAINTEXT"
+    assert (config.restart_limit, config.restart_window_seconds, config.connect_deadline_seconds) == (5, 1800, 7)
+    assert config.bootstrap_servers == "b-1:9094,b-2:9094"
+
+
+@pytest.mark.parametrize("name", c.REQUIRED)
+def test_each_required_variable_is_named_when_missing(name):
+    env = {k: v for k, v in GOOD.items() if k != name}
+    with pytest.raises(HealthConfigError, match=name):
+        HealthConfig.from_env(env)
+
+
+def test_blank_counts_as_missing():
+    with pytest.raises(HealthConfigError, match=c.ECS_SERVICE):
+        HealthConfig.from_env({**GOOD, c.ECS_SERVICE: "  "})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (c.CONNECT_URL, "connect.internal:8083", "CONNECT_URL must start with http"),
+        (c.JMX_URL, "10.0.1.5:9404", "JMX_URL must start with http"),
+        (c.SECURITY_PROTOCOL, "SASL_SSL", "KAFKA_SECURITY_PROTOCOL must be one of SSL, PLAINTEXT"),
+        (c.RESTART_LIMIT, "three", "RESTART_LIMIT must be a positive whole number"),
+        (c.RESTART_LIMIT, "0", "RESTART_LIMIT must be a positive whole number"),
+        (c.RESTART_WINDOW_MINUTES, "-5", "RESTART_WINDOW_MINUTES must be a positive whole number"),
+        (c.CONNECT_DEADLINE_SECONDS, "1.5", "CONNECT_DEADLINE_SECONDS must be a positive whole number"),
+    ],
+)
+def test_bad_values_are_refused_with_the_variable_name(name, value, message):
+    with pytest.raises(HealthConfigError, match=message):
+        HealthConfig.from_env({**GOOD, name: value})
+
+
+def test_bad_stage_is_refused_by_the_stage_model():
+    with pytest.raises(InvalidStageError, match="Invalid stage"):
+        HealthConfig.from_env({**GOOD, c.STAGE: "Feature_X"})

@@ -1,0 +1,216 @@
+"""A whole health-check run against moto (ECS, DynamoDB, CloudWatch, Secrets Manager) with Kafka Connect down
+(a real client against a closed loopback port). The runs with a live Connect are in
+tests/integration/test_health.py."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.health_check import handler
+from wms_connector.connect_client import ConnectClient
+from wms_connector.health import config as c
+from wms_connector.health import metric_names as m
+from wms_connector.health.config import HealthConfig
+from wms_connector.health.runner import HealthCheckIncomplete, HealthClients, HealthRun
+
+REGION = "us-east-1"
+CLUSTER = SERVICE = "wms-connector-main"
+TABLE = "wms-connector-main-health"
+PASSWORD = "pw-Zq81-never-logged"
+T0 = 1_800_000_000.0
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def listener():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def aws(monkeypatch, listener):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    with mock_aws():
+        ecs = boto3.client("ecs", region_name=REGION)
+        ecs.create_cluster(clusterName=CLUSTER)
+        ecs.register_task_definition(family="t", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}])
+        ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="t", desiredCount=1)
+        dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "connectorId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "connectorId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="wms/main/dbInfo",
+            SecretString=json.dumps({"ip": "127.0.0.1", "port": listener, "user": "cdc", "password": PASSWORD}),
+        )
+        yield {"ecs": ecs, "table": dynamodb.Table(TABLE), "secret_arn": secret["ARN"]}
+
+
+def _env(secret_arn: str) -> dict[str, str]:
+    return {
+        c.STAGE: "main",
+        c.CONNECT_URL: f"http://127.0.0.1:{_closed_port()}",
+        c.ECS_CLUSTER: CLUSTER,
+        c.ECS_SERVICE: SERVICE,
+        c.STATE_TABLE: TABLE,
+        c.DB_SECRET_ARN: secret_arn,
+        c.CONNECT_DEADLINE_SECONDS: "1",
+    }
+
+
+def _run(aws, clock, lines, env: dict[str, str] | None = None, **overrides) -> dict:
+    config = HealthConfig.from_env({**_env(aws["secret_arn"]), **(env or {})})
+    parts = {
+        "connect": ConnectClient(config.connect_url, request_timeout=0.5, deadline=1.0),
+        "ecs": aws["ecs"],
+        "secrets": boto3.client("secretsmanager", region_name=REGION),
+        "cloudwatch": boto3.client("cloudwatch", region_name=REGION),
+        "table": aws["table"],
+        "clock": clock,
+        "emit": lines.append,
+    }
+    return HealthRun(config, HealthClients(**{**parts, **overrides})).run()
+
+
+def _deployments(ecs) -> list[str]:
+    return [d["id"] for d in ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["deployments"]]
+
+
+def test_connect_down_redeploys_the_service_within_the_budget(aws):
+    clock, lines = Clock(T0), []
+    before = _deployments(aws["ecs"])
+    summary = _run(aws, clock, lines)
+    assert summary["connect"]["reachable"] is False
+    assert summary["restart"] == {
+        "needed": "api_unreachable",
+        "action": "ecs_redeploy",
+        "heldBack": None,
+        "granted": True,
+        "done": True,
+        "budgetRemaining": 2,
+        "nextFreeAtMs": int((T0 + 3600) * 1000),
+        "previousOutcome": None,
+    }
+    assert _deployments(aws["ecs"]) != before
+    metrics = summary["metrics"]
+    assert metrics[m.CONNECT_API_UNREACHABLE] == 1 and metrics[m.AUTO_RESTART_ATTEMPTED] == 1
+    assert metrics[m.HEALTH_CHECK_FAILED] == 1 and metrics[m.HEALTH_CHECK_RAN] == 1
+    assert metrics[m.ECS_SERVICE_UNHEALTHY] == 0 and metrics[m.DB_TCP_UNREACHABLE] == 0
+    assert "ConnectApiUnreachable" in summary["problems"]
+
+
+def test_budget_stops_the_fourth_restart_and_judges_each_one(aws):
+    clock, lines = Clock(T0), []
+    outcomes = []
+    for minute in (0, 10, 20, 30):
+        clock.now = T0 + minute * 60
+        outcomes.append(_run(aws, clock, lines))
+    assert [s["restart"]["granted"] for s in outcomes] == [True, True, True, False]
+    assert [s["restart"]["previousOutcome"] for s in outcomes] == [None, "not_helped", "not_helped", "not_helped"]
+    last = outcomes[-1]["metrics"]
+    assert last[m.AUTO_RESTART_BUDGET_EXCEEDED] == 1 and last[m.AUTO_RESTART_ATTEMPTED] == 0
+    assert last[m.RESTART_BUDGET_REMAINING] == 0
+    # The oldest restart leaves the window 60 minutes after it was made.
+    clock.now = T0 + 60 * 60 + 1
+    assert _run(aws, clock, lines)["restart"]["granted"] is True
+
+
+def test_metrics_reach_cloudwatch_with_stage_and_connector(aws):
+    _run(aws, Clock(T0), [])
+    listed = boto3.client("cloudwatch", region_name=REGION).list_metrics(Namespace="wms-connector-main/Health")
+    dims = {x["MetricName"]: {d["Name"]: d["Value"] for d in x["Dimensions"]} for x in listed["Metrics"]}
+    assert dims[m.CONNECT_API_UNREACHABLE] == {"Stage": "main"}
+    assert dims[m.AUTO_RESTART_ATTEMPTED] == {"Stage": "main", "Connector": "wms-oracle-cdc"}
+    assert m.HEALTH_CHECK_RAN in dims
+
+
+def test_one_json_summary_line_and_no_secret_in_it(aws):
+    lines: list[str] = []
+    _run(aws, Clock(T0), lines)
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert summary["event"] == "health_check" and summary["stage"] == "main"
+    assert PASSWORD not in lines[0]
+    assert summary["database"] == {"reachable": True}
+
+
+def test_database_unreachable_is_reported(aws, listener):
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=aws["secret_arn"], SecretString=json.dumps({"host": "127.0.0.1", "port": _closed_port()})
+    )
+    summary = _run(aws, Clock(T0), [])
+    assert summary["metrics"][m.DB_TCP_UNREACHABLE] == 1
+    assert summary["database"] == {"reachable": False}
+
+
+def test_held_back_while_a_deployment_rolls_out(aws, monkeypatch):
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "0")
+    aws["ecs"].create_service(cluster=CLUSTER, serviceName="rolling", taskDefinition="t", desiredCount=1)
+    summary = _run(aws, Clock(T0), [], env={c.ECS_SERVICE: "rolling"})
+    assert summary["restart"]["heldBack"] == "an ECS deployment is already rolling out"
+    assert summary["restart"]["granted"] is None
+    assert summary["metrics"][m.ECS_SERVICE_UNHEALTHY] == 1
+    assert summary["metrics"][m.AUTO_RESTART_ATTEMPTED] == 0
+
+
+def test_missing_table_is_reported_and_the_checks_still_run(aws):
+    aws["table"].delete()
+    summary = _run(aws, Clock(T0), [])
+    assert "ResourceNotFoundException" in summary["errors"]["state"]
+    assert summary["metrics"][m.CONNECT_API_UNREACHABLE] == 1
+    assert summary["metrics"][m.HEALTH_CHECK_FAILED] == 1
+
+
+def test_unpublishable_metrics_fail_the_invocation_after_logging(aws):
+    class NoCloudWatch:
+        def put_metric_data(self, **kwargs):
+            raise ConnectionError("cloudwatch endpoint unreachable")
+
+    lines: list[str] = []
+    with pytest.raises(HealthCheckIncomplete, match="not published"):
+        _run(aws, Clock(T0), lines, cloudwatch=NoCloudWatch())
+    assert json.loads(lines[0])["errors"]["metrics"].startswith("ConnectionError")
+
+
+def test_lambda_handler_runs_the_check_from_its_environment(aws, monkeypatch, capsys):
+    for key, value in _env(aws["secret_arn"]).items():
+        monkeypatch.setenv(key, value)
+    result = handler({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}, None)
+    assert result["metrics"][m.CONNECT_API_UNREACHABLE] == 1
+    out = capsys.readouterr().out
+    assert out.count('"event": "health_check"') == 1 and PASSWORD not in out
+
+
+def test_lambda_handler_refuses_a_bad_environment(monkeypatch):
+    monkeypatch.delenv(c.STAGE, raising=False)
+    with pytest.raises(c.HealthConfigError, match="STAGE"):
+        handler({}, None)
