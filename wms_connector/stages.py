@@ -15,9 +15,9 @@ EPHEMERAL_DEFAULTS_FROM = "main"
 
 MAX_STAGE_LENGTH = 64
 
-# Lowercase letters, digits and inner hyphens only. Stricter than the `[a-zA-Z0-9._-]{1,64}` the old
+# Lowercase letters, digits and single inner hyphens only. Stricter than the `[a-zA-Z0-9._-]{1,64}` the old
 # repository allowed, each rule for a safety reason given in the error message below.
-_STAGE_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_STAGE_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # An ephemeral stage puts `<stage>.` in front of its topics. These names would make that namespace a prefix
 # of the named stages' (unprefixed) topics, e.g. stage `aws` owning `aws.wms.cdc.WMS.PLAN_BASE_WVR_TBL`.
@@ -34,7 +34,7 @@ class InvalidStageError(ValueError):
 
 
 ALLOWED_DESCRIPTION = (
-    f"1-{MAX_STAGE_LENGTH} characters of lowercase letters a-z, digits 0-9 and hyphens, starting and "
+    f"1-{MAX_STAGE_LENGTH} characters of lowercase letters a-z, digits 0-9 and single hyphens, starting and "
     "ending with a letter or digit"
 )
 
@@ -63,6 +63,11 @@ def _why_rejected(name: str) -> str | None:
         bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c == "-"))})
         if bad:
             return f"it contains {', '.join(repr(c) for c in bad)}"
+        if "--" in name:
+            return (
+                "it contains '--': ECR repository names allow only single separators, and DNS reserves '--' "
+                "in labels (punycode)"
+            )
         return "it starts or ends with a hyphen"
     if name in RESERVED_STAGES:
         return f"`{name}` is reserved: {RESERVED_STAGES[name]}"

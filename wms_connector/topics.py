@@ -67,7 +67,10 @@ class StageTopics:
     @property
     def heartbeat_prefix(self) -> str:
         """Debezium `topic.heartbeat.prefix`."""
-        return f"{self.namespace}{HEARTBEAT_ROOT}"
+        # Named stages have no namespace and share `topic.prefix` (and may share a cluster): their prefix carries
+        # the stage name, so one stage's heartbeats never stand in for another's in the health check.
+        suffix = "" if self.stage.is_ephemeral else f"-{self.stage.name}"
+        return f"{self.namespace}{HEARTBEAT_ROOT}{suffix}"
 
     @property
     def heartbeat_topic(self) -> str:
