@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from wms_connector.connect_client import ConnectClient
-from wms_connector.health.checks.capture import check_capture, parse_capture_metrics
+from wms_connector.health.checks.capture import check_capture, check_capture_on_workers, parse_capture_metrics
 from wms_connector.health.checks.connect import check_connect
 from wms_connector.health.checks.database import (
     DbEndpoint,
@@ -21,6 +21,7 @@ from wms_connector.health.checks.database import (
 )
 from wms_connector.health.checks.ecs_service import check_ecs_service
 from wms_connector.health.checks.topics import check_topics, compare_offsets
+from wms_connector.health.checks.worker_tasks import exporter_urls, running_task_ips
 
 REGION = "us-east-1"
 
@@ -272,3 +273,59 @@ def test_connect_down_is_unreachable():
     found = check_connect(client, "wms-oracle-cdc")
     assert found.reachable is False and not found.missing and found.status is None
     assert "did not answer" in found.error
+
+
+# -- worker task discovery (JMX exporter targets) ---------------------------------------------------------
+
+
+@pytest.fixture
+def fargate_task(aws, monkeypatch):
+    """One task of service `wms-connector-main` started in moto, with its ENI attachment."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    # moto 5.2.5 builds Fargate task attachments from an ENI attribute it never sets; give it one.
+    monkeypatch.setattr(
+        NetworkInterface, "private_dns_name", property(lambda eni: f"ip-{eni.private_ip_address}"), raising=False
+    )
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs.create_cluster(clusterName="wms-connector-main")
+    ecs.register_task_definition(
+        family="connect",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "c", "image": "i", "memory": 512}],
+    )
+    started = ecs.run_task(
+        cluster="wms-connector-main",
+        taskDefinition="connect",
+        launchType="FARGATE",
+        group="service:wms-connector-main",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
+    )["tasks"][0]
+    details = started["attachments"][0]["details"]
+    ip = next(d["value"] for d in details if d["name"] == "privateIPv4Address")
+    return ecs, ip
+
+
+def test_exporter_urls_one_per_running_worker(fargate_task):
+    ecs, ip = fargate_task
+    assert running_task_ips(ecs, "wms-connector-main", "wms-connector-main") == [ip]
+    urls = exporter_urls("http://{task_ip}:9404/metrics", ecs, "wms-connector-main", "wms-connector-main")
+    assert urls == [f"http://{ip}:9404/metrics"]
+
+
+def test_exporter_url_without_placeholder_is_used_as_is(aws):
+    ecs = boto3.client("ecs", region_name=REGION)
+    assert exporter_urls("http://127.0.0.1:9404/metrics", ecs, "x", "y") == ["http://127.0.0.1:9404/metrics"]
+
+
+def test_no_running_worker_means_nothing_to_scrape(aws, monkeypatch):
+    ecs = _service(monkeypatch, running=0)
+    assert exporter_urls("http://{task_ip}:9404/metrics", ecs, "wms-connector-main", "wms-connector-main") == []
+    assert check_capture_on_workers(lambda url: "", [], "aws.wms.cdc").error == "no running Connect worker to scrape"

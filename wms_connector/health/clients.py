@@ -20,11 +20,23 @@ def ecs_client():
     return boto3.client("ecs", config=AWS_CONFIG)
 
 
+def private_ca_bundle(acm_pca, ca_arn: str) -> str:
+    """The PEM of the private CA (and its chain) that signed the Connect endpoint's certificate."""
+    answer = acm_pca.get_certificate_authority_certificate(CertificateAuthorityArn=ca_arn)
+    return "\n".join(part for part in (answer.get("Certificate"), answer.get("CertificateChain")) if part)
+
+
+def _connect_ca(config: HealthConfig) -> str | None:
+    if config.connect_ca or not config.connect_ca_arn:
+        return config.connect_ca
+    return private_ca_bundle(boto3.client("acm-pca", config=AWS_CONFIG), config.connect_ca_arn)
+
+
 def build_clients(config: HealthConfig) -> HealthClients:
     return HealthClients(
         connect=ConnectClient(
             config.connect_url,
-            ca=config.connect_ca,
+            ca=_connect_ca(config),
             request_timeout=min(CONNECT_REQUEST_TIMEOUT, config.connect_deadline_seconds),
             deadline=config.connect_deadline_seconds,
         ),

@@ -12,12 +12,15 @@ from wms_connector.topics import StageTopics
 # Environment variable names: the stack sets them, `HealthConfig.from_env` reads them.
 STAGE = "STAGE"
 CONNECT_URL = "CONNECT_URL"
-CONNECT_CA = "CONNECT_CA"  # PEM text or a file path; absent: system trust store
+CONNECT_CA = "CONNECT_CA"  # PEM text or a file path
+# Or the private CA that issued the endpoint's certificate: its certificate is fetched at run time.
+CONNECT_CA_ARN = "CONNECT_CA_ARN"
 ECS_CLUSTER = "ECS_CLUSTER"
 ECS_SERVICE = "ECS_SERVICE"
 STATE_TABLE = "HEALTH_TABLE"
 DB_SECRET_ARN = "DB_INFO_SECRET_ARN"  # noqa: S105 - a variable name, not a value
-JMX_URL = "JMX_URL"  # optional: capture metrics are skipped without it
+# Optional: capture metrics are skipped without it. `{task_ip}` in it stands for each running worker's IP.
+JMX_URL = "JMX_URL"
 BOOTSTRAP_SERVERS = "BOOTSTRAP_SERVERS"  # optional: topic offsets are skipped without it
 SECURITY_PROTOCOL = "KAFKA_SECURITY_PROTOCOL"
 RESTART_LIMIT = "RESTART_LIMIT"
@@ -43,6 +46,7 @@ class HealthConfig:
     table_name: str
     db_secret_arn: str
     connect_ca: str | None = None
+    connect_ca_arn: str | None = None
     jmx_url: str | None = None
     bootstrap_servers: str | None = None
     security_protocol: str = "SSL"
@@ -83,6 +87,7 @@ class HealthConfig:
             table_name=env[STATE_TABLE].strip(),
             db_secret_arn=env[DB_SECRET_ARN].strip(),
             connect_ca=env.get(CONNECT_CA, "").strip() or None,
+            connect_ca_arn=env.get(CONNECT_CA_ARN, "").strip() or None,
             jmx_url=jmx,
             bootstrap_servers=env.get(BOOTSTRAP_SERVERS, "").strip() or None,
             security_protocol=protocol,

@@ -14,11 +14,12 @@ from typing import Any
 
 from wms_connector.connect_client import ConnectClient, ConnectError
 from wms_connector.health import metric_names as m
-from wms_connector.health.checks.capture import CaptureFindings, Fetch, check_capture
+from wms_connector.health.checks.capture import CaptureFindings, Fetch, check_capture_on_workers
 from wms_connector.health.checks.connect import ConnectFindings, check_connect
 from wms_connector.health.checks.database import DbFindings, Probe, check_database, probe_tcp
 from wms_connector.health.checks.ecs_service import EcsFindings, check_ecs_service
 from wms_connector.health.checks.topics import ConsumerFactory, TopicFindings, check_topics
+from wms_connector.health.checks.worker_tasks import exporter_urls
 from wms_connector.health.config import HealthConfig
 from wms_connector.health.decision import CONNECT_RESTART, RestartNeed, restart_helped, restart_need
 from wms_connector.health.metrics import publish
@@ -182,13 +183,21 @@ class HealthRun:
         connect = check_connect(c.connect, cfg.connector)
         ecs = check_ecs_service(c.ecs, cfg.ecs_cluster, cfg.ecs_service)
         db = check_database(c.secrets, cfg.db_secret_arn, c.db_probe)
-        capture = check_capture(c.fetch, cfg.jmx_url, cfg.topics.topic_prefix) if c.fetch and cfg.jmx_url else None
+        capture = self._capture() if c.fetch and cfg.jmx_url else None
         topics = (
             check_topics(c.consumer_factory, previous.topic_offsets, cfg.topics.data_topics, cfg.topics.heartbeat_topic)
             if c.consumer_factory
             else None
         )
         return connect, ecs, db, capture, topics
+
+    def _capture(self) -> CaptureFindings:
+        cfg = self.config
+        try:
+            urls = exporter_urls(cfg.jmx_url, self.clients.ecs, cfg.ecs_cluster, cfg.ecs_service)
+        except Exception as exc:  # no task list means no scrape, not a failed run
+            return CaptureFindings(error=f"could not list the worker tasks: {type(exc).__name__}: {exc}")
+        return check_capture_on_workers(self.clients.fetch, urls, cfg.topics.topic_prefix)
 
     def _judge_previous_restart(self, connect: ConnectFindings, started_ms: int, report: RestartReport) -> None:
         pending = self.budget.pending()

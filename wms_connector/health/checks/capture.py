@@ -35,6 +35,10 @@ class CaptureFindings:
     def streaming_seen(self) -> bool:
         return self.connected is not None or self.lag_ms is not None
 
+    @property
+    def debezium_seen(self) -> bool:
+        return self.streaming_seen or self.snapshot_running is not None
+
 
 def _debezium_samples(text: str, server: str | None) -> dict[tuple[str, str], list[float]]:
     """(context, attribute lowercased) -> values, for Debezium connector-metrics samples of `server`."""
@@ -101,3 +105,11 @@ def check_capture(fetch: Fetch, url: str, server: str | None) -> CaptureFindings
         return parse_capture_metrics(text, server)
     except ValueError as exc:
         return CaptureFindings(error=f"JMX exporter output is not Prometheus text: {exc}")
+
+
+def check_capture_on_workers(fetch: Fetch, urls: list[str], server: str | None) -> CaptureFindings:
+    """The connector's task runs on one worker; the others (warm standbys) export no Debezium metrics."""
+    if not urls:
+        return CaptureFindings(error="no running Connect worker to scrape")
+    results = [check_capture(fetch, url, server) for url in urls]
+    return next((r for r in results if r.debezium_seen), next((r for r in results if not r.error), results[0]))
