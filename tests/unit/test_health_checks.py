@@ -176,21 +176,21 @@ def test_secret_that_is_not_json(aws):
 
 # -- capture metrics ------------------------------------------------------------------------------------------
 
+# Shaped as connect-image/jmx-exporter.yml names them.
 EXPORTER_TEXT = """\
-# HELP debezium_metrics_MilliSecondsBehindSource MilliSecondsBehindSource
-# TYPE debezium_metrics_MilliSecondsBehindSource gauge
-debezium_metrics_MilliSecondsBehindSource{context="streaming",name="aws.wms.cdc",plugin="oracle",} 1500.0
-debezium_metrics_MilliSecondsBehindSource{context="streaming",name="other.prefix",plugin="oracle",} 99.0
-# TYPE debezium_metrics_Connected gauge
-debezium_metrics_Connected{context="streaming",name="aws.wms.cdc",plugin="oracle",} 1.0
-# TYPE debezium_metrics_MilliSecondsSinceLastEvent gauge
-debezium_metrics_MilliSecondsSinceLastEvent{context="streaming",name="aws.wms.cdc",plugin="oracle",} 250.0
-# TYPE debezium_metrics_SnapshotRunning gauge
-debezium_metrics_SnapshotRunning{context="snapshot",name="aws.wms.cdc",plugin="oracle",} 1.0
-# TYPE debezium_metrics_RemainingTableCount gauge
-debezium_metrics_RemainingTableCount{context="snapshot",name="aws.wms.cdc",plugin="oracle",} 3.0
-# TYPE jvm_memory_bytes_used gauge
-jvm_memory_bytes_used{area="heap",} 1.0E8
+# TYPE debezium_oracle_millisecondsbehindsource untyped
+debezium_oracle_millisecondsbehindsource{context="streaming",server="aws.wms.cdc",} 1500.0
+debezium_oracle_millisecondsbehindsource{context="streaming",server="other.prefix",} 99.0
+# TYPE debezium_oracle_connected untyped
+debezium_oracle_connected{context="streaming",server="aws.wms.cdc",} 1.0
+# TYPE debezium_oracle_millisecondssincelastevent untyped
+debezium_oracle_millisecondssincelastevent{context="streaming",server="aws.wms.cdc",} 250.0
+# TYPE debezium_oracle_snapshotrunning untyped
+debezium_oracle_snapshotrunning{context="snapshot",server="aws.wms.cdc",} 1.0
+# TYPE debezium_oracle_remainingtablecount untyped
+debezium_oracle_remainingtablecount{context="snapshot",server="aws.wms.cdc",} 3.0
+# TYPE jvm_memory_heap_used_bytes untyped
+jvm_memory_heap_used_bytes 1.0E8
 """
 
 
@@ -203,10 +203,10 @@ def test_capture_metrics_of_this_connector_only():
     assert found.snapshot_tables_remaining == 3.0
 
 
-def test_capture_metrics_with_lowercased_names_and_server_label():
+def test_capture_metrics_with_debezium_capitalisation_and_name_label():
     text = (
-        'debezium_oracle_connector_metrics_millisecondsbehindsource{context="streaming",server="x.aws.wms.cdc"} 7\n'
-        'debezium_oracle_connector_metrics_connected{context="streaming",server="x.aws.wms.cdc"} 0\n'
+        'debezium_metrics_MilliSecondsBehindSource{context="streaming",name="x.aws.wms.cdc",plugin="oracle"} 7\n'
+        'debezium_metrics_Connected{context="streaming",name="x.aws.wms.cdc",plugin="oracle"} 0\n'
     )
     found = parse_capture_metrics(text, server="x.aws.wms.cdc")
     assert (found.lag_ms, found.connected) == (7.0, False)

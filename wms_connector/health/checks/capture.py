@@ -1,10 +1,11 @@
 """Capture health from the worker's JMX exporter: Debezium's streaming lag, source connection, time since the
 last event, and snapshot progress while a snapshot runs.
 
-The exporter (rules in connect-image/jmx-exporter.yml) turns the MBean
-`debezium.oracle:type=connector-metrics,context=<streaming|snapshot>,server=<topic.prefix>` attribute `<Attr>` into
-a sample named `..._<Attr>` (any case) with the context and server as labels; booleans become 1.0 / 0.0.
-Matching on that shape, not on one exact name, keeps this working if the rules lowercase names.
+The exporter rules in connect-image/jmx-exporter.yml turn the MBean
+`debezium.oracle:type=connector-metrics,context=<streaming|snapshot>,server=<topic.prefix>` attribute `<Attr>`
+into `debezium_oracle_<attr lowercased>{context="...", server="..."}`; booleans become 1.0 / 0.0. The parser
+matches that shape (prefix `debezium`, attribute as the last `_` segment, any case), so a rule that keeps
+Debezium's own capitalisation or adds labels still parses.
 """
 
 from __future__ import annotations
