@@ -311,6 +311,54 @@ class Kafka(Section):
         return cls(connect_replication_factor=3)
 
 
+@dataclass(frozen=True)
+class Health(Section):
+    """Health check schedule, restart budget and alarm thresholds (used by components/health.py, alarms.py)."""
+
+    schedule_minutes: int
+    restart_limit: int
+    restart_window_minutes: int
+    lag_threshold_ms: int
+    lag_periods: int  # consecutive health-check periods above the threshold before the lag alarm fires
+    missing_runs: int  # health-check runs that may be missed before the "not running" alarm fires
+    unknown_topic_threshold: int  # UNKNOWN_TOPIC_OR_PARTITION log lines per log period
+    log_period_minutes: int
+
+    KEYS: ClassVar[tuple[Key, ...]] = (
+        Key("healthScheduleMinutes", "schedule_minutes", integer(1, 60)),
+        Key("restartLimit", "restart_limit", integer(1, 10)),
+        Key("restartWindowMinutes", "restart_window_minutes", integer(10, 1440)),
+        Key("lagAlarmThresholdMs", "lag_threshold_ms", integer(1000, 86_400_000)),
+        Key("lagAlarmPeriods", "lag_periods", integer(1, 24)),
+        Key("healthMissingRuns", "missing_runs", integer(1, 6)),
+        Key("unknownTopicAlarmThreshold", "unknown_topic_threshold", integer(1, 1000)),
+        Key("logAlarmPeriodMinutes", "log_period_minutes", integer(1, 60)),
+    )
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Health:
+        production = defaults_stage == "production"
+        return cls(
+            schedule_minutes=10,
+            restart_limit=3,
+            restart_window_minutes=60,
+            lag_threshold_ms=300_000 if production else 900_000,
+            lag_periods=2 if production else 3,
+            missing_runs=2,
+            unknown_topic_threshold=5,
+            log_period_minutes=5,
+        )
+
+    def check(self) -> None:
+        # A window shorter than the time between runs would never hold more than one restart: no budget at all.
+        if self.restart_window_minutes < self.schedule_minutes:
+            raise _fail(
+                "restartWindowMinutes",
+                self.restart_window_minutes,
+                f"at least healthScheduleMinutes ({self.schedule_minutes})",
+            )
+
+
 # StageSettings field -> section class. Add new concerns here (and as a field below).
 SECTIONS: dict[str, type[Section]] = {
     "sizing": Sizing,
@@ -318,6 +366,7 @@ SECTIONS: dict[str, type[Section]] = {
     "deployment": Deployment,
     "network": Network,
     "kafka": Kafka,
+    "health": Health,
 }
 
 
@@ -329,6 +378,7 @@ class StageSettings:
     deployment: Deployment
     network: Network
     kafka: Kafka
+    health: Health
 
     @property
     def region(self) -> str:
