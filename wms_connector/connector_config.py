@@ -85,6 +85,7 @@ _OPTION_NAMES = {
     "usePdb": "use_pdb",
     "useJdbcUrl": "use_jdbc_url",
     "heartbeatIntervalMs": "heartbeat_interval_ms",
+    "allowUnreachableDatabase": "allow_unreachable_database",
     "extraProperties": "extra_properties",
 }
 
@@ -182,6 +183,9 @@ class ConnectorOptions:
     use_pdb: bool = False  # dbInfo has `pdb`: connect to that pluggable database
     use_jdbc_url: bool = False  # dbInfo has `url`: use it instead of host and port
     heartbeat_interval_ms: int = 60_000
+    # Register even when validation cannot reach the database (its task then reports the failure); off by
+    # default so a wrong host or credential stops `pulumi up`.
+    allow_unreachable_database: bool = False
     extra_properties: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -211,6 +215,7 @@ class ConnectorOptions:
             "usePdb": lambda v: _boolean("usePdb", v),
             "useJdbcUrl": lambda v: _boolean("useJdbcUrl", v),
             "heartbeatIntervalMs": lambda v: _whole("heartbeatIntervalMs", v, 1_000, 3_600_000),
+            "allowUnreachableDatabase": lambda v: _boolean("allowUnreachableDatabase", v),
             "extraProperties": _extra_properties,
         }
         values = {_OPTION_NAMES[key]: parsers[key](value) for key, value in mapping.items()}

@@ -1,0 +1,202 @@
+"""The admin protocol's request checks and error shapes, the admin's environment, and the Lambda handler.
+
+The operations themselves run against the real local Kafka Connect in tests/integration/."""
+
+from __future__ import annotations
+
+import socket
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import functions.connector_admin as lambda_module
+from wms_connector.connect_client import ConnectClient, ConnectorStatus, FieldErrors, TaskStatus
+from wms_connector.connector_admin import (
+    AdminEnvironment,
+    AdminEnvironmentError,
+    ConnectorAdmin,
+    _blocking_errors,
+    _reached,
+    build_admin,
+)
+from wms_connector.stages import Stage
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.fixture
+def admin() -> ConnectorAdmin:
+    client = ConnectClient(_closed_port_url(), request_timeout=0.2, deadline=0.4, backoff_initial=0.01)
+    return ConnectorAdmin(connect=client, stage=Stage.parse("feat-x"), poll_interval=0.01)
+
+
+GOOD_CONFIG = {"name": "wms-oracle-cdc", "connector.class": "x", "database.password": "${env:DB_PASSWORD}"}
+
+
+@pytest.mark.parametrize(
+    ("request_", "kind", "says"),
+    [
+        ("validate", "BadRequest", "must be a JSON object"),
+        ({"action": "explode"}, "BadRequest", "Unknown action 'explode'"),
+        ({}, "BadRequest", "Unknown action None"),
+        ({"action": "status", "name": "bad name!"}, "BadRequest", "Connector name 'bad name!'"),
+        ({"action": "status", "name": ""}, "BadRequest", "Connector name ''"),
+        ({"action": "set_state", "name": "c", "state": "sleeping"}, "BadRequest", "state 'sleeping'"),
+        ({"action": "set_state", "name": "c", "state": "paused", "timeout_seconds": 0}, "BadRequest", "Timeout 0"),
+        ({"action": "set_state", "name": "c", "state": "paused", "timeout_seconds": 10_000}, "BadRequest", "Timeout"),
+        ({"action": "apply", "name": "c", "config": {}}, "BadRequest", "non-empty object"),
+        ({"action": "apply", "name": "c", "config": {"tasks.max": 1}}, "BadRequest", "tasks.max"),
+        ({"action": "apply", "name": "c", "config": {**GOOD_CONFIG}}, "BadRequest", "`name` is 'wms-oracle-cdc'"),
+        ({"action": "status", "name": "c", "stage": "main"}, "BadRequest", "serves stage `feat-x`"),
+        ({"action": "restart", "name": "c", "include_tasks": "yes"}, "BadRequest", "include_tasks"),
+        ({"action": "delete_stage_topics"}, "AdminError", "no Kafka connection"),
+    ],
+)
+def test_bad_requests_come_back_as_readable_errors(admin, request_, kind, says):
+    response = admin.handle(request_)
+    assert response["ok"] is False
+    assert response["error"]["type"] == kind
+    assert says in response["error"]["message"]
+
+
+def test_plaintext_credential_in_config_is_refused_with_the_field(admin):
+    config = {**GOOD_CONFIG, "name": "c", "database.password": "hunter2-secret"}
+    response = admin.handle({"action": "apply", "name": "c", "config": config})
+    assert response["error"]["type"] == "BadRequest"
+    assert "database.password" in response["error"]["fields"]
+    assert "hunter2" not in str(response)
+
+
+def test_unreachable_connect_is_a_clear_error_naming_the_url(admin):
+    response = admin.handle({"action": "status", "name": "c"})
+    assert response["error"]["type"] == "ConnectUnreachable"
+    assert admin.connect.base_url in response["error"]["message"]
+    assert "gave up after" in response["error"]["message"]
+
+
+def test_unreachable_database_is_tolerated_only_when_asked():
+    result = FieldErrors(
+        2,
+        {
+            "database.hostname": ["Unable to connect: Failed to resolve Oracle database version"],
+            "log.mining.strategy": ["Invalid value bogus"],
+        },
+    )
+    assert _blocking_errors(result, False) == result.errors
+    assert _blocking_errors(result, True) == {"log.mining.strategy": ["Invalid value bogus"]}
+    # A hostname error that is not about connecting still blocks.
+    syntax = FieldErrors(1, {"database.hostname": ["The 'database.hostname' value is invalid: A value is required"]})
+    assert _blocking_errors(syntax, True) == syntax.errors
+
+
+def _status(state: str, *task_states: str) -> ConnectorStatus:
+    tasks = tuple(TaskStatus(id=i, state=s) for i, s in enumerate(task_states))
+    return ConnectorStatus(name="c", state=state, worker_id="w", trace=None, tasks=tasks)
+
+
+def test_desired_state_is_reached_only_with_tasks_when_required():
+    assert _reached(_status("RUNNING", "RUNNING"), "RUNNING", True)
+    assert not _reached(_status("RUNNING", "FAILED"), "RUNNING", True)
+    assert not _reached(_status("RUNNING"), "RUNNING", True)
+    assert _reached(_status("RUNNING", "FAILED"), "RUNNING", False)
+    assert _reached(_status("PAUSED", "PAUSED"), "PAUSED", True)
+    assert not _reached(_status("STOPPED", "RUNNING"), "STOPPED", True)
+    assert _reached(_status("STOPPED"), "STOPPED", True)
+    assert not _reached(_status("PAUSED"), "RUNNING", False)
+
+
+ENV = {"STAGE": "feat-x", "CONNECT_URL": "https://connect.wms-connector-feat-x.internal"}
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({}, "missing STAGE, CONNECT_URL"),
+        ({**ENV, "STAGE": "Feat_X"}, "STAGE: Invalid stage"),
+        ({**ENV, "CONNECT_URL": "connect:8083"}, "CONNECT_URL must start with"),
+        ({**ENV, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SECURITY_PROTOCOL must be SSL or PLAINTEXT"),
+        ({**ENV, "CONNECT_DEADLINE_SECONDS": "forever"}, "CONNECT_DEADLINE_SECONDS"),
+    ],
+)
+def test_bad_environment_names_the_variable(env, says):
+    with pytest.raises(AdminEnvironmentError, match=says):
+        AdminEnvironment.from_env(env)
+
+
+def test_environment_defaults():
+    environment = AdminEnvironment.from_env({**ENV, "BOOTSTRAP_SERVERS": "b-1:9094"})
+    assert environment.stage == Stage.parse("feat-x")
+    assert environment.security_protocol == "SSL"
+    assert environment.connect_deadline == 60
+    admin = build_admin(environment)
+    assert admin.topic_admin_factory is not None
+    assert admin.connect.base_url == ENV["CONNECT_URL"]
+
+
+@mock_aws
+def test_private_ca_certificate_is_fetched_by_arn(monkeypatch):
+    acm_pca = boto3.client("acm-pca", region_name="us-east-1")
+    ca_arn = acm_pca.create_certificate_authority(
+        CertificateAuthorityConfiguration={
+            "KeyAlgorithm": "RSA_2048",
+            "SigningAlgorithm": "SHA256WITHRSA",
+            "Subject": {"CommonName": "wms-connector test CA"},
+        },
+        CertificateAuthorityType="ROOT",
+    )["CertificateAuthorityArn"]
+    # Activate the root CA as one does in AWS: sign its own CSR, import the certificate.
+    csr = acm_pca.get_certificate_authority_csr(CertificateAuthorityArn=ca_arn)["Csr"]
+    issued = acm_pca.issue_certificate(
+        CertificateAuthorityArn=ca_arn,
+        Csr=csr,
+        SigningAlgorithm="SHA256WITHRSA",
+        TemplateArn="arn:aws:acm-pca:::template/RootCACertificate/V1",
+        Validity={"Value": 1, "Type": "DAYS"},
+    )["CertificateArn"]
+    certificate = acm_pca.get_certificate(CertificateAuthorityArn=ca_arn, CertificateArn=issued)["Certificate"]
+    acm_pca.import_certificate_authority_certificate(CertificateAuthorityArn=ca_arn, Certificate=certificate)
+    fetched = acm_pca.get_certificate_authority_certificate(CertificateAuthorityArn=ca_arn)
+    environment = AdminEnvironment.from_env({**ENV, "PRIVATE_CA_ARN": ca_arn})
+    admin = build_admin(environment, acm_pca=acm_pca)
+    # The client's TLS trust is the CA's certificate, as ACM PCA returns it.
+    pool_kwargs = admin.connect._http.connection_pool_kw
+    assert pool_kwargs["ca_cert_data"].strip().startswith(fetched["Certificate"].strip()[:40])
+    assert "BEGIN CERTIFICATE" in pool_kwargs["ca_cert_data"]
+
+
+def test_private_ca_without_client_is_a_clear_error():
+    environment = AdminEnvironment.from_env({**ENV, "PRIVATE_CA_ARN": "arn:aws:acm-pca:us-east-1:1:ca/x"})
+    with pytest.raises(AdminEnvironmentError, match="PRIVATE_CA_ARN"):
+        build_admin(environment)
+
+
+def test_lambda_handler_reports_a_misconfigured_environment(monkeypatch):
+    monkeypatch.setattr(lambda_module, "_ADMIN", None)
+    monkeypatch.delenv("STAGE", raising=False)
+    monkeypatch.delenv("CONNECT_URL", raising=False)
+    response = lambda_module.handler({"action": "server_info"})
+    assert response == {
+        "ok": False,
+        "error": {
+            "type": "AdminMisconfigured",
+            "message": "The admin function's environment is missing STAGE, CONNECT_URL.",
+            "fields": {},
+        },
+    }
+
+
+def test_lambda_handler_runs_the_protocol_and_logs_no_config(monkeypatch, capsys):
+    monkeypatch.setattr(lambda_module, "_ADMIN", None)
+    monkeypatch.setenv("STAGE", "feat-x")
+    monkeypatch.setenv("CONNECT_URL", _closed_port_url())
+    monkeypatch.setenv("CONNECT_DEADLINE_SECONDS", "1")
+    config = {"name": "c", "connector.class": "x", "column.mask.hash.SHA-256.with.salt.s3cr3tsalt0123456": "A"}
+    response = lambda_module.handler({"action": "validate", "config": config})
+    assert response["ok"] is False and response["error"]["type"] == "ConnectUnreachable"
+    logged = capsys.readouterr().out
+    assert '"action": "validate"' in logged and "s3cr3tsalt" not in logged

@@ -1,0 +1,406 @@
+"""Connector admin operations over a Connect client and a topic admin, and the JSON protocol that carries them.
+
+`ConnectorAdmin` is what tests and local use call directly; `handle(request)` is the same operations behind a
+JSON request/response protocol, shared by the admin Lambda (functions/connector_admin.py) and by the dynamic
+provider's local transport. Errors come back as data (`{"ok": false, "error": {...}}`), never as tracebacks, so the
+caller can show them to a person as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wms_connector.connect_client import ConnectClient, ConnectError, ConnectorStatus, ConnectUnreachable, FieldErrors
+from wms_connector.connector_config import CONNECTOR_CLASS, STATES, credential_problems
+from wms_connector.stages import Stage
+from wms_connector.topic_admin import TopicAdmin, TopicDeletionRefused
+
+# Connect's connector states for each desired state.
+_CONNECT_STATE = {"running": "RUNNING", "paused": "PAUSED", "stopped": "STOPPED"}
+_CONNECTOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")
+# Debezium reports an unreachable database as an error on the connection field of the validation result.
+_CONNECTION_FIELDS = ("database.hostname", "database.url")
+_CONNECTION_FAILURE = re.compile(r"(?i)unable to connect|connection|could not|timed out|refused|IO Error|ORA-")
+
+DEFAULT_STATE_TIMEOUT = 180.0
+MAX_STATE_TIMEOUT = 840.0  # stays under the Lambda's 15-minute ceiling
+
+
+class AdminError(Exception):
+    """An admin operation failed in a way a person should read; `type` and `fields` travel over the protocol."""
+
+    type = "AdminError"
+
+    def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields or {})
+
+
+class BadRequest(AdminError):
+    type = "BadRequest"
+
+
+class ConfigInvalid(AdminError):
+    type = "ConfigInvalid"
+
+
+class StateTimeout(AdminError):
+    type = "StateTimeout"
+
+
+def connector_state(status: ConnectorStatus | None) -> str:
+    """`running|paused|stopped|failed|unassigned|restarting` for a status, or `absent`."""
+    return "absent" if status is None else status.state.lower()
+
+
+@dataclass
+class ConnectorAdmin:
+    connect: ConnectClient
+    stage: Stage
+    topic_admin_factory: Callable[[], TopicAdmin] | None = None
+    poll_interval: float = 1.0
+
+    # -- single operations ---------------------------------------------------------------------------------------
+
+    def validate(self, config: Mapping[str, str]) -> FieldErrors:
+        _check_config(config)
+        return self.connect.validate(config.get("connector.class", CONNECTOR_CLASS), config)
+
+    def apply(self, name: str, config: Mapping[str, str], *, allow_unreachable_database: bool = False) -> FieldErrors:
+        """Validate, then `PUT …/config`. Refuses an invalid config with its field errors; an unreachable
+        database is tolerated only when asked (the connector is registered and its task reports the failure)."""
+        _check_name(name)
+        _check_config(config, name)
+        result = self.validate(config)
+        blocking = _blocking_errors(result, allow_unreachable_database)
+        if blocking:
+            listed = "\n".join(f"  {field}: {'; '.join(messages)}" for field, messages in sorted(blocking.items()))
+            raise ConfigInvalid(
+                f"Connector `{name}` config is invalid ({sum(len(m) for m in blocking.values())} error(s)):\n{listed}",
+                fields=blocking,
+            )
+        self.connect.put_config(name, config)
+        return result
+
+    def status(self, name: str) -> ConnectorStatus | None:
+        return self.connect.status(_check_name(name))
+
+    def restart(self, name: str, *, include_tasks: bool = True, only_failed: bool = True) -> None:
+        self.connect.restart(_check_name(name), include_tasks=include_tasks, only_failed=only_failed)
+
+    def delete(self, name: str) -> bool:
+        return self.connect.delete(_check_name(name))
+
+    def set_state(
+        self, name: str, state: str, *, timeout: float = DEFAULT_STATE_TIMEOUT, require_tasks: bool = True
+    ) -> ConnectorStatus:
+        """Ask Connect for `state` and wait until the connector (and, for running, its tasks) reach it."""
+        _check_name(name)
+        _check_state(state)
+        deadline = time.monotonic() + _check_timeout(timeout)
+        current = self.connect.status(name)
+        # Right after a PUT the status can lag behind the config for a moment.
+        while current is None and self.connect.get_config(name) is not None and time.monotonic() < deadline:
+            time.sleep(self.poll_interval)
+            current = self.connect.status(name)
+        if current is None:
+            raise AdminError(f"Connector `{name}` does not exist, so it cannot be set {state}.")
+        if state == "running":
+            if current.state == "FAILED" or any(t.state == "FAILED" for t in current.tasks):
+                self.connect.restart(name, include_tasks=True, only_failed=True)
+            if current.state in ("PAUSED", "STOPPED"):
+                self.connect.resume(name)
+        elif state == "paused":
+            self.connect.pause(name)
+        else:
+            self.connect.stop(name)
+        remaining = max(self.poll_interval, deadline - time.monotonic())
+        return self.wait_for_state(name, state, timeout=remaining, require_tasks=require_tasks)
+
+    def wait_for_state(
+        self, name: str, state: str, *, timeout: float = DEFAULT_STATE_TIMEOUT, require_tasks: bool = True
+    ) -> ConnectorStatus:
+        target = _CONNECT_STATE[_check_state(state)]
+        deadline = time.monotonic() + timeout
+        last: ConnectorStatus | None = None
+        while True:
+            last = self.connect.status(name)
+            if last is not None and _reached(last, target, require_tasks):
+                return last
+            if time.monotonic() >= deadline:
+                shown = last.describe() if last else f"connector {name}: absent"
+                raise StateTimeout(
+                    f"Connector `{name}` did not reach {state} within {timeout:.0f}s. Last status:\n{shown}"
+                )
+            time.sleep(self.poll_interval)
+
+    def ensure(
+        self,
+        name: str,
+        config: Mapping[str, str],
+        state: str,
+        *,
+        timeout: float = DEFAULT_STATE_TIMEOUT,
+        allow_unreachable_database: bool = False,
+    ) -> dict[str, Any]:
+        """Validate, apply and bring to `state`: what `pulumi up` needs for create and update."""
+        _check_state(state)
+        self.apply(name, config, allow_unreachable_database=allow_unreachable_database)
+        # A fresh or updated connector restarts its tasks; when the database may be unreachable, only the
+        # connector itself is required to reach the state (its task reports the database failure).
+        status = self.set_state(name, state, timeout=timeout, require_tasks=not allow_unreachable_database)
+        return {"name": name, "state": connector_state(status), "status": status.to_dict()}
+
+    def read(self, name: str) -> dict[str, Any]:
+        """The live config and state, for drift detection; `exists` False when there is no such connector."""
+        config = self.connect.get_config(_check_name(name))
+        if config is None:
+            return {"name": name, "exists": False, "config": None, "state": "absent", "status": None}
+        status = self.connect.status(name)
+        return {
+            "name": name,
+            "exists": True,
+            "config": config,
+            "state": connector_state(status),
+            "status": status.to_dict() if status else None,
+        }
+
+    def delete_stage_topics(self, *, batch_size: int = 100) -> dict[str, Any]:
+        if self.topic_admin_factory is None:
+            raise AdminError("This admin has no Kafka connection configured, so it cannot delete topics.")
+        with self.topic_admin_factory() as topics:
+            return topics.delete_stage_topics(self.stage, batch_size=batch_size).to_dict()
+
+    # -- the JSON protocol -------------------------------------------------------------------------------------
+
+    def handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one request: `{"action": …, …}` → `{"ok": true, "result": …}` or `{"ok": false, "error": …}`."""
+        try:
+            if not isinstance(request, Mapping):
+                raise BadRequest(f"A request must be a JSON object, got {type(request).__name__}.")
+            action = request.get("action")
+            operation = _ACTIONS.get(action) if isinstance(action, str) else None
+            if operation is None:
+                raise BadRequest(f"Unknown action {action!r}; allowed: {', '.join(sorted(_ACTIONS))}.")
+            requested_stage = request.get("stage")
+            if requested_stage is not None and requested_stage != self.stage.name:
+                raise BadRequest(
+                    f"Request is for stage {requested_stage!r} but this admin serves stage `{self.stage}`."
+                )
+            return {"ok": True, "result": operation(self, request)}
+        except AdminError as exc:
+            return _error(exc.type, exc.message, exc.fields)
+        except TopicDeletionRefused as exc:
+            return _error("TopicDeletionRefused", str(exc))
+        except ConnectUnreachable as exc:
+            return _error("ConnectUnreachable", str(exc))
+        except ConnectError as exc:
+            return _error("ConnectError", str(exc))
+        except Exception as exc:  # the protocol boundary: the caller gets a message, not a traceback
+            return _error(type(exc).__name__, str(exc) or repr(exc))
+
+
+def _error(kind: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"ok": False, "error": {"type": kind, "message": message, "fields": dict(fields or {})}}
+
+
+# -- request checks ------------------------------------------------------------------------------------------------
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not _CONNECTOR_NAME.fullmatch(name):
+        raise BadRequest(
+            f"Connector name {name!r} is not allowed: 1-249 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit."
+        )
+    return name
+
+
+def _check_state(state: object) -> str:
+    if state not in STATES:
+        raise BadRequest(f"Connector state {state!r} is not allowed: one of {', '.join(STATES)}.")
+    return str(state)
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= MAX_STATE_TIMEOUT:
+        raise BadRequest(
+            f"Timeout {timeout!r} is not allowed: seconds, more than 0 and at most {MAX_STATE_TIMEOUT:.0f}."
+        )
+    return float(timeout)
+
+
+def _check_config(config: object, name: str | None = None) -> Mapping[str, str]:
+    if not isinstance(config, Mapping) or not config:
+        raise BadRequest("Connector config must be a non-empty object of property names to string values.")
+    not_strings = sorted(str(k) for k, v in config.items() if not isinstance(k, str) or not isinstance(v, str))
+    if not_strings:
+        raise BadRequest(f"Connector config values must be strings; not strings: {', '.join(not_strings)}.")
+    if name is not None and config.get("name", name) != name:
+        raise BadRequest(f"Connector config `name` is {config['name']!r} but the connector is `{name}`.")
+    problems = credential_problems(config)
+    if problems:
+        raise BadRequest("; ".join(problems) + ".", fields={p.split("`")[1]: [p] for p in problems})
+    return config
+
+
+def _blocking_errors(result: FieldErrors, allow_unreachable_database: bool) -> dict[str, list[str]]:
+    if not allow_unreachable_database:
+        return dict(result.errors)
+    return {
+        field: messages
+        for field, messages in result.errors.items()
+        if not (field in _CONNECTION_FIELDS and all(_CONNECTION_FAILURE.search(m) for m in messages))
+    }
+
+
+def _reached(status: ConnectorStatus, target: str, require_tasks: bool) -> bool:
+    if status.state != target:
+        return False
+    if target == "RUNNING" and require_tasks:
+        return bool(status.tasks) and all(task.state == "RUNNING" for task in status.tasks)
+    if target == "STOPPED":
+        return not status.tasks
+    return True
+
+
+def _flag(request: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = request.get(key, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"Request field `{key}` must be true or false, got {value!r}.")
+    return value
+
+
+def _timeout(request: Mapping[str, Any]) -> float:
+    return _check_timeout(request.get("timeout_seconds", DEFAULT_STATE_TIMEOUT))
+
+
+def _status_result(status: ConnectorStatus | None) -> dict[str, Any]:
+    return {"state": connector_state(status), "status": status.to_dict() if status else None}
+
+
+_ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
+    "server_info": lambda admin, r: admin.connect.server_info(),
+    "validate": lambda admin, r: _validation_result(admin.validate(_check_config(r.get("config")))),
+    "apply": lambda admin, r: _validation_result(
+        admin.apply(
+            r.get("name"),
+            _check_config(r.get("config")),
+            allow_unreachable_database=_flag(r, "allow_unreachable_database", False),
+        )
+    ),
+    "ensure": lambda admin, r: admin.ensure(
+        r.get("name"),
+        _check_config(r.get("config")),
+        r.get("state", "running"),
+        timeout=_timeout(r),
+        allow_unreachable_database=_flag(r, "allow_unreachable_database", False),
+    ),
+    "set_state": lambda admin, r: _status_result(
+        admin.set_state(
+            r.get("name"), r.get("state"), timeout=_timeout(r), require_tasks=_flag(r, "require_tasks", True)
+        )
+    ),
+    "restart": lambda admin, r: admin.restart(
+        r.get("name"),
+        include_tasks=_flag(r, "include_tasks", True),
+        only_failed=_flag(r, "only_failed", True),
+    ),
+    "status": lambda admin, r: _status_result(admin.status(r.get("name"))),
+    "read": lambda admin, r: admin.read(r.get("name")),
+    "delete": lambda admin, r: {"deleted": admin.delete(r.get("name"))},
+    "delete_stage_topics": lambda admin, r: admin.delete_stage_topics(),
+}
+
+
+def _validation_result(result: FieldErrors) -> dict[str, Any]:
+    return {"error_count": result.error_count, "errors": result.errors}
+
+
+# -- built from the environment (the admin Lambda) ---------------------------------------------------------------
+
+ENV_STAGE = "STAGE"
+ENV_CONNECT_URL = "CONNECT_URL"
+ENV_CONNECT_CA = "CONNECT_CA"  # PEM text or a file path
+ENV_PRIVATE_CA_ARN = "PRIVATE_CA_ARN"  # the endpoint's private CA; its certificate is fetched from ACM PCA
+ENV_CONNECT_DEADLINE = "CONNECT_DEADLINE_SECONDS"
+ENV_BOOTSTRAP_SERVERS = "BOOTSTRAP_SERVERS"
+ENV_SECURITY_PROTOCOL = "KAFKA_SECURITY_PROTOCOL"
+
+DEFAULT_CONNECT_DEADLINE = 60
+
+
+class AdminEnvironmentError(AdminError):
+    type = "AdminMisconfigured"
+
+
+@dataclass(frozen=True)
+class AdminEnvironment:
+    stage: Stage
+    connect_url: str
+    connect_ca: str | None
+    private_ca_arn: str | None
+    connect_deadline: float
+    bootstrap_servers: str | None
+    security_protocol: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AdminEnvironment:
+        missing = [name for name in (ENV_STAGE, ENV_CONNECT_URL) if not env.get(name, "").strip()]
+        if missing:
+            raise AdminEnvironmentError(f"The admin function's environment is missing {', '.join(missing)}.")
+        try:
+            stage = Stage.parse(env[ENV_STAGE].strip())
+        except ValueError as exc:
+            raise AdminEnvironmentError(f"{ENV_STAGE}: {exc}") from None
+        url = env[ENV_CONNECT_URL].strip()
+        if not url.startswith(("http://", "https://")):
+            raise AdminEnvironmentError(f"{ENV_CONNECT_URL} must start with http:// or https://, got {url!r}.")
+        protocol = env.get(ENV_SECURITY_PROTOCOL, "SSL").strip().upper() or "SSL"
+        if protocol not in ("SSL", "PLAINTEXT"):
+            raise AdminEnvironmentError(f"{ENV_SECURITY_PROTOCOL} must be SSL or PLAINTEXT, got {protocol!r}.")
+        deadline = env.get(ENV_CONNECT_DEADLINE, "").strip() or str(DEFAULT_CONNECT_DEADLINE)
+        if not deadline.isdigit() or not 1 <= int(deadline) <= 600:
+            raise AdminEnvironmentError(
+                f"{ENV_CONNECT_DEADLINE} must be whole seconds from 1 to 600, got {deadline!r}."
+            )
+        return cls(
+            stage=stage,
+            connect_url=url,
+            connect_ca=env.get(ENV_CONNECT_CA, "").strip() or None,
+            private_ca_arn=env.get(ENV_PRIVATE_CA_ARN, "").strip() or None,
+            connect_deadline=float(deadline),
+            bootstrap_servers=env.get(ENV_BOOTSTRAP_SERVERS, "").strip() or None,
+            security_protocol=protocol,
+        )
+
+
+def private_ca_pem(acm_pca: Any, ca_arn: str) -> str:
+    """The private CA's certificate (and chain) as PEM, which the endpoint's certificate is issued from."""
+    answer = acm_pca.get_certificate_authority_certificate(CertificateAuthorityArn=ca_arn)
+    return "\n".join(part.strip() for part in (answer["Certificate"], answer.get("CertificateChain")) if part) + "\n"
+
+
+def build_admin(environment: AdminEnvironment, *, acm_pca: Any = None) -> ConnectorAdmin:
+    """The admin the Lambda runs; `acm_pca` (a boto3 client) is needed only when the CA comes by ARN."""
+    ca = environment.connect_ca
+    if ca is None and environment.private_ca_arn:
+        if acm_pca is None:
+            raise AdminEnvironmentError(f"{ENV_PRIVATE_CA_ARN} is set but no ACM PCA client was given.")
+        ca = private_ca_pem(acm_pca, environment.private_ca_arn)
+    connect = ConnectClient(
+        environment.connect_url,
+        ca=ca,
+        request_timeout=min(30.0, environment.connect_deadline),
+        deadline=environment.connect_deadline,
+    )
+    factory = None
+    if environment.bootstrap_servers:
+        servers, protocol = environment.bootstrap_servers, environment.security_protocol
+        factory = lambda: TopicAdmin(servers, security_protocol=protocol)  # noqa: E731
+    return ConnectorAdmin(connect=connect, stage=environment.stage, topic_admin_factory=factory)

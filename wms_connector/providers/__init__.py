@@ -1,0 +1,1 @@
+"""Pulumi dynamic resources: the connector itself, and the ephemeral stage's topic cleanup."""

@@ -1,0 +1,216 @@
+"""How the dynamic providers reach the connector admin: the admin Lambda (in AWS) or Connect directly (local).
+
+A transport is described by plain data in the resource's inputs (`{"kind": "lambda", …}` or
+`{"kind": "direct", …}`), so the provider objects capture nothing: clients are created inside each call. Every
+failure, whether the Lambda's own (FunctionError, timeout) or the admin's (`{"ok": false, …}`), becomes an
+`AdminCallFailed` whose message a person can read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wms_connector.stages import Stage
+
+LAMBDA = "lambda"
+DIRECT = "direct"
+KINDS = (LAMBDA, DIRECT)
+
+_FUNCTION_NAME = re.compile(
+    r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?"
+)
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
+# How long the provider waits for the Lambda beyond the admin's own state timeout.
+LAMBDA_MARGIN_SECONDS = 60
+
+
+class AdminCallFailed(Exception):
+    """An admin request failed; `kind` is the admin's error type, `fields` any per-field errors."""
+
+    def __init__(self, kind: str, message: str, fields: Mapping[str, list[str]] | None = None):
+        self.kind = kind
+        self.message = message
+        self.fields = dict(fields or {})
+        super().__init__(f"{kind}: {message}")
+
+
+class TransportSpecError(ValueError):
+    """A transport description that cannot be used; the message names the property."""
+
+
+def unwrap(response: Any) -> Any:
+    """The result of an admin response, or AdminCallFailed with its error."""
+    if not isinstance(response, Mapping) or "ok" not in response:
+        raise AdminCallFailed(
+            "BadResponse", f"The connector admin answered with something unexpected: {response!r:.300}"
+        )
+    if response["ok"]:
+        return response.get("result")
+    error = response.get("error") or {}
+    raise AdminCallFailed(
+        str(error.get("type", "AdminError")), str(error.get("message", "no message")), error.get("fields")
+    )
+
+
+@dataclass(frozen=True)
+class LambdaTransport:
+    function_name: str
+    region: str
+    timeout_seconds: float = 900.0
+    endpoint_url: str | None = None  # another Lambda API endpoint (tests)
+
+    def invoke(self, request: Mapping[str, Any], *, client: Any = None) -> Any:
+        """Run `request` on the admin Lambda and return its result; `client` is for tests (a stubbed one)."""
+        if client is None:
+            client = self._client()
+        import botocore.exceptions
+
+        try:
+            answer = client.invoke(
+                FunctionName=self.function_name,
+                InvocationType="RequestResponse",
+                Payload=json.dumps(request).encode(),
+            )
+        except botocore.exceptions.ReadTimeoutError:
+            raise AdminCallFailed(
+                "LambdaTimeout",
+                f"No answer from admin function {self.function_name} within {self.timeout_seconds:.0f}s "
+                f"(action {request.get('action')!r}).",
+            ) from None
+        except botocore.exceptions.ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise AdminCallFailed(
+                f"Lambda{error.get('Code', 'Error')}",
+                f"Invoking admin function {self.function_name} failed: {error.get('Message', exc)}",
+            ) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise AdminCallFailed("LambdaUnreachable", f"Invoking admin function {self.function_name}: {exc}") from None
+        raw = answer["Payload"].read() if answer.get("Payload") is not None else b""
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = raw.decode("utf-8", errors="replace")
+        if answer.get("FunctionError"):
+            raise _function_error(self.function_name, answer["FunctionError"], payload)
+        return unwrap(payload)
+
+    def _client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            read_timeout=self.timeout_seconds,
+            connect_timeout=10,
+            retries={"max_attempts": 1, "mode": "standard"},  # a retried admin call could run twice
+        )
+        return boto3.client("lambda", region_name=self.region, endpoint_url=self.endpoint_url, config=config)
+
+
+def _function_error(function_name: str, kind: str, payload: Any) -> AdminCallFailed:
+    """The Lambda failed outside the admin's own error handling (crash, timeout, out of memory)."""
+    if isinstance(payload, Mapping):
+        error_type = str(payload.get("errorType") or kind)
+        message = str(payload.get("errorMessage") or "no message")
+    else:
+        error_type, message = kind, str(payload or "no message")
+    if "timed out" in message.lower() or error_type == "Sandbox.Timedout":
+        return AdminCallFailed("LambdaTimeout", f"Admin function {function_name} ran out of time: {message}")
+    # The Lambda's stack trace stays in its log group; the user gets the type and message.
+    return AdminCallFailed(
+        "LambdaFunctionError",
+        f"Admin function {function_name} failed ({error_type}): {message}. Its log group has the details.",
+    )
+
+
+@dataclass(frozen=True)
+class DirectTransport:
+    """Runs the admin in this process against a Connect URL (local stack, tests)."""
+
+    connect_url: str
+    stage: str
+    connect_ca: str | None = None
+    bootstrap_servers: str | None = None
+    security_protocol: str = "PLAINTEXT"
+    connect_deadline: float = 60.0
+
+    def invoke(self, request: Mapping[str, Any]) -> Any:
+        from wms_connector.connector_admin import AdminEnvironment, build_admin
+
+        environment = AdminEnvironment(
+            stage=Stage.parse(self.stage),
+            connect_url=self.connect_url,
+            connect_ca=self.connect_ca,
+            private_ca_arn=None,
+            connect_deadline=self.connect_deadline,
+            bootstrap_servers=self.bootstrap_servers,
+            security_protocol=self.security_protocol,
+        )
+        return unwrap(build_admin(environment).handle(request))
+
+
+def transport_problems(spec: Any, prop: str = "transport") -> list[tuple[str, str]]:
+    """(property, reason) for everything wrong with a transport description; empty when usable."""
+    if not isinstance(spec, Mapping):
+        return [(prop, f"must be an object with `kind` one of {', '.join(KINDS)}")]
+    kind = spec.get("kind")
+    if kind == LAMBDA:
+        problems = []
+        if not isinstance(spec.get("functionName"), str) or not _FUNCTION_NAME.fullmatch(spec["functionName"]):
+            problems.append((f"{prop}.functionName", "must be a Lambda function name or ARN"))
+        if not isinstance(spec.get("region"), str) or not _REGION.fullmatch(spec["region"]):
+            problems.append((f"{prop}.region", "must be an AWS region name such as us-east-1"))
+        return problems
+    if kind == DIRECT:
+        problems = []
+        url = spec.get("connectUrl")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            problems.append((f"{prop}.connectUrl", "must start with http:// or https://"))
+        try:
+            Stage.parse(spec.get("stage"))
+        except ValueError as exc:
+            problems.append((f"{prop}.stage", str(exc)))
+        if spec.get("securityProtocol", "PLAINTEXT") not in ("SSL", "PLAINTEXT"):
+            problems.append((f"{prop}.securityProtocol", "must be SSL or PLAINTEXT"))
+        return problems
+    return [(f"{prop}.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")]
+
+
+def transport_from_spec(
+    spec: Mapping[str, Any], *, timeout_seconds: float = 900.0
+) -> LambdaTransport | DirectTransport:
+    problems = transport_problems(spec)
+    if problems:
+        raise TransportSpecError("; ".join(f"{prop} {reason}" for prop, reason in problems))
+    if spec["kind"] == LAMBDA:
+        return LambdaTransport(
+            function_name=spec["functionName"],
+            region=spec["region"],
+            timeout_seconds=timeout_seconds + LAMBDA_MARGIN_SECONDS,
+            endpoint_url=spec.get("endpointUrl") or None,
+        )
+    return DirectTransport(
+        connect_url=spec["connectUrl"],
+        stage=spec["stage"],
+        connect_ca=spec.get("connectCa") or None,
+        bootstrap_servers=spec.get("bootstrapServers") or None,
+        security_protocol=spec.get("securityProtocol", "PLAINTEXT"),
+    )
+
+
+def lambda_spec(function_name: Any, region: str) -> dict[str, Any]:
+    """The transport description for the stack's admin Lambda (`function_name` may be a Pulumi Output)."""
+    return {"kind": LAMBDA, "functionName": function_name, "region": region}
+
+
+def direct_spec(
+    connect_url: str, stage: Stage, *, bootstrap_servers: str | None = None, security_protocol: str = "PLAINTEXT"
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {"kind": DIRECT, "connectUrl": connect_url, "stage": stage.name}
+    if bootstrap_servers:
+        spec["bootstrapServers"] = bootstrap_servers
+        spec["securityProtocol"] = security_protocol
+    return spec
