@@ -1,0 +1,151 @@
+"""The local stack's settings, env file and port checks (no servers are started here)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from wms_connector import local_stack
+from wms_connector.local_stack import LocalSettings, LocalStack, LocalStackError, PortInUseError
+from wms_connector.stages import Stage
+
+
+@pytest.fixture
+def listening_port():
+    """A loopback port with a listener on it (what another engineer's broker would look like)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_port_in_use_names_the_port_and_the_setting_that_moves_it(listening_port: int):
+    with pytest.raises(PortInUseError) as error:
+        local_stack.check_ports_free({"connect": local_stack.free_ports(1)[0], "broker": listening_port})
+    message = str(error.value)
+    assert f"Port {listening_port} (Kafka broker) on 127.0.0.1 is already in use" in message
+    assert "WMS_LOCAL_BROKER_PORT=<port>" in message and "--broker-port <port>" in message
+
+
+def test_start_refuses_a_busy_port_at_once_without_starting_anything(tmp_path: Path, listening_port: int):
+    settings = LocalSettings.on_free_ports(tmp_path, Stage.parse("it"))
+    settings = LocalSettings(**{**settings.__dict__, "ports": {**settings.ports, "jmx": listening_port}})
+    stack = LocalStack(settings, jars_dir=tmp_path / "no-jars")
+    started = time.monotonic()
+    with pytest.raises(PortInUseError, match=f"Port {listening_port} \\(JMX exporter\\).*WMS_LOCAL_JMX_PORT"):
+        stack.start()
+    assert time.monotonic() - started < 5
+    assert not stack.broker.running() and not stack.worker.running()
+    assert not stack.broker.pid_file.exists()
+
+
+def test_main_prints_the_port_message_and_exits_1(tmp_path: Path, listening_port: int, capsys):
+    code = local_stack.main(
+        ["up", "--connect-port", str(listening_port), "--data-dir", str(tmp_path / "d"), "--log-dir", str(tmp_path)]
+    )
+    assert code == 1
+    assert f"Port {listening_port} (Kafka Connect REST)" in capsys.readouterr().err
+
+
+def test_free_ports_are_distinct_and_free():
+    ports = local_stack.free_ports(4)
+    assert len(set(ports)) == 4
+    local_stack.check_ports_free(dict(zip(local_stack.PORTS, ports, strict=True)))
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_defaults_are_the_standard_ports_and_repo_local_dirs(tmp_path: Path):
+    settings = LocalSettings.from_environment({local_stack.ENV_FILE_ENV: str(_env_file(tmp_path, ""))})
+    assert settings.ports == {"broker": 9092, "controller": 9093, "connect": 8083, "jmx": 9404}
+    assert settings.data_dir == local_stack.REPO_ROOT / ".local" / "data"
+    assert settings.log_dir == local_stack.REPO_ROOT / ".local" / "logs"
+    assert settings.stage == Stage.parse("local")
+
+
+def test_environment_overrides_defaults_and_flags_override_environment(tmp_path: Path):
+    env = {
+        "WMS_LOCAL_BROKER_PORT": "29092",
+        "WMS_LOCAL_CONNECT_PORT": "28083",
+        "WMS_LOCAL_DATA_DIR": str(tmp_path / "env-data"),
+        "WMS_LOCAL_LOG_DIR": str(tmp_path / "env-logs"),
+        local_stack.ENV_FILE_ENV: str(_env_file(tmp_path, "")),
+    }
+    settings = LocalSettings.from_environment(env, {"connect": 38083, "log_dir": str(tmp_path / "flag-logs")})
+    assert settings.ports["broker"] == 29092
+    assert settings.ports["connect"] == 38083
+    assert settings.ports["jmx"] == 9404
+    assert settings.data_dir == tmp_path / "env-data"
+    assert settings.log_dir == tmp_path / "flag-logs"
+
+
+@pytest.mark.parametrize("value", ["0", "65536", "http", "-1"])
+def test_bad_port_setting_is_named(value: str):
+    with pytest.raises(LocalStackError, match=f"WMS_LOCAL_JMX_PORT='{value}' is not a port"):
+        LocalSettings.from_environment({"WMS_LOCAL_JMX_PORT": value})
+
+
+# ---------------------------------------------------------------- env file
+
+
+def _env_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "local.env"
+    path.write_text(text)
+    return path
+
+
+def test_env_file_gives_the_worker_its_database_variables(tmp_path: Path):
+    path = _env_file(tmp_path, '# comment\n\nDB_HOST=db.local\nexport DB_PORT=1521\nDB_PASSWORD="p w"\n')
+    assert local_stack.read_env_file(path) == {"DB_HOST": "db.local", "DB_PORT": "1521", "DB_PASSWORD": "p w"}
+
+
+def test_missing_default_env_file_is_fine_but_an_explicit_one_is_not(tmp_path: Path):
+    assert local_stack.read_env_file(tmp_path / "absent.env") == {}
+    with pytest.raises(LocalStackError, match="absent.env does not exist"):
+        LocalSettings.from_environment({}, {"env_file": str(tmp_path / "absent.env")})
+
+
+def test_env_file_refuses_other_variables_naming_key_and_line(tmp_path: Path):
+    path = _env_file(tmp_path, "DB_HOST=h\nCONNECT_BOOTSTRAP_SERVERS=x:1\n")
+    with pytest.raises(LocalStackError, match=r"local.env:2: CONNECT_BOOTSTRAP_SERVERS is not allowed here"):
+        local_stack.read_env_file(path)
+
+
+def test_env_file_malformed_line_is_reported_without_its_content(tmp_path: Path):
+    path = _env_file(tmp_path, "hunter2-password-line\n")
+    with pytest.raises(LocalStackError, match="local.env:1: expected KEY=VALUE") as error:
+        local_stack.read_env_file(path)
+    assert "hunter2" not in str(error.value)
+
+
+def test_example_env_file_is_valid_and_lists_every_database_key():
+    example = local_stack.REPO_ROOT / "local.env.example"
+    keys = {line.split("=", 1)[0].removeprefix("# ") for line in example.read_text().splitlines() if "=" in line}
+    assert set(local_stack.ENV_FILE_VARIABLES) <= keys
+    local_stack.read_env_file(example)
+
+
+# ---------------------------------------------------------------- worker environment
+
+
+def test_worker_environment_uses_the_stage_names_and_ignores_the_callers_shell(tmp_path: Path):
+    settings = LocalSettings.on_free_ports(tmp_path, Stage.parse("it"), database_env={"DB_HOST": "127.0.0.1"})
+    stack = LocalStack(settings, jars_dir=tmp_path / "jars")
+    shell = {"PATH": "/usr/bin", "CONNECT_GROUP_ID": "leaked", "DB_PASSWORD": "leaked", "DB_INFO": "{}"}
+    env = stack.worker_environment(shell)
+    assert env["PATH"] == "/usr/bin"
+    assert env["CONNECT_GROUP_ID"] == "it.mgmt.connect.wms-connector-it"
+    assert env["CONNECT_CONFIG_STORAGE_TOPIC"] == "it.mgmt.connect.wms-connector-it.config"
+    assert env["CONNECT_SECURITY_PROTOCOL"] == "PLAINTEXT" and env["CONNECT_REPLICATION_FACTOR"] == "1"
+    assert env["CONNECT_BOOTSTRAP_SERVERS"] == stack.bootstrap_servers
+    assert env["DB_HOST"] == "127.0.0.1"
+    assert "DB_PASSWORD" not in env and "DB_INFO" not in env
+
+
+def test_down_with_nothing_running_is_quiet(tmp_path: Path, capsys):
+    assert local_stack.main(["down", "--data-dir", str(tmp_path / "d"), "--log-dir", str(tmp_path / "l")]) == 0
+    assert "stopped" in capsys.readouterr().out
