@@ -1,0 +1,224 @@
+"""The stage's CloudWatch dashboard: the page on-call opens first. Alarm states on top, then connector and task
+state, lag, events captured, restarts and budget, the ECS service's CPU and memory, and worker log errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import LOG_FILTERS
+from wms_connector.aws_names import aws_name
+from wms_connector.health import metric_names as m
+from wms_connector.settings import StageSettings
+
+WIDTH = 24
+HALF = 12
+
+
+def _metric(scope: m.MetricScope, name: str, stat: str, label: str | None = None) -> list:
+    dims = [part for key, value in scope.dimensions(name).items() for part in (key, value)]
+    return [scope.namespace, name, *dims, {"stat": stat, "label": label or name}]
+
+
+def _graph(title: str, metrics: list, region: str, period: int, *, width: int = HALF, **extra) -> dict:
+    return {
+        "type": "metric",
+        "width": width,
+        "height": 6,
+        "properties": {
+            "title": title,
+            "metrics": metrics,
+            "region": region,
+            "period": period,
+            "view": "timeSeries",
+            **extra,
+        },
+    }
+
+
+def dashboard_body(
+    settings: StageSettings,
+    connector: str,
+    *,
+    cluster_name: str,
+    service_name: str,
+    function_name: str,
+    alarm_arns: Sequence[str],
+) -> dict:
+    stage, region = settings.stage, settings.region
+    scope = m.MetricScope.for_stage(stage, connector)
+    period = settings.health.schedule_minutes * 60
+    logs_namespace = m.log_metrics_namespace(stage)
+    lag_line = {"horizontal": [{"label": "lag alarm", "value": settings.health.lag_threshold_ms}]}
+    return {
+        "widgets": [
+            {
+                "type": "text",
+                "width": WIDTH,
+                "height": 2,
+                "properties": {
+                    "markdown": (
+                        f"## {stage.service_name} — connector `{connector}`\n"
+                        "What each alarm means and what to do: the **runbook** section of the repository README."
+                    )
+                },
+            },
+            {
+                "type": "alarm",
+                "width": WIDTH,
+                "height": 4,
+                "properties": {
+                    "title": "Alarm states",
+                    "alarms": sorted(alarm_arns),
+                    "sortBy": "stateUpdatedTimestamp",
+                },
+            },
+            _graph(
+                "Connector and task state (1 = problem)",
+                [
+                    _metric(scope, m.CONNECT_API_UNREACHABLE, "Maximum"),
+                    _metric(scope, m.CONNECTOR_MISSING, "Maximum"),
+                    _metric(scope, m.CONNECTOR_STATE_FAILED, "Maximum"),
+                    _metric(scope, m.CONNECTOR_TASK_FAILED, "Maximum"),
+                    _metric(scope, m.CONNECTOR_NOT_RUNNING, "Maximum"),
+                    _metric(scope, m.DB_TCP_UNREACHABLE, "Maximum"),
+                    _metric(scope, m.SOURCE_CONNECTED, "Minimum", "SourceConnected (1 = connected)"),
+                ],
+                region,
+                period,
+            ),
+            _graph(
+                "Replication lag",
+                [
+                    _metric(scope, m.REPLICATION_LAG_MS, "Maximum"),
+                    _metric(scope, m.MS_SINCE_LAST_EVENT, "Maximum"),
+                ],
+                region,
+                period,
+                annotations=lag_line,
+            ),
+            _graph(
+                "Events captured and snapshot",
+                [
+                    _metric(scope, m.EVENTS_CAPTURED, "Sum"),
+                    _metric(scope, m.TOPIC_OFFSETS_STALLED, "Maximum"),
+                    _metric(scope, m.SNAPSHOT_RUNNING, "Maximum"),
+                    _metric(scope, m.SNAPSHOT_TABLES_REMAINING, "Minimum"),
+                ],
+                region,
+                period,
+            ),
+            _graph(
+                "Restarts and budget",
+                [
+                    _metric(scope, m.AUTO_RESTART_ATTEMPTED, "Sum"),
+                    _metric(scope, m.AUTO_RESTART_HELPED, "Sum"),
+                    _metric(scope, m.AUTO_RESTART_NOT_HELPED, "Sum"),
+                    _metric(scope, m.AUTO_RESTART_BUDGET_EXCEEDED, "Sum"),
+                    _metric(scope, m.RESTART_BUDGET_REMAINING, "Minimum"),
+                ],
+                region,
+                period,
+            ),
+            _graph(
+                "ECS service CPU and memory (%)",
+                [
+                    [
+                        "AWS/ECS",
+                        "CPUUtilization",
+                        "ClusterName",
+                        cluster_name,
+                        "ServiceName",
+                        service_name,
+                        {"stat": "Average"},
+                    ],
+                    [
+                        "AWS/ECS",
+                        "MemoryUtilization",
+                        "ClusterName",
+                        cluster_name,
+                        "ServiceName",
+                        service_name,
+                        {"stat": "Average"},
+                    ],
+                    [
+                        "AWS/ECS",
+                        "MemoryUtilization",
+                        "ClusterName",
+                        cluster_name,
+                        "ServiceName",
+                        service_name,
+                        {"stat": "Maximum", "label": "MemoryUtilization (max)"},
+                    ],
+                ],
+                region,
+                300,
+            ),
+            _graph(
+                "ECS tasks running vs desired",
+                [_metric(scope, m.ECS_RUNNING_TASKS, "Minimum"), _metric(scope, m.ECS_DESIRED_TASKS, "Maximum")],
+                region,
+                period,
+            ),
+            _graph(
+                "Worker log errors",
+                [[logs_namespace, f.metric, {"stat": "Sum", "label": f.description}] for f in LOG_FILTERS],
+                region,
+                settings.health.log_period_minutes * 60,
+            ),
+            _graph(
+                "Health check Lambda",
+                [
+                    _metric(scope, m.HEALTH_CHECK_RAN, "Sum"),
+                    _metric(scope, m.HEALTH_CHECK_FAILED, "Maximum"),
+                    ["AWS/Lambda", "Errors", "FunctionName", function_name, {"stat": "Sum"}],
+                    ["AWS/Lambda", "Duration", "FunctionName", function_name, {"stat": "Maximum"}],
+                ],
+                region,
+                period,
+            ),
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class DashboardArgs:
+    settings: StageSettings
+    connector: str
+    cluster_name: pulumi.Input[str]
+    service_name: pulumi.Input[str]
+    health_function_name: pulumi.Input[str]
+    alarm_arns: Sequence[pulumi.Input[str]]
+
+
+class Dashboard(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("wms:dashboard:Dashboard", name, None, opts)
+        body = pulumi.Output.all(
+            cluster=args.cluster_name,
+            service=args.service_name,
+            function=args.health_function_name,
+            alarms=pulumi.Output.all(*args.alarm_arns),
+        ).apply(
+            lambda v: json.dumps(
+                dashboard_body(
+                    args.settings,
+                    args.connector,
+                    cluster_name=v["cluster"],
+                    service_name=v["service"],
+                    function_name=v["function"],
+                    alarm_arns=v["alarms"],
+                )
+            )
+        )
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=aws_name(args.settings.stage, "dashboard"),
+            dashboard_body=body,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"dashboardName": self.dashboard.dashboard_name})

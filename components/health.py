@@ -1,0 +1,190 @@
+"""The health check: a Lambda in the VPC on a schedule, its DynamoDB state table, and the rule that redeploys
+the Connect service when the dbInfo secret changes (the same function, switched by event type).
+
+The function's role is made by the shared role factory and names exact resources: this service only, the one
+table, the one secret, the one private CA, and PutMetricData only into this stage's health namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import RoleFactory, statement
+from components.network import Network
+from wms_connector.aws_names import aws_name
+from wms_connector.health import config as env
+from wms_connector.health.metric_names import MetricScope
+from wms_connector.health.rotation import change_event_pattern
+from wms_connector.settings import StageSettings
+from wms_connector.topics import StageTopics
+from wms_connector.worker_env import DEFAULT_JMX_EXPORTER_PORT
+
+HANDLER = "functions.health_check.handler"
+RUNTIME = "python3.11"
+MEMORY_MB = 256
+# Connect calls (2 x 20 s at worst), Kafka metadata (10 s), the TCP probe (3 s), scrapes and AWS calls.
+TIMEOUT_SECONDS = 120
+JMX_URL_TEMPLATE = f"http://{{task_ip}}:{DEFAULT_JMX_EXPORTER_PORT}/metrics"
+# ENI management for a Lambda in a VPC; AWS does not allow these to be scoped to resources.
+VPC_ACCESS_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+
+def schedule_expression(minutes: int) -> str:
+    return "rate(1 minute)" if minutes == 1 else f"rate({minutes} minutes)"
+
+
+@dataclass(frozen=True)
+class HealthArgs:
+    settings: StageSettings
+    topics: StageTopics
+    network: Network
+    roles: RoleFactory
+    code: pulumi.Input[pulumi.Archive]
+    account_id: str
+    partition: str
+    cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    service_name: pulumi.Input[str]
+    service_arn: pulumi.Input[str]
+    connect_url: pulumi.Input[str]
+    private_ca_arn: str
+    db_info_arn: str
+    bootstrap_servers: str
+    kafka_security_protocol: str = "SSL"
+
+
+def _ecs_arn(args: HealthArgs, kind: str) -> pulumi.Output[str]:
+    region = args.settings.region
+    return pulumi.Output.from_input(args.cluster_name).apply(
+        lambda cluster: f"arn:{args.partition}:ecs:{region}:{args.account_id}:{kind}/{cluster}/*"
+    )
+
+
+def role_statements(args: HealthArgs, table_arn: pulumi.Input[str], log_group_arn: pulumi.Input[str]) -> list[dict]:
+    namespace = MetricScope.for_stage(args.settings.stage, args.topics.connector_name).namespace
+    on_this_cluster = {"ArnEquals": {"ecs:cluster": args.cluster_arn}}
+    return [
+        # Desired vs running; forced redeploys (API down, rotated credentials).
+        statement(["ecs:DescribeServices", "ecs:UpdateService"], [args.service_arn]),
+        # The workers' IPs, to scrape their JMX exporters.
+        statement(["ecs:ListTasks"], [_ecs_arn(args, "container-instance")], on_this_cluster),
+        statement(["ecs:DescribeTasks"], [_ecs_arn(args, "task")], on_this_cluster),
+        statement(["cloudwatch:PutMetricData"], ["*"], {"StringEquals": {"cloudwatch:namespace": namespace}}),
+        statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table_arn]),
+        statement(["secretsmanager:GetSecretValue"], [args.db_info_arn]),
+        statement(["acm-pca:GetCertificateAuthorityCertificate"], [args.private_ca_arn]),
+        statement(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [pulumi.Output.from_input(log_group_arn).apply(lambda arn: f"{arn}:log-stream:*")],
+        ),
+        statement(VPC_ACCESS_ACTIONS, ["*"]),
+    ]
+
+
+def function_environment(args: HealthArgs, table_name: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    health = args.settings.health
+    return {
+        env.STAGE: args.settings.stage.name,
+        env.CONNECT_URL: args.connect_url,
+        env.CONNECT_CA_ARN: args.private_ca_arn,
+        env.ECS_CLUSTER: args.cluster_name,
+        env.ECS_SERVICE: args.service_name,
+        env.STATE_TABLE: table_name,
+        env.DB_SECRET_ARN: args.db_info_arn,
+        env.JMX_URL: JMX_URL_TEMPLATE,
+        env.BOOTSTRAP_SERVERS: args.bootstrap_servers,
+        env.SECURITY_PROTOCOL: args.kafka_security_protocol,
+        env.RESTART_LIMIT: str(health.restart_limit),
+        env.RESTART_WINDOW_MINUTES: str(health.restart_window_minutes),
+    }
+
+
+class HealthCheck(pulumi.ComponentResource):
+    """Exposes `function`, `table`, `log_group`, `schedule_rule`, `rotation_rule`, `role`."""
+
+    def __init__(self, name: str, args: HealthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("wms:health:HealthCheck", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings, stage = args.settings, args.settings.stage
+        function_name = aws_name(stage, "lambda", "health")
+
+        self.table = aws.dynamodb.Table(
+            f"{name}-state",
+            name=aws_name(stage, "dynamodb-table", "health"),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="connectorId",
+            attributes=[{"name": "connectorId", "type": "S"}],
+            point_in_time_recovery={"enabled": True},
+            server_side_encryption={"enabled": True},
+            deletion_protection_enabled=stage.is_named,
+            opts=child,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=settings.logs.retention_days,
+            opts=child,
+        )
+        self.role = args.roles.role(
+            "health", "lambda.amazonaws.com", role_statements(args, self.table.arn, self.log_group.arn), parent=self
+        )
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=function_name,
+            description=f"Health check, restarts and credential-rotation redeploys of {stage.service_name}",
+            runtime=RUNTIME,
+            handler=HANDLER,
+            code=args.code,
+            role=self.role.arn,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT_SECONDS,
+            # The schedule never overlaps itself by much; two at once would still be safe (conditional writes).
+            reserved_concurrent_executions=2,
+            vpc_config={
+                # Data subnets: the route to the database (the TCP probe) runs through them.
+                "subnet_ids": args.network.data_subnet_ids,
+                "security_group_ids": [args.network.lambda_security_group.id],
+            },
+            environment={"variables": function_environment(args, self.table.name)},
+            logging_config={"log_format": "Text", "log_group": self.log_group.name},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+        )
+
+        self.schedule_rule = aws.cloudwatch.EventRule(
+            f"{name}-schedule",
+            name=aws_name(stage, "event-rule", "health-schedule"),
+            description=f"Runs the health check of {stage.service_name}",
+            schedule_expression=schedule_expression(settings.health.schedule_minutes),
+            opts=child,
+        )
+        self.rotation_rule = aws.cloudwatch.EventRule(
+            f"{name}-db-secret-change",
+            name=aws_name(stage, "event-rule", "db-secret-change"),
+            description=f"Redeploys {stage.service_name} when its dbInfo secret changes",
+            event_pattern=pulumi.Output.json_dumps(change_event_pattern(args.db_info_arn)),
+            opts=child,
+        )
+        for suffix, rule in (("schedule", self.schedule_rule), ("db-secret-change", self.rotation_rule)):
+            aws.cloudwatch.EventTarget(f"{name}-{suffix}-target", rule=rule.name, arn=self.function.arn, opts=child)
+            aws.lambda_.Permission(
+                f"{name}-{suffix}-invoke",
+                action="lambda:InvokeFunction",
+                function=self.function.name,
+                principal="events.amazonaws.com",
+                source_arn=rule.arn,
+                opts=child,
+            )
+
+        self.function_name = self.function.name
+        self.register_outputs(
+            {"functionName": self.function.name, "tableName": self.table.name, "logGroupName": self.log_group.name}
+        )
