@@ -102,6 +102,14 @@ class Recorded:
     name: str
     inputs: dict
     custom: bool
+    provider: str  # provider reference (`<urn>::<id>`), empty for components and default providers
+
+
+@dataclass(frozen=True)
+class InvokeFailure:
+    """Put in `secrets` to make reading that path fail the way the provider reports `reason`."""
+
+    reason: str
 
 
 # Computed outputs the program reads, per resource type (besides id, arn and name).
@@ -116,18 +124,23 @@ COMPUTED_OUTPUTS = {
         "dnsName": f"internal-{name}.{REGION}.elb.amazonaws.com",
         "zoneId": "Z35SXDOTRQ7X7K",
     },
+    "aws:cloudwatch/logGroup:LogGroup": lambda name, inputs: {
+        "arn": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
+    },
     "aws:route53/zone:Zone": lambda name, inputs: {"zoneId": "Z0PRIVATE" + name.upper().replace("-", "")[:10]},
 }
 
 
 class StackMocks(pulumi.runtime.Mocks):
-    def __init__(self, secrets: Mapping[str, str]) -> None:
+    def __init__(self, secrets: Mapping[str, str | InvokeFailure]) -> None:
         self.secrets = dict(secrets)
         self.resources: list[Recorded] = []
         self.calls: list[tuple[str, dict]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.resources.append(Recorded(args.typ, args.name, dict(args.inputs), bool(args.custom)))
+        self.resources.append(
+            Recorded(args.typ, args.name, dict(args.inputs), bool(args.custom), args.provider or "")
+        )
         state = dict(args.inputs)
         resource_name = args.inputs.get("name") or args.name
         state.setdefault("name", resource_name)
@@ -141,6 +154,10 @@ class StackMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         self.calls.append((args.token, dict(args.args)))
+        if args.token.startswith("aws:secretsmanager/"):
+            path = args.args.get("secretId") or args.args.get("name")
+            if isinstance(self.secrets.get(path), InvokeFailure):
+                return {}, [("secretId", self.secrets[path].reason)]
         if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
             path = args.args["secretId"]
             if path not in self.secrets:
@@ -193,7 +210,7 @@ def _resolve(value):
 def run_program(
     stage: str,
     config: Mapping[str, object] | None = None,
-    secrets: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str | InvokeFailure] | None = None,
     *,
     use_stack_file: bool = True,
     aws_region: str | None = REGION,

@@ -1,0 +1,110 @@
+"""Bad input fails the program before any resource is registered, with the message the user needs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.unit.pulumi_harness import InvokeFailure, default_secrets, run_program, without
+from wms_connector.secrets_lookup import SECRET_NAMES, SecretError
+from wms_connector.settings import SettingsError
+from wms_connector.stages import InvalidStageError
+
+
+def failed_before_anything(run, error_type, *fragments: str) -> str:
+    assert isinstance(run.error, error_type), repr(run.error)
+    assert run.resources == [], [r.name for r in run.resources]
+    message = str(run.error)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("stage", "reason"),
+    [
+        ("Feature", "uppercase"),
+        ("feat_x", "contains '_'"),
+        ("feat.x", "contains '.'"),
+        ("feat x", "contains ' '"),
+        ("feat/x", "contains '/'"),
+        ("f" * 65, "65 characters long (at most 64)"),
+        ("-feat", "starts or ends with a hyphen"),
+        ("feat-", "starts or ends with a hyphen"),
+        ("feat--x", "contains '--'"),
+        ("aws", "reserved"),
+        ("mgmt", "reserved"),
+        ("default", "reserved"),
+    ],
+)
+def test_bad_stage_names(stage, reason):
+    failed_before_anything(run_program(stage, use_stack_file=False), InvalidStageError, repr(stage), reason,
+                           "lowercase letters a-z")
+
+
+@pytest.mark.parametrize("name", SECRET_NAMES)
+def test_each_secret_missing_at_both_paths(name):
+    secrets = without(default_secrets("val"), f"wms/val/{name}", f"wms/default/{name}")
+    failed_before_anything(run_program("val", secrets=secrets), SecretError, f"wms/val/{name}", f"wms/default/{name}")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragments"),
+    [
+        ("wms/default/vpc", "{not json", ("wms/default/vpc is not valid JSON",)),
+        ("wms/default/vpc", json.dumps({"id": "vpc-0a1b2c3d4e5f60718", "privateSubnets": ["subnet-0e0e0e0e0e0e0e0e1"]}),
+         ("wms/default/vpc", "`dataSubnets`")),
+        ("wms/default/alertEmails", json.dumps({"to": ["a@example.com"]}), ("wms/default/alertEmails", "`emails`")),
+        ("wms/default/connectAlbTls", json.dumps({"arn": "x"}), ("wms/default/connectAlbTls", "`privateCaArn`")),
+        ("wms/default/brokerString", "b-1.example:not-a-port", ("wms/default/brokerString", "host:port")),
+        ("wms/default/iam/permissionsBoundary", "boundary", ("wms/default/iam/permissionsBoundary", "policy ARN")),
+        ("wms/default/iam/path", "delegatedadmin", ("wms/default/iam/path", "starts and ends with '/'")),
+    ],
+)
+def test_malformed_secrets_name_path_and_key(path, value, fragments):
+    secrets = default_secrets("main")
+    secrets[path] = value
+    failed_before_anything(run_program("main", secrets=secrets), SecretError, *fragments)
+
+
+def test_stage_secret_is_checked_even_when_a_good_default_exists():
+    secrets = default_secrets("main")
+    secrets["wms/main/alertEmails"] = "[]"
+    failed_before_anything(run_program("main", secrets=secrets), SecretError, "wms/main/alertEmails")
+
+
+def test_a_failure_other_than_not_found_is_not_mistaken_for_a_missing_secret():
+    secrets = default_secrets("main")
+    secrets["wms/main/vpc"] = InvokeFailure("AccessDeniedException: not authorized to perform GetSecretValue")
+    failed_before_anything(run_program("main", secrets=secrets), SecretError, "Reading secret wms/main/vpc failed",
+                           "AccessDenied")
+
+
+def test_db_info_lookup_failure_is_reported():
+    secrets = default_secrets("main")
+    secrets["wms/main/dbInfo"] = InvokeFailure("AccessDeniedException: not authorized to perform DescribeSecret")
+    failed_before_anything(run_program("main", secrets=secrets), SecretError, "Looking up secret wms/main/dbInfo")
+
+
+@pytest.mark.parametrize(
+    ("config", "fragments"),
+    [
+        ({"taskCpu": "1024", "taskMemory": "16384"}, ("wms-connector:taskMemory", "16384", "2048-8192")),
+        ({"taskCpu": "3000"}, ("wms-connector:taskCpu", "one of 256, 512, 1024")),
+        ({"connectMemory": "8192"}, ("wms-connector:connectMemory", "at most taskMemory (6144)")),
+        ({"connectCpu": "4096"}, ("wms-connector:connectCpu", "at most taskCpu (2048)")),
+        ({"heapPercent": "90"}, ("wms-connector:heapPercent", "512 MiB stay outside the heap")),
+        ({"logRetentionDays": "45"}, ("wms-connector:logRetentionDays", "one of 1, 3, 5")),
+        ({"desiredCount": "many"}, ("wms-connector:desiredCount", "a whole number")),
+        ({"colour": "blue"}, ("Unknown stack config key `wms-connector:colour`",)),
+        ({"region": "eu-west-1"}, ("disagrees with `aws:region`",)),
+        ({"oracleCidrs": ["0.0.0.0/0"]}, ("wms-connector:oracleCidrs", "/8 or narrower")),
+    ],
+)
+def test_invalid_config(config, fragments):
+    failed_before_anything(run_program("production", config=config), SettingsError, *fragments)
+
+
+def test_bad_config_in_an_ephemeral_stack_also_fails_first():
+    failed_before_anything(run_program("feat-y", config={"taskMemory": "999"}), SettingsError, "taskMemory")
