@@ -233,8 +233,13 @@ HEARTBEAT = "__debezium-heartbeat.aws.wms.cdc"
 
 
 def test_first_run_has_no_verdict():
-    found = compare_offsets({}, {DATA[0]: 5}, DATA, HEARTBEAT)
+    found = compare_offsets(None, {DATA[0]: 5}, DATA, HEARTBEAT)
     assert found.stalled is None and found.events_captured is None and found.offsets == {DATA[0]: 5}
+
+
+def test_topics_that_never_appear_are_stalled_from_the_second_run():
+    found = compare_offsets({}, {}, DATA, HEARTBEAT)
+    assert found.stalled is True and found.events_captured == 0
 
 
 def test_heartbeat_alone_moving_is_not_stalled():

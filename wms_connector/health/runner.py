@@ -185,7 +185,12 @@ class HealthRun:
         db = check_database(c.secrets, cfg.db_secret_arn, c.db_probe)
         capture = self._capture() if c.fetch and cfg.jmx_url else None
         topics = (
-            check_topics(c.consumer_factory, previous.topic_offsets, cfg.topics.data_topics, cfg.topics.heartbeat_topic)
+            check_topics(
+                c.consumer_factory,
+                previous.topic_offsets if previous.last_run_ms is not None else None,
+                cfg.topics.data_topics,
+                cfg.topics.heartbeat_topic,
+            )
             if c.consumer_factory
             else None
         )

@@ -24,14 +24,15 @@ class TopicFindings:
 
 
 def compare_offsets(
-    previous: Mapping[str, int],
+    previous: Mapping[str, int] | None,
     current: Mapping[str, int],
     data_topics: Iterable[str],
     heartbeat_topic: str,
 ) -> TopicFindings:
+    """`previous` is None on the first run; a topic that does not exist counts as offset 0."""
     data_topics = tuple(data_topics)
     watched = (*data_topics, heartbeat_topic)
-    if not previous:
+    if previous is None:
         return TopicFindings(offsets=dict(current))
     # A topic deleted and recreated starts again at 0: growth is never negative.
     growth = {t: max(0, current.get(t, 0) - previous.get(t, 0)) for t in watched}
@@ -85,7 +86,7 @@ def read_end_offsets(consumer_factory: ConsumerFactory, topics: Iterable[str]) -
 
 def check_topics(
     consumer_factory: ConsumerFactory,
-    previous: Mapping[str, int],
+    previous: Mapping[str, int] | None,
     data_topics: Iterable[str],
     heartbeat_topic: str,
 ) -> TopicFindings:
@@ -93,5 +94,7 @@ def check_topics(
     try:
         current = read_end_offsets(consumer_factory, (*data_topics, heartbeat_topic))
     except Exception as exc:  # kafka-python raises many unrelated types; any of them means "unknown"
-        return TopicFindings(offsets=dict(previous), error=f"could not read end offsets: {type(exc).__name__}: {exc}")
+        return TopicFindings(
+            offsets=dict(previous or {}), error=f"could not read end offsets: {type(exc).__name__}: {exc}"
+        )
     return compare_offsets(previous, current, data_topics, heartbeat_topic)
