@@ -194,7 +194,7 @@ def _pid_alive(pid: int, marker: str) -> bool:
     return state != "Z" and marker in cmdline
 
 
-def _tail(path: Path, lines: int = 40) -> str:
+def log_tail(path: Path, lines: int = 40) -> str:
     if not path.exists():
         return f"({path} does not exist)"
     text = path.read_text(errors="replace").splitlines()[-lines:]
@@ -243,7 +243,7 @@ class ManagedProcess:
         if self.running():
             return None
         code = self._popen.returncode if self._popen is not None else "unknown"
-        return f"The {self.name} exited (code {code}) while starting.\n{_tail(self.log_file)}"
+        return f"The {self.name} exited (code {code}) while starting.\n{log_tail(self.log_file)}"
 
     def stop(self, timeout_s: float = 30.0) -> None:
         pid = self.pid
@@ -282,7 +282,7 @@ def _wait_until(what: str, check: Callable[[], bool], process: ManagedProcess, t
         if failure:
             raise LocalStackError(failure)
         time.sleep(0.5)
-    raise LocalStackError(f"{what} was not ready after {timeout_s:.0f} s.\n{_tail(process.log_file)}")
+    raise LocalStackError(f"{what} was not ready after {timeout_s:.0f} s.\n{log_tail(process.log_file)}")
 
 
 def http_json(url: str, timeout_s: float = 5.0) -> object:
@@ -482,7 +482,7 @@ class LocalStack:
         for plugin in plugins:
             if plugin.get("class") == ORACLE_CONNECTOR_CLASS:
                 return plugin.get("version")
-        raise LocalStackError(f"The worker answers but lists no {ORACLE_CONNECTOR_CLASS}.\n{_tail(self.worker_log)}")
+        raise LocalStackError(f"The worker answers but lists no {ORACLE_CONNECTOR_CLASS}.\n{log_tail(self.worker_log)}")
 
     def _worker_ready(self) -> bool:
         version = self.oracle_plugin_version()
@@ -503,6 +503,30 @@ class LocalStack:
 
     def stop_worker(self, timeout_s: float = 30.0) -> None:
         self.worker.stop(timeout_s)
+
+    def register_unvalidated(self, name: str, config: Mapping[str, str], timeout_s: float = 60.0) -> None:
+        """Register a connector by writing its config record to the worker's config topic, as the herder does.
+
+        Connect validates every REST-registered config, and Debezium's validation needs a reachable Oracle
+        database, which no local machine has. This is the only way to get a registered Oracle connector here:
+        its task then fails to connect, which is the fault the health checks handle. Never use it against MSK.
+        """
+        from kafka import KafkaProducer
+
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap_servers, client_id="wms-local-stack")
+        try:
+            record = json.dumps({"properties": {**config, "name": name}}).encode()
+            producer.send(self.topics.config_topic, key=f"connector-{name}".encode(), value=record).get(timeout=30)
+        finally:
+            producer.close()
+
+        def listed() -> bool:
+            try:
+                return name in http_json(f"{self.connect_url}/connectors", timeout_s=3.0)
+            except (urllib.error.URLError, OSError, ValueError):
+                return False
+
+        _wait_until(f"Connector {name}", listed, self.worker, timeout_s)
 
     # ---- both
     def start(self, timeout_s: float = 180.0) -> None:

@@ -1,0 +1,63 @@
+"""Fixtures for the integration tests: one real local Kafka (KRaft) + Kafka Connect stack per test session.
+
+`local_stack` (session scope) starts a single-node broker and a Connect worker with the pinned Debezium Oracle
+plugin on free 127.0.0.1 ports, in a temporary directory, through connect-image/entrypoint.py exactly as the
+image does, for the ephemeral stage `it`. It yields a `wms_connector.local_stack.LocalStack`, whose stable
+interface is:
+
+    connect_url            "http://127.0.0.1:<port>" (Connect REST)
+    bootstrap_servers      "127.0.0.1:<port>"
+    jmx_url                "http://127.0.0.1:<port>/metrics" (Prometheus JMX exporter in the worker)
+    stage, topics          Stage("it") and its StageTopics (group, internal topics, data topics, ...)
+    worker_log, broker_log paths of the two log files
+    kafka_admin()          a new kafka-python KafkaAdminClient (close it)
+    stop_worker()          stop the worker process (the broker stays up)
+    start_worker()         start it again and wait until REST answers with the Oracle plugin listed
+    register_unvalidated(name, config)
+                           put a connector config in the config topic (REST registration needs Oracle)
+    settings.database_env  the DB_* variables the worker has: DB_HOST=127.0.0.1 and DB_PORT=<a closed port>,
+                           so every connection to "the database" is refused at once, never sent anywhere
+
+Start-up is bounded (STACK_START_TIMEOUT_S); when it fails the test fails with the tails of both logs. The stack
+is stopped at the end of the session, leaving nothing running. The jars come from the cache that
+`make jars` fills (resolved on first use if missing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from wms_connector import worker_env
+from wms_connector.local_stack import LocalSettings, LocalStack, LocalStackError, free_ports, log_tail
+from wms_connector.stages import Stage
+
+STACK_START_TIMEOUT_S = 180.0
+TEST_STAGE = "it"
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    # A port that was free a moment ago and that nothing in this session listens on: "the database" is unreachable.
+    closed_db_port = free_ports(1)[0]
+    database_env = {
+        worker_env.DB_HOST: "127.0.0.1",
+        worker_env.DB_PORT: str(closed_db_port),
+        worker_env.DB_NAME: "ORCLCDB",
+        worker_env.DB_USER: "c##dbzuser",
+        worker_env.DB_PASSWORD: "local-test-only",
+    }
+    settings = LocalSettings.on_free_ports(
+        tmp_path_factory.mktemp("local-stack"), Stage.parse(TEST_STAGE), database_env=database_env
+    )
+    stack = LocalStack(settings)
+    try:
+        stack.start(timeout_s=STACK_START_TIMEOUT_S)
+    except LocalStackError as error:
+        pytest.fail(f"The local Kafka + Connect stack did not start: {error}\n{log_tail(stack.broker_log)}\n"
+                    f"{log_tail(stack.worker_log)}", pytrace=False)
+    try:
+        yield stack
+    finally:
+        stack.stop()
