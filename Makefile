@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 VENV_STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup lint test unit
+.PHONY: setup lint test unit jars local local-down bench
 
 setup: $(VENV_STAMP)
 
@@ -22,5 +22,21 @@ lint: setup
 unit: setup
 	$(PY) -m pytest -q -m "not integration"
 
-test: setup lint
+test: setup lint jars
 	$(PY) -m pytest -q
+
+# The pinned Kafka Connect / Debezium / JMX exporter / broker jars (connect-image/pom.xml), resolved with Maven into
+# a cache outside the repository; a second run finds them there and downloads nothing.
+jars: setup
+	$(PY) -m wms_connector.connect_jars
+
+# A local KRaft broker + Connect worker on 127.0.0.1 (ports/dirs: see README, section "local").
+local: setup jars
+	$(PY) -m wms_connector.local_stack up
+
+local-down: setup
+	$(PY) -m wms_connector.local_stack down
+
+# Every benchmark script; each prints its figures.
+bench: setup jars
+	@set -e; for script in bench/bench_*.py; do echo "== $$script"; PYTHONPATH=. $(PY) "$$script"; done
