@@ -68,14 +68,17 @@ JMX_AGENT_FOLDER = "jmx-exporter"
 
 SECURITY_PROTOCOLS = ("SSL", "PLAINTEXT")
 
-# ---- Heap rule. heap = CONTAINER_MEMORY_MIB * JVM_HEAP_PERCENT / 100, at least HEAP_FLOOR_MIB, and the rest of
-# the container (metaspace, thread stacks, direct buffers, code cache, the JMX agent) keeps at least
-# NON_HEAP_RESERVE_MIB, so the JVM neither idles on unused memory nor is killed by the container limit.
+# ---- Heap rule: heap = CONTAINER_MEMORY_MIB * JVM_HEAP_PERCENT // 100, refused unless the heap gets at least
+# MIN_HEAP_MIB and the rest of the container (metaspace, thread stacks, direct buffers, code cache, the JMX
+# agent) keeps at least MIN_NON_HEAP_MIB, so the JVM neither idles on unused memory nor is killed at the
+# container limit. The same rule, with the same bounds, checks a stage's sizing before deployment
+# (wms_connector/settings.py, Sizing); a unit test keeps the two in step. The stack always sets the percentage;
+# the default here serves the local stack and a bare `docker run`.
 DEFAULT_HEAP_PERCENT = 50
-MIN_HEAP_PERCENT = 25
-MAX_HEAP_PERCENT = 75
-HEAP_FLOOR_MIB = 512
-NON_HEAP_RESERVE_MIB = 512
+MIN_HEAP_PERCENT = 10
+MAX_HEAP_PERCENT = 90
+MIN_HEAP_MIB = 512
+MIN_NON_HEAP_MIB = 512
 MAX_METASPACE_MIB = 256
 MAX_DIRECT_MEMORY_MIB = 256
 
@@ -205,7 +208,7 @@ def read_worker_settings(env: Mapping[str, str], default_plugin_path: str) -> Wo
         rest_port=_integer(env, REST_PORT, 1, 65535, DEFAULT_REST_PORT),
         jmx_exporter_port=_integer(env, JMX_EXPORTER_PORT, 1, 65535, DEFAULT_JMX_EXPORTER_PORT),
         plugin_path=env.get(PLUGIN_PATH, "").strip() or default_plugin_path,
-        container_memory_mib=_integer(env, CONTAINER_MEMORY_MIB, HEAP_FLOOR_MIB + NON_HEAP_RESERVE_MIB, 1 << 20),
+        container_memory_mib=_integer(env, CONTAINER_MEMORY_MIB, MIN_HEAP_MIB + MIN_NON_HEAP_MIB, 1 << 20),
         heap_percent=_integer(env, HEAP_PERCENT, MIN_HEAP_PERCENT, MAX_HEAP_PERCENT, DEFAULT_HEAP_PERCENT),
     )
     topics = {
@@ -277,12 +280,17 @@ def database_environment(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def heap_mib(container_memory_mib: int, heap_percent: int) -> int:
-    heap = max(HEAP_FLOOR_MIB, container_memory_mib * heap_percent // 100)
-    if container_memory_mib - heap < NON_HEAP_RESERVE_MIB:
+    heap = container_memory_mib * heap_percent // 100
+    setting = f"{CONTAINER_MEMORY_MIB}={container_memory_mib} with {HEAP_PERCENT}={heap_percent}"
+    if heap < MIN_HEAP_MIB:
         raise WorkerConfigError(
-            f"{CONTAINER_MEMORY_MIB}={container_memory_mib} with {HEAP_PERCENT}={heap_percent} leaves "
-            f"{container_memory_mib - heap} MiB outside the {heap} MiB heap; at least {NON_HEAP_RESERVE_MIB} MiB "
-            "is needed: raise the container memory or lower the heap percentage."
+            f"{setting} gives a {heap} MiB heap; at least {MIN_HEAP_MIB} MiB is needed: raise the container memory "
+            "or the heap percentage."
+        )
+    if container_memory_mib - heap < MIN_NON_HEAP_MIB:
+        raise WorkerConfigError(
+            f"{setting} leaves {container_memory_mib - heap} MiB outside the {heap} MiB heap; at least "
+            f"{MIN_NON_HEAP_MIB} MiB is needed: raise the container memory or lower the heap percentage."
         )
     return heap
 

@@ -169,19 +169,46 @@ def test_java_command_needs_the_jmx_agent_jar(tmp_path: Path, jars_dir: Path):
 
 @pytest.mark.parametrize(
     ("memory", "percent", "heap"),
-    [(2560, 50, 1280), (4096, 50, 2048), (1024, 50, 512), (2048, 75, 1536), (1100, 25, 512), (3072, 60, 1843)],
+    [(2560, 50, 1280), (2560, 70, 1792), (4096, 70, 2867), (1024, 50, 512), (2048, 75, 1536), (3072, 60, 1843)],
 )
 def test_heap_rule(memory: int, percent: int, heap: int):
     assert ep.heap_mib(memory, percent) == heap
 
 
 def test_heap_must_leave_room_outside_the_heap():
-    with pytest.raises(ep.WorkerConfigError, match="CONTAINER_MEMORY_MIB=1024 with JVM_HEAP_PERCENT=75"):
+    with pytest.raises(ep.WorkerConfigError, match="CONTAINER_MEMORY_MIB=1024 with JVM_HEAP_PERCENT=75 leaves 256"):
         _settings({**MSK_ENV, "CONTAINER_MEMORY_MIB": "1024", "JVM_HEAP_PERCENT": "75"})
+
+
+def test_heap_must_get_its_minimum():
+    with pytest.raises(ep.WorkerConfigError, match="JVM_HEAP_PERCENT=19 gives a 389 MiB heap; at least 512"):
+        _settings({**MSK_ENV, "CONTAINER_MEMORY_MIB": "2048", "JVM_HEAP_PERCENT": "19"})
 
 
 def test_heap_percent_defaults_to_50():
     assert _settings(MSK_ENV).heap_percent == 50
+
+
+def test_heap_rule_agrees_with_the_stage_sizing_check():
+    """The stack refuses at deploy time exactly what the entrypoint would refuse at task start."""
+    settings = pytest.importorskip("wms_connector.settings")
+    for memory in (1024, 1536, 2048, 2560, 3072, 4096, 6144):
+        for percent in range(5, 96, 5):
+            sizing = settings.Sizing(
+                task_cpu=4096, task_memory=30720, connect_cpu=1024, connect_memory=memory,
+                heap_percent=percent, desired_count=1,
+            )
+            try:
+                sizing.check()
+                stack_heap = sizing.heap_mib
+            except settings.SettingsError:
+                stack_heap = None
+            try:
+                env = {**MSK_ENV, "CONTAINER_MEMORY_MIB": str(memory), "JVM_HEAP_PERCENT": str(percent)}
+                entrypoint_heap = ep.heap_mib(memory, _settings(env).heap_percent)
+            except ep.WorkerConfigError:
+                entrypoint_heap = None
+            assert entrypoint_heap == stack_heap, (memory, percent)
 
 
 # ---------------------------------------------------------------- bad worker input
@@ -223,7 +250,8 @@ def test_missing_required_variable_is_named(variable: str):
         ("JMX_EXPORTER_PORT", "70000", "integer from 1 to 65535"),
         ("CONTAINER_MEMORY_MIB", "512", "integer from 1024"),
         ("CONTAINER_MEMORY_MIB", "2.5GiB", "integer from 1024"),
-        ("JVM_HEAP_PERCENT", "90", "integer from 25 to 75"),
+        ("JVM_HEAP_PERCENT", "95", "integer from 10 to 90"),
+        ("JVM_HEAP_PERCENT", "5", "integer from 10 to 90"),
         ("CONNECT_REST_ADVERTISED_HOST", "bad host", "host name or IP"),
     ],
 )
