@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from components.iam import check_statements, statement
 from tests.unit.pulumi_harness import default_secrets, run_program, stack_file_config
 from wms_connector.settings import load_settings
 from wms_connector.stages import Stage
@@ -107,3 +110,17 @@ def test_named_stack_files_are_valid_settings():
         assert config.get("aws:region") == "us-east-1"
         ours = {key: value for key, value in config.items() if key.startswith("wms-connector:")}
         load_settings(Stage.parse(stage), ours, aws_region=config["aws:region"])
+
+
+def test_role_factory_refuses_wildcards_for_actions_that_can_be_scoped():
+    for statements in (
+        [statement(["secretsmanager:GetSecretValue"], ["*"])],
+        [statement(["ecr:GetAuthorizationToken", "ecr:BatchGetImage"], ["*"])],
+        [statement(["logs:*"], ["arn:aws:logs:us-east-1:123456789012:log-group:x"])],
+        [{"Effect": "Allow", "Action": ["logs:PutLogEvents"]}],
+        [],
+    ):
+        with pytest.raises(ValueError, match="Action|resource|'\\*'|whole service|at least one"):
+            check_statements(statements)
+    check_statements([statement(["ecr:GetAuthorizationToken"], ["*"])])
+    check_statements([statement(["ecs:DescribeServices"], ["arn:aws:ecs:us-east-1:123456789012:service/c/s"])])
