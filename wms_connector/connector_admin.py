@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, ConnectError, ConnectorStatus, ConnectUnreachable, FieldErrors
 from wms_connector.connector_config import CONNECTOR_CLASS, STATES, credential_problems
 from wms_connector.stages import Stage
@@ -63,7 +64,9 @@ class ConnectorAdmin:
     connect: ConnectClient
     stage: Stage
     topic_admin_factory: Callable[[], TopicAdmin] | None = None
+    config_writer: ConfigTopicWriter | None = None  # for configs whose database is not reachable (opt-in)
     poll_interval: float = 1.0
+    registration_timeout: float = 60.0
 
     # -- single operations ---------------------------------------------------------------------------------------
 
@@ -72,8 +75,9 @@ class ConnectorAdmin:
         return self.connect.validate(config.get("connector.class", CONNECTOR_CLASS), config)
 
     def apply(self, name: str, config: Mapping[str, str], *, allow_unreachable_database: bool = False) -> FieldErrors:
-        """Validate, then `PUT …/config`. Refuses an invalid config with its field errors; an unreachable
-        database is tolerated only when asked (the connector is registered and its task reports the failure)."""
+        """Validate, then `PUT …/config`. Refuses an invalid config with its field errors. An unreachable
+        database is tolerated only when asked: Connect would refuse the PUT, so the config (valid in every other
+        field) is written to the stage's config topic (see config_topic.py) and its task reports the failure."""
         _check_name(name)
         _check_config(config, name)
         result = self.validate(config)
@@ -84,8 +88,28 @@ class ConnectorAdmin:
                 f"Connector `{name}` config is invalid ({sum(len(m) for m in blocking.values())} error(s)):\n{listed}",
                 fields=blocking,
             )
-        self.connect.put_config(name, config)
+        if result.ok:
+            self.connect.put_config(name, config)
+        else:
+            self._register_unreachable(name, config)
         return result
+
+    def _register_unreachable(self, name: str, config: Mapping[str, str]) -> None:
+        if self.config_writer is None:
+            raise AdminError(
+                f"Connector `{name}`: the database is unreachable and this admin has no Kafka connection to "
+                "register the connector without Connect's database check."
+            )
+        self.config_writer.register(self.stage, name, config)
+        deadline = time.monotonic() + self.registration_timeout
+        while self.connect.get_config(name) != {**config, "name": name}:
+            if time.monotonic() >= deadline:
+                raise AdminError(
+                    f"Connector `{name}` was written to {self.stage}'s config topic but Connect did not show "
+                    f"that config within {self.registration_timeout:.0f}s; is the worker's group "
+                    "the stage's?"
+                )
+            time.sleep(self.poll_interval)
 
     def status(self, name: str) -> ConnectorStatus | None:
         return self.connect.status(_check_name(name))
@@ -399,8 +423,12 @@ def build_admin(environment: AdminEnvironment, *, acm_pca: Any = None) -> Connec
         request_timeout=min(30.0, environment.connect_deadline),
         deadline=environment.connect_deadline,
     )
-    factory = None
-    if environment.bootstrap_servers:
-        servers, protocol = environment.bootstrap_servers, environment.security_protocol
-        factory = lambda: TopicAdmin(servers, security_protocol=protocol)  # noqa: E731
-    return ConnectorAdmin(connect=connect, stage=environment.stage, topic_admin_factory=factory)
+    if not environment.bootstrap_servers:
+        return ConnectorAdmin(connect=connect, stage=environment.stage)
+    servers, protocol = environment.bootstrap_servers, environment.security_protocol
+    return ConnectorAdmin(
+        connect=connect,
+        stage=environment.stage,
+        topic_admin_factory=lambda: TopicAdmin(servers, security_protocol=protocol),
+        config_writer=ConfigTopicWriter(servers, protocol),
+    )

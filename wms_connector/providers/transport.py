@@ -175,6 +175,9 @@ def transport_problems(spec: Any, prop: str = "transport") -> list[tuple[str, st
             problems.append((f"{prop}.stage", str(exc)))
         if spec.get("securityProtocol", "PLAINTEXT") not in ("SSL", "PLAINTEXT"):
             problems.append((f"{prop}.securityProtocol", "must be SSL or PLAINTEXT"))
+        deadline = spec.get("connectDeadlineSeconds", 60)
+        if isinstance(deadline, bool) or not isinstance(deadline, int | float) or not 0 < deadline <= 600:
+            problems.append((f"{prop}.connectDeadlineSeconds", "must be seconds from 1 to 600"))
         return problems
     return [(f"{prop}.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")]
 
@@ -198,6 +201,7 @@ def transport_from_spec(
         connect_ca=spec.get("connectCa") or None,
         bootstrap_servers=spec.get("bootstrapServers") or None,
         security_protocol=spec.get("securityProtocol", "PLAINTEXT"),
+        connect_deadline=float(spec.get("connectDeadlineSeconds") or 60.0),
     )
 
 
@@ -207,9 +211,16 @@ def lambda_spec(function_name: Any, region: str) -> dict[str, Any]:
 
 
 def direct_spec(
-    connect_url: str, stage: Stage, *, bootstrap_servers: str | None = None, security_protocol: str = "PLAINTEXT"
+    connect_url: str,
+    stage: Stage,
+    *,
+    bootstrap_servers: str | None = None,
+    security_protocol: str = "PLAINTEXT",
+    connect_deadline_seconds: float | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {"kind": DIRECT, "connectUrl": connect_url, "stage": stage.name}
+    if connect_deadline_seconds:
+        spec["connectDeadlineSeconds"] = connect_deadline_seconds
     if bootstrap_servers:
         spec["bootstrapServers"] = bootstrap_servers
         spec["securityProtocol"] = security_protocol

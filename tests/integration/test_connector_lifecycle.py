@@ -1,0 +1,193 @@
+"""The connector lifecycle against the real local Kafka + Kafka Connect with the Debezium Oracle plugin.
+
+The worker's "database" is a closed port on 127.0.0.1 (see conftest.py), so Connect's validation fails to connect:
+strict registration is refused with that field error, and registration that tolerates it (allowUnreachableDatabase)
+goes through the stage's config topic; the connector's task then fails to connect, as it would in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+
+from wms_connector.connect_client import ConnectClient, ConnectUnreachable
+from wms_connector.connector_admin import AdminEnvironment, ConfigInvalid, ConnectorAdmin, StateTimeout, build_admin
+from wms_connector.connector_config import (
+    ConnectorOptions,
+    KafkaClientSettings,
+    build_connector_config,
+    is_allowed_placeholder,
+)
+from wms_connector.providers.debezium_connector import ConnectorProviderError, DebeziumConnectorProvider
+from wms_connector.providers.transport import direct_spec
+
+pytestmark = pytest.mark.integration
+
+NAME = "wms-oracle-cdc"
+
+
+@pytest.fixture
+def admin(local_stack) -> ConnectorAdmin:
+    environment = AdminEnvironment(
+        stage=local_stack.stage,
+        connect_url=local_stack.connect_url,
+        connect_ca=None,
+        private_ca_arn=None,
+        connect_deadline=30,
+        bootstrap_servers=local_stack.bootstrap_servers,
+        security_protocol="PLAINTEXT",
+    )
+    admin = build_admin(environment)
+    admin.poll_interval = 0.2
+    yield admin
+    admin.connect.delete(NAME)
+    _wait_absent(admin, NAME)
+
+
+def _wait_absent(admin: ConnectorAdmin, name: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while admin.connect.get_config(name) is not None:
+        assert time.monotonic() < deadline, f"connector {name} still registered"
+        time.sleep(0.2)
+
+
+def _config(local_stack, **options: object) -> dict[str, str]:
+    kafka = KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
+    return build_connector_config(local_stack.stage, ConnectorOptions.from_config(options), kafka)
+
+
+def test_strict_registration_without_a_database_is_refused_with_the_field_error(local_stack, admin):
+    with pytest.raises(ConfigInvalid) as caught:
+        admin.apply(NAME, _config(local_stack))
+    assert set(caught.value.fields) == {"database.hostname"}
+    assert "Unable to connect" in caught.value.fields["database.hostname"][0]
+    assert NAME not in admin.connect.list_connectors()
+
+
+def test_invalid_config_comes_back_per_field_and_registers_nothing(local_stack, admin):
+    config = _config(local_stack, extraProperties={"log.mining.strategy": "bogus", "snapshot.fetch.size": "lots"})
+    response = admin.handle(
+        {"action": "ensure", "name": NAME, "config": config, "state": "running", "allow_unreachable_database": True}
+    )
+    assert response["ok"] is False and response["error"]["type"] == "ConfigInvalid"
+    fields = response["error"]["fields"]
+    assert set(fields) == {"log.mining.strategy", "snapshot.fetch.size"}
+    assert "redo_log_catalog, hybrid, online_catalog" in fields["log.mining.strategy"][0]
+    assert NAME not in admin.connect.list_connectors()
+
+
+def test_create_registers_with_placeholders_only_then_update_state_and_delete(local_stack, admin):
+    config = _config(local_stack, recordFormat="flat")
+    created = admin.ensure(NAME, config, "running", timeout=60, allow_unreachable_database=True)
+    assert created["state"] == "running"
+
+    live = admin.connect.get_config(NAME)
+    assert live == config
+    database = {k: v for k, v in live.items() if k.startswith("database.")}
+    assert database and all(is_allowed_placeholder(v) for v in database.values())
+    text = json.dumps(live)
+    for secret in local_stack.settings.database_env.values():
+        assert f'"{secret}"' not in text and f":{secret}" not in text
+
+    # The task is real: it tries the (closed) database port and fails, which the health check handles.
+    status = admin.wait_for_state(NAME, "running", timeout=60, require_tasks=False)
+    assert status.tasks and status.tasks[0].state in ("RUNNING", "FAILED", "RESTARTING", "UNASSIGNED")
+
+    updated = dict(config, **{"heartbeat.interval.ms": "15000"})
+    admin.ensure(NAME, updated, "running", timeout=60, allow_unreachable_database=True)
+    assert admin.connect.get_config(NAME)["heartbeat.interval.ms"] == "15000"
+
+    for state in ("paused", "running", "stopped", "running"):
+        reached = admin.set_state(NAME, state, timeout=60, require_tasks=False)
+        assert reached.state == state.upper()
+        assert admin.read(NAME)["state"] == state
+
+    assert admin.delete(NAME) is True
+    _wait_absent(admin, NAME)
+    assert admin.delete(NAME) is False
+    assert admin.read(NAME) == {"name": NAME, "exists": False, "config": None, "state": "absent", "status": None}
+
+
+def test_waiting_for_running_tasks_times_out_with_the_task_trace(local_stack, admin):
+    admin.ensure(NAME, _config(local_stack), "running", timeout=60, allow_unreachable_database=True)
+    deadline = time.monotonic() + 60
+    while admin.status(NAME).tasks[:1] and admin.status(NAME).tasks[0].state != "FAILED":
+        assert time.monotonic() < deadline, "the task never failed against the closed database port"
+        time.sleep(0.5)
+    with pytest.raises(StateTimeout) as caught:
+        admin.wait_for_state(NAME, "running", timeout=2, require_tasks=True)
+    message = str(caught.value)
+    assert "did not reach running within 2s" in message
+    assert "task 0: FAILED" in message and "trace:" in message
+
+
+def test_provider_read_shows_drift_made_outside_pulumi(local_stack, admin):
+    provider = DebeziumConnectorProvider()
+    props = {
+        "name": NAME,
+        "stage": local_stack.stage.name,
+        "config": _config(local_stack),
+        "state": "running",
+        "allowUnreachableDatabase": True,
+        "timeoutSeconds": 60,
+        "transport": direct_spec(
+            local_stack.connect_url, local_stack.stage, bootstrap_servers=local_stack.bootstrap_servers
+        ),
+    }
+    outputs = provider.create(dict(props)).outs
+    assert provider.diff(NAME, outputs, props).changes is False
+
+    # State changed directly through the REST API.
+    admin.connect.pause(NAME)
+    admin.wait_for_state(NAME, "paused", timeout=30, require_tasks=False)
+    refreshed = provider.read(NAME, outputs)
+    assert refreshed.outs["connectorState"] == "paused"
+    diff = provider.diff(NAME, refreshed.outs, props)
+    assert diff.changes is True and not diff.replaces
+
+    # Config changed outside Pulumi (Connect's REST PUT needs the database, so it goes in as the herder writes it).
+    drifted = dict(props["config"], **{"heartbeat.interval.ms": "5000"})
+    local_stack.register_unvalidated(NAME, drifted)
+    deadline = time.monotonic() + 30
+    while admin.connect.get_config(NAME) != drifted:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    refreshed = provider.read(NAME, outputs)
+    assert refreshed.outs["config"]["heartbeat.interval.ms"] == "5000"
+    assert provider.diff(NAME, refreshed.outs, props).changes is True
+
+    # `pulumi up` repairs it.
+    repaired = provider.update(NAME, refreshed.outs, props).outs
+    assert repaired["connectorState"] == "running"
+    assert admin.connect.get_config(NAME) == props["config"]
+
+    # Deleted outside Pulumi: read reports it gone.
+    admin.connect.delete(NAME)
+    _wait_absent(admin, NAME)
+    assert provider.read(NAME, repaired).id == ""
+
+
+def test_unreachable_connect_is_a_clear_timeout(local_stack):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with pytest.raises(ConnectUnreachable) as caught:
+        ConnectClient(url, request_timeout=0.5, deadline=1.5).status(NAME)
+    assert url in str(caught.value) and "gave up after" in str(caught.value)
+
+    provider = DebeziumConnectorProvider()
+    props = {
+        "name": NAME,
+        "stage": local_stack.stage.name,
+        "config": _config(local_stack),
+        "state": "running",
+        "timeoutSeconds": 30,
+        "transport": direct_spec(url, local_stack.stage, connect_deadline_seconds=2),
+    }
+    with pytest.raises(
+        ConnectorProviderError, match=r"ensure failed \(ConnectUnreachable\).*" + url.replace(".", r"\.")
+    ):
+        provider.create(props)
