@@ -124,3 +124,14 @@ def test_role_factory_refuses_wildcards_for_actions_that_can_be_scoped():
             check_statements(statements)
     check_statements([statement(["ecr:GetAuthorizationToken"], ["*"])])
     check_statements([statement(["ecs:DescribeServices"], ["arn:aws:ecs:us-east-1:123456789012:service/c/s"])])
+
+
+def test_config_handed_over_by_the_engine_environment_is_read(monkeypatch):
+    # The Python language host passes the stack config as the PULUMI_CONFIG JSON environment variable.
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"wms-connector:desiredCount": "2", "aws:region": "us-east-1"}))
+    run = run_program("main", use_stack_file=False, aws_region=None)
+    run.raise_error()
+    assert run.one("aws:ecs/service:Service", "connect-service").inputs["desiredCount"] == 2
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"wms-connector:desiredCount": "lots"}))
+    run = run_program("main", use_stack_file=False, aws_region=None)
+    assert "wms-connector:desiredCount" in str(run.error) and run.resources == []
