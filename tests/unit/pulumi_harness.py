@@ -170,6 +170,8 @@ class StackMocks(pulumi.runtime.Mocks):
                 return {}, [("name", f"reading Secrets Manager Secret ({path}): couldn't find resource")]
             return {"arn": secret_arn(path), "name": path}
         if args.token == "aws:ec2/getVpc:getVpc":
+            if args.args["id"] != VPC_ID:
+                return {}, [("id", "no matching EC2 VPC found")]
             return {"id": args.args["id"], "cidrBlock": VPC_CIDR, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT_ID}:vpc/x"}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer", "userId": "AIDA"}

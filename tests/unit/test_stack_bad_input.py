@@ -108,3 +108,11 @@ def test_invalid_config(config, fragments):
 
 def test_bad_config_in_an_ephemeral_stack_also_fails_first():
     failed_before_anything(run_program("feat-y", config={"taskMemory": "999"}), SettingsError, "taskMemory")
+
+
+def test_a_vpc_that_does_not_exist_names_the_secret_it_came_from():
+    secrets = default_secrets("main")
+    vpc = json.loads(secrets["wms/default/vpc"])
+    secrets["wms/default/vpc"] = json.dumps({**vpc, "id": "vpc-0fffffffffffffff0"})
+    failed_before_anything(run_program("main", secrets=secrets), SecretError, "vpc-0fffffffffffffff0",
+                           "wms/default/vpc", "cannot be read in us-east-1")
