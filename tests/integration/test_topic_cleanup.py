@@ -1,0 +1,127 @@
+"""Topic cleanup on the real local broker: it holds topics of main, val, production, the stage being cleaned,
+stages named like it, the live stage of the fixture and unrelated teams; only the cleaned stage's go."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from kafka.admin import NewTopic
+
+from wms_connector.connector_admin import AdminEnvironment, build_admin
+from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider
+from wms_connector.providers.transport import direct_spec
+from wms_connector.stages import NAMED_STAGES, Stage
+from wms_connector.topic_admin import TopicAdmin, TopicDeletionRefused
+from wms_connector.topics import StageTopics
+
+pytestmark = pytest.mark.integration
+
+STAGE = Stage.parse("feat")
+LOOKALIKES = ("feat-2", "feat2", "fea", "feat-feat", "x-feat", "featx")
+# Debezium may add topics under the stage's own families (e.g. the transaction topic).
+STAGE_EXTRAS = ("feat.aws.wms.cdc.transaction", "feat.aws.wms.cdc.MMDL.SOME_OTHER_TBL")
+# Under the stage's namespace but outside its families: someone else's, kept.
+UNRELATED = ("feat.orders", "feat.aws.wms.cdcx", "aws.wms.cdc.feat", "orders.feat.aws.wms.cdc", "feat")
+
+
+def _topics(stage_name: str) -> set[str]:
+    return set(StageTopics(Stage.parse(stage_name)).all_topics)
+
+
+def _create(admin, names: set[str]) -> None:
+    existing = set(admin.list_topics())
+    missing = sorted(names - existing)
+    if missing:
+        admin.create_topics([NewTopic(name, 1, 1) for name in missing], timeout_ms=30_000)
+    deadline = time.monotonic() + 30
+    while not names <= set(admin.list_topics()):
+        assert time.monotonic() < deadline, "topics were not created"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def broker_topics(local_stack):
+    admin = local_stack.kafka_admin()
+    others = set(UNRELATED)
+    for name in (*NAMED_STAGES, *LOOKALIKES):
+        others |= _topics(name)
+    stage_topics = _topics(STAGE.name) | set(STAGE_EXTRAS)
+    _create(admin, others | stage_topics)
+    try:
+        yield admin, stage_topics, others
+    finally:
+        leftovers = sorted((others | stage_topics) & set(admin.list_topics()))
+        if leftovers:
+            admin.delete_topics(leftovers, timeout_ms=30_000, raise_errors=False)
+        # Deletion is asynchronous; the next test recreates the same names.
+        deadline = time.monotonic() + 30
+        while (others | stage_topics) & set(admin.list_topics()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        admin.close()
+
+
+def test_cleanup_deletes_exactly_the_stage_topics(local_stack, broker_topics):
+    admin, stage_topics, others = broker_topics
+    live_stage = set(admin.list_topics()) & _topics(local_stack.stage.name)
+    assert live_stage, "the fixture's worker should have created its internal topics"
+
+    environment = AdminEnvironment(
+        stage=STAGE,
+        connect_url=local_stack.connect_url,
+        connect_ca=None,
+        private_ca_arn=None,
+        connect_deadline=10,
+        bootstrap_servers=local_stack.bootstrap_servers,
+        security_protocol="PLAINTEXT",
+    )
+    response = build_admin(environment).handle({"action": "delete_stage_topics", "stage": STAGE.name})
+    assert response["ok"], response
+    report = response["result"]
+    assert sorted(report["deleted"]) == sorted(stage_topics)
+    assert report["failed"] == {}
+
+    deadline = time.monotonic() + 30
+    while set(admin.list_topics()) & stage_topics:
+        assert time.monotonic() < deadline, "deleted topics are still listed"
+        time.sleep(0.2)
+    remaining = set(admin.list_topics())
+    assert others <= remaining
+    assert live_stage <= remaining
+
+
+def test_cleanup_provider_deletes_on_destroy_and_reports(local_stack, broker_topics, capsys):
+    admin, stage_topics, others = broker_topics
+    props = {
+        "stage": STAGE.name,
+        "transport": direct_spec(local_stack.connect_url, STAGE, bootstrap_servers=local_stack.bootstrap_servers),
+    }
+    provider = StageTopicCleanupProvider()
+    assert provider.check({}, props).failures == []
+    created = provider.create(props)
+    assert created.id == "topic-cleanup-feat"
+    assert stage_topics <= set(admin.list_topics())  # creating it deletes nothing
+
+    provider.delete(created.id, created.outs)
+    reported = capsys.readouterr().err
+    for topic in stage_topics:
+        assert topic in reported
+    assert others <= set(admin.list_topics())
+
+
+@pytest.mark.parametrize("named", NAMED_STAGES)
+def test_named_stage_cleanup_is_refused_where_deletion_happens(local_stack, broker_topics, named):
+    admin, _, others = broker_topics
+    with TopicAdmin(local_stack.bootstrap_servers) as topics:
+        with pytest.raises(TopicDeletionRefused, match="named stage"):
+            topics.delete_stage_topics(Stage.parse(named))
+        with pytest.raises(TopicDeletionRefused, match="not stage `feat`'s own"):
+            topics.delete_stage_topics(STAGE, [*sorted(_topics(STAGE.name)), *sorted(_topics(named))])
+    assert others <= set(admin.list_topics())
+    assert _topics(STAGE.name) <= set(admin.list_topics())  # a refused batch deletes nothing at all
+
+
+def test_cleanup_with_nothing_to_delete_is_fine(local_stack):
+    with TopicAdmin(local_stack.bootstrap_servers) as topics:
+        report = topics.delete_stage_topics(Stage.parse("nothing-here"))
+    assert report.deleted == [] and report.failed == {}
