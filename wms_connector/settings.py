@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from wms_connector.connector_config import ConnectorOptions, ConnectorOptionsError
 from wms_connector.stages import NAMED_STAGES, Stage
 
 CONFIG_NAMESPACE = "wms-connector"
@@ -359,6 +360,32 @@ class Health(Section):
             )
 
 
+def _connector_options(key: str, value: object) -> ConnectorOptions:
+    """`wms-connector:connector`: an object (JSON from Pulumi) of the options in connector_config.py."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise _fail(key, value, "an object of connector options, e.g. {recordFormat: flat}") from None
+    try:
+        return ConnectorOptions.from_config(value)
+    except ConnectorOptionsError as error:
+        raise SettingsError(str(error)) from None
+
+
+@dataclass(frozen=True)
+class Connector(Section):
+    """The Debezium connector's options (record format, masking, extra properties, desired state)."""
+
+    options: ConnectorOptions
+
+    KEYS: ClassVar[tuple[Key, ...]] = (Key("connector", "options", _connector_options),)
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Connector:
+        return cls(options=ConnectorOptions())
+
+
 # StageSettings field -> section class. Add new concerns here (and as a field below).
 SECTIONS: dict[str, type[Section]] = {
     "sizing": Sizing,
@@ -367,6 +394,7 @@ SECTIONS: dict[str, type[Section]] = {
     "network": Network,
     "kafka": Kafka,
     "health": Health,
+    "connector": Connector,
 }
 
 
@@ -379,6 +407,7 @@ class StageSettings:
     network: Network
     kafka: Kafka
     health: Health
+    connector: Connector
 
     @property
     def region(self) -> str:
