@@ -58,7 +58,7 @@ def kafka_consumer_factory(
             enable_auto_commit=False,
             group_id=None,
             request_timeout_ms=timeout_ms + 1000,
-            api_version_auto_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
             client_id="wms-connector-health",
         )
 

@@ -1,0 +1,256 @@
+"""The health check against the real local Kafka + Kafka Connect + Debezium Oracle plugin, with moto for the AWS
+APIs (ECS, DynamoDB, CloudWatch, Secrets Manager).
+
+The connector registered here points at a closed loopback port for its database, so its task FAILS: exactly the
+fault the health check exists to handle. Tests that stop the worker run last in this module.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import pytest
+from kafka import KafkaProducer
+from moto import mock_aws
+
+from wms_connector import worker_env
+from wms_connector.connect_client import ConnectClient
+from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
+from wms_connector.health import config as c
+from wms_connector.health import metric_names as m
+from wms_connector.health.checks.capture import check_capture_on_workers, http_fetch, parse_capture_metrics
+from wms_connector.health.checks.connect import check_connect
+from wms_connector.health.checks.topics import kafka_consumer_factory
+from wms_connector.health.config import HealthConfig
+from wms_connector.health.runner import HealthClients, HealthRun
+
+pytestmark = pytest.mark.integration
+
+REGION = "us-east-1"
+CLUSTER = SERVICE = "wms-connector-it"
+TABLE = "wms-connector-it-health"
+T0 = 1_800_000_000.0
+FAILED_WITHIN_S = 120.0
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _wait_for(what: str, check, timeout_s: float, interval_s: float = 1.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
+        time.sleep(interval_s)
+
+
+def _failed(client: ConnectClient, name: str):
+    status = client.status(name)
+    if status and (status.state == "FAILED" or any(t.state == "FAILED" for t in status.tasks)):
+        return status
+    return None
+
+
+@pytest.fixture
+def failing_connector(local_stack) -> ConnectClient:
+    """The stage's connector, registered (once) and FAILED because its database port is closed."""
+    client = ConnectClient(local_stack.connect_url, request_timeout=5, deadline=60)
+    name = local_stack.topics.connector_name
+    if client.status(name) is None:
+        config = build_connector_config(
+            local_stack.stage,
+            ConnectorOptions.from_config({}),
+            KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1),
+        )
+        local_stack.register_unvalidated(name, config)
+    _wait_for(f"connector {name} FAILED", lambda: _failed(client, name), FAILED_WITHIN_S)
+    return client
+
+
+@pytest.fixture
+def aws(monkeypatch, local_stack):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    db = local_stack.settings.database_env
+    with mock_aws():
+        ecs = boto3.client("ecs", region_name=REGION)
+        ecs.create_cluster(clusterName=CLUSTER)
+        ecs.register_task_definition(family="t", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}])
+        ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="t", desiredCount=1)
+        dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "connectorId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "connectorId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        # The same (unreachable) database the worker was given.
+        secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="wms/it/dbInfo",
+            SecretString=json.dumps(
+                {
+                    "host": db[worker_env.DB_HOST],
+                    "port": db[worker_env.DB_PORT],
+                    "user": db[worker_env.DB_USER],
+                    "password": db[worker_env.DB_PASSWORD],
+                }
+            ),
+        )
+        yield {"ecs": ecs, "table": dynamodb.Table(TABLE), "secret_arn": secret["ARN"]}
+
+
+def _run(local_stack, aws, clock, lines=None) -> dict:
+    config = HealthConfig.from_env(
+        {
+            c.STAGE: local_stack.stage.name,
+            c.CONNECT_URL: local_stack.connect_url,
+            c.ECS_CLUSTER: CLUSTER,
+            c.ECS_SERVICE: SERVICE,
+            c.STATE_TABLE: TABLE,
+            c.DB_SECRET_ARN: aws["secret_arn"],
+            c.JMX_URL: local_stack.jmx_url,
+            c.BOOTSTRAP_SERVERS: local_stack.bootstrap_servers,
+            c.SECURITY_PROTOCOL: "PLAINTEXT",
+        }
+    )
+    clients = HealthClients(
+        connect=ConnectClient(config.connect_url, request_timeout=3, deadline=6),
+        ecs=aws["ecs"],
+        secrets=boto3.client("secretsmanager", region_name=REGION),
+        cloudwatch=boto3.client("cloudwatch", region_name=REGION),
+        table=aws["table"],
+        consumer_factory=kafka_consumer_factory(config.bootstrap_servers, "PLAINTEXT", timeout_ms=5000),
+        fetch=http_fetch(),
+        clock=clock,
+        emit=(lines if lines is not None else []).append,
+    )
+    return HealthRun(config, clients).run()
+
+
+def _log_size(local_stack) -> int:
+    return local_stack.worker_log.stat().st_size
+
+
+def _log_since(local_stack, offset: int) -> str:
+    with local_stack.worker_log.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode("utf-8", errors="replace")
+
+
+def test_failed_connector_is_detected_and_restarted_through_the_rest_api(local_stack, failing_connector, aws):
+    log_offset = _log_size(local_stack)
+    lines: list[str] = []
+    summary = _run(local_stack, aws, Clock(T0), lines)
+
+    metrics = summary["metrics"]
+    assert summary["connect"]["reachable"] is True and summary["connect"]["missing"] is False
+    assert metrics[m.CONNECTOR_STATE_FAILED] + metrics[m.CONNECTOR_TASK_FAILED] >= 1
+    assert metrics[m.CONNECT_API_UNREACHABLE] == 0
+    assert metrics[m.DB_TCP_UNREACHABLE] == 1  # the same closed port the worker was given
+    assert summary["restart"]["action"] == "connect_restart"
+    assert summary["restart"]["granted"] is True and summary["restart"]["done"] is True
+    # The worker really received the restart: it restarts the failed task (or connector) and it fails again.
+    restarted = _wait_for(
+        "restart in the worker log",
+        lambda: "restart" in _log_since(local_stack, log_offset).lower(),
+        30,
+    )
+    assert restarted
+    assert _wait_for("connector FAILED again", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
+    assert local_stack.settings.database_env[worker_env.DB_PASSWORD] not in lines[0]
+
+
+def test_budget_stops_the_fourth_restart_and_frees_a_slot_after_the_window(local_stack, failing_connector, aws):
+    clock = Clock(T0)
+    decisions: list[bool] = []
+    # A run every 5 minutes. Right after a restart Connect may still report the task RESTARTING, so a run may
+    # find nothing to restart; only runs that needed one reach a budget decision.
+    for run in range(11):
+        clock.now = T0 + run * 5 * 60
+        _wait_for("connector FAILED", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
+        summary = _run(local_stack, aws, clock)
+        if summary["restart"]["granted"] is not None:
+            decisions.append(summary["restart"]["granted"])
+        if len(decisions) == 4:
+            break
+    assert decisions == [True, True, True, False]
+    assert clock.now < T0 + 60 * 60
+    assert summary["metrics"][m.AUTO_RESTART_BUDGET_EXCEEDED] == 1
+    assert summary["restart"]["done"] is False
+    # Each restart was judged on the next run: the task failed again every time.
+    assert summary["restart"]["previousOutcome"] in (None, "not_helped")
+    assert "helped" not in [
+        r["outcome"] for r in aws["table"].get_item(Key={"connectorId": "it:wms-oracle-cdc"})["Item"]["restarts"]
+    ]
+    # One hour after the first restart its slot frees.
+    clock.now = T0 + 60 * 60 + 1
+    _wait_for("connector FAILED", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
+    again = _run(local_stack, aws, clock)
+    assert again["restart"]["granted"] is True and again["restart"]["done"] is True
+
+
+def test_topic_offsets_stall_and_advance_with_the_real_broker(local_stack, failing_connector, aws):
+    clock = Clock(T0)
+    first = _run(local_stack, aws, clock)
+    assert m.TOPIC_OFFSETS_STALLED not in first["metrics"]  # nothing to compare with yet
+    clock.now += 600
+    # The connector never reached the database, so nothing was written: capture has stopped.
+    second = _run(local_stack, aws, clock)
+    assert second["metrics"].get(m.TOPIC_OFFSETS_STALLED) == 1, second["errors"]
+
+    topics = local_stack.topics
+    producer = KafkaProducer(bootstrap_servers=local_stack.bootstrap_servers)
+    try:
+        for _ in range(3):
+            producer.send(topics.data_topics[0], b"{}")
+        producer.send(topics.heartbeat_topic, b"{}")
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
+    clock.now += 600
+    moved = _run(local_stack, aws, clock)["metrics"]
+    assert moved[m.TOPIC_OFFSETS_STALLED] == 0
+    assert moved[m.EVENTS_CAPTURED] == 3
+
+
+def test_capture_metrics_from_the_real_jmx_exporter(local_stack, failing_connector):
+    fetch = http_fetch()
+    text = fetch(local_stack.jmx_url)
+    # The exporter answers with the rules' names; Connect's own metrics are there for the failing task.
+    assert "kafka_connect_connector_task_status" in text or "kafka_connect_worker_" in text
+    found = parse_capture_metrics(text, server=local_stack.topics.topic_prefix)
+    assert found.error is None
+    # A standby worker that does not answer is skipped in favour of the one that does.
+    dead = "http://127.0.0.1:1/metrics"
+    chosen = check_capture_on_workers(fetch, [dead, local_stack.jmx_url], local_stack.topics.topic_prefix)
+    assert chosen.error is None
+    assert chosen == found
+
+
+def test_connect_stopped_is_api_unreachable_and_redeploys(local_stack, failing_connector, aws):
+    before = [
+        d["id"] for d in aws["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["deployments"]
+    ]
+    local_stack.stop_worker()
+    try:
+        summary = _run(local_stack, aws, Clock(T0))
+        assert check_connect(ConnectClient(local_stack.connect_url, deadline=1), "wms-oracle-cdc").reachable is False
+    finally:
+        local_stack.start_worker()
+    assert summary["metrics"][m.CONNECT_API_UNREACHABLE] == 1
+    assert summary["problems"][0] == m.CONNECT_API_UNREACHABLE
+    assert summary["restart"]["action"] == "ecs_redeploy" and summary["restart"]["done"] is True
+    after = aws["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["deployments"]
+    assert [d["id"] for d in after] != before
