@@ -8,6 +8,7 @@ fault the health check exists to handle. Tests that stop the worker run last in 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import boto3
@@ -17,6 +18,7 @@ from moto import mock_aws
 
 from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient
+from wms_connector.connect_jars import CONNECT_IMAGE_DIR
 from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
 from wms_connector.health import config as c
 from wms_connector.health import metric_names as m
@@ -25,6 +27,7 @@ from wms_connector.health.checks.connect import check_connect
 from wms_connector.health.checks.topics import kafka_consumer_factory
 from wms_connector.health.config import HealthConfig
 from wms_connector.health.runner import HealthClients, HealthRun
+from wms_connector.local_stack import free_ports
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +114,7 @@ def aws(monkeypatch, local_stack):
         yield {"ecs": ecs, "table": dynamodb.Table(TABLE), "secret_arn": secret["ARN"]}
 
 
-def _run(local_stack, aws, clock, lines=None) -> dict:
+def _run(local_stack, aws, clock, lines=None, jmx_url: str | None = None) -> dict:
     config = HealthConfig.from_env(
         {
             c.STAGE: local_stack.stage.name,
@@ -120,7 +123,7 @@ def _run(local_stack, aws, clock, lines=None) -> dict:
             c.ECS_SERVICE: SERVICE,
             c.STATE_TABLE: TABLE,
             c.DB_SECRET_ARN: aws["secret_arn"],
-            c.JMX_URL: local_stack.jmx_url,
+            c.JMX_URL: jmx_url or local_stack.jmx_url,
             c.BOOTSTRAP_SERVERS: local_stack.bootstrap_servers,
             c.SECURITY_PROTOCOL: "PLAINTEXT",
         }
@@ -225,18 +228,129 @@ def test_topic_offsets_stall_and_advance_with_the_real_broker(local_stack, faili
     assert moved[m.EVENTS_CAPTURED] == 3
 
 
-def test_capture_metrics_from_the_real_jmx_exporter(local_stack, failing_connector):
-    fetch = http_fetch()
-    text = fetch(local_stack.jmx_url)
-    # The exporter answers with the rules' names; Connect's own metrics are there for the failing task.
-    assert "kafka_connect_connector_task_status" in text or "kafka_connect_worker_" in text
+# Debezium registers its streaming and snapshot MBeans only once its task has connected to Oracle, which never
+# happens here. This JVM registers MBeans under Debezium's own names, implementing Debezium's own MXBean
+# interfaces (from the pinned plugin jars), and runs the real exporter agent with the real rules file, so the
+# names the health check parses are exactly the ones production scrapes. Only the values are chosen.
+METRICS_HOST_JAVA = """
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.Array;
+import java.lang.reflect.Proxy;
+import java.util.*;
+import javax.management.ObjectName;
+import javax.management.StandardMBean;
+
+public class DebeziumMetricsHost {
+    public static void main(String[] args) throws Exception {
+        register("io.debezium.connector.oracle.logminer.LogMinerStreamingChangeEventSourceMetricsMXBean",
+                 "streaming", args[0],
+                 Map.of("MilliSecondsBehindSource", 4321L, "Connected", true, "MilliSecondsSinceLastEvent", 765L));
+        register("io.debezium.pipeline.metrics.SnapshotChangeEventSourceMetricsMXBean", "snapshot", args[0],
+                 Map.of("SnapshotRunning", true, "RemainingTableCount", 3, "TotalTableCount", 4));
+        System.out.println("READY");
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static void register(String iface, String context, String server, Map<String, Object> values) throws Exception {
+        Class type = Class.forName(iface);
+        Object bean = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, a) -> {
+            Object value = values.get(method.getName().replaceFirst("^(get|is)", ""));
+            if (value != null) return value;
+            Class<?> r = method.getReturnType();
+            if (r == long.class) return 0L;
+            if (r == int.class) return 0;
+            if (r == boolean.class) return false;
+            if (r == double.class) return 0d;
+            if (r == String.class) return "";
+            if (r.isArray()) return Array.newInstance(r.getComponentType(), 0);
+            if (Map.class.isAssignableFrom(r)) return Map.of();
+            if (Set.class.isAssignableFrom(r)) return Set.of();
+            if (List.class.isAssignableFrom(r)) return List.of();
+            if (method.getName().equals("hashCode")) return 0;
+            if (method.getName().equals("equals")) return false;
+            if (method.getName().equals("toString")) return iface;
+            return null;
+        });
+        ObjectName name = new ObjectName(
+            "debezium.oracle:type=connector-metrics,context=" + context + ",server=" + server);
+        ManagementFactory.getPlatformMBeanServer().registerMBean(new StandardMBean(bean, type, true), name);
+    }
+}
+"""
+
+
+@pytest.fixture
+def debezium_exporter(local_stack, tmp_path):
+    """URL of the real JMX exporter agent serving Debezium-named MBeans through connect-image/jmx-exporter.yml."""
+    source = tmp_path / "DebeziumMetricsHost.java"
+    source.write_text(METRICS_HOST_JAVA)
+    agent = next((local_stack.jars_dir / "jmx-exporter").glob("jmx_prometheus_javaagent-*.jar"))
+    plugin = local_stack.jars_dir / "plugins" / "debezium-connector-oracle"
+    port = free_ports(1)[0]
+    process = subprocess.Popen(
+        [
+            "java",
+            f"-javaagent:{agent}=127.0.0.1:{port}:{CONNECT_IMAGE_DIR / 'jmx-exporter.yml'}",
+            "-cp",
+            f"{plugin}/*",
+            str(source),
+            local_stack.topics.topic_prefix,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    fetch = http_fetch(timeout=2)
+
+    def serving() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"Debezium metrics host exited: {process.stdout.read()}")
+        try:
+            return "debezium_oracle_" in fetch(url)
+        except Exception:
+            return False
+
+    try:
+        _wait_for("the JMX exporter serving Debezium metrics", serving, 60, interval_s=0.5)
+        yield url
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_lag_and_connected_parsed_from_the_real_jmx_exporter(local_stack, debezium_exporter):
+    text = http_fetch()(debezium_exporter)
     found = parse_capture_metrics(text, server=local_stack.topics.topic_prefix)
-    assert found.error is None
-    # A standby worker that does not answer is skipped in favour of the one that does.
-    dead = "http://127.0.0.1:1/metrics"
-    chosen = check_capture_on_workers(fetch, [dead, local_stack.jmx_url], local_stack.topics.topic_prefix)
-    assert chosen.error is None
-    assert chosen == found
+    assert found.lag_ms == 4321.0
+    assert found.connected is True
+    assert found.ms_since_last_event == 765.0
+    assert found.snapshot_running is True
+    assert found.snapshot_tables_remaining == 3.0
+    # Another connector's metrics (another server) are not taken for this one's.
+    assert parse_capture_metrics(text, server="other.aws.wms.cdc").lag_ms is None
+
+
+def test_the_worker_with_debezium_metrics_is_chosen(local_stack, failing_connector, debezium_exporter):
+    # The real worker exports Connect's metrics (its task failed before Debezium registered any); a standby that
+    # does not answer is skipped; the worker whose task streams provides the figures.
+    urls = ["http://127.0.0.1:1/metrics", local_stack.jmx_url, debezium_exporter]
+    worker_text = http_fetch()(local_stack.jmx_url)
+    assert "kafka_connect_worker_connector_failed_task_count" in worker_text
+    assert not parse_capture_metrics(worker_text, local_stack.topics.topic_prefix).debezium_seen
+    chosen = check_capture_on_workers(http_fetch(), urls, local_stack.topics.topic_prefix)
+    assert (chosen.lag_ms, chosen.connected) == (4321.0, True)
+
+
+def test_capture_metrics_reach_the_published_metrics(local_stack, failing_connector, aws, debezium_exporter):
+    summary = _run(local_stack, aws, Clock(T0), jmx_url=debezium_exporter)
+    metrics = summary["metrics"]
+    assert metrics[m.REPLICATION_LAG_MS] == 4321.0
+    assert metrics[m.SOURCE_CONNECTED] == 1
+    assert metrics[m.MS_SINCE_LAST_EVENT] == 765.0
+    assert metrics[m.SNAPSHOT_RUNNING] == 1 and metrics[m.SNAPSHOT_TABLES_REMAINING] == 3.0
 
 
 def test_connect_stopped_is_api_unreachable_and_redeploys(local_stack, failing_connector, aws):
