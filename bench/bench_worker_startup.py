@@ -1,0 +1,152 @@
+"""Worker start-up time and peak memory for each named stage's container memory, on the real local stack.
+
+For main, val and production (container memory and heap percentage from the stage defaults in
+wms_connector/settings.py) this starts a fresh broker and a Connect worker through the entrypoint, measures the
+time from the worker's start to REST ready with the Debezium Oracle plugin listed, registers the Oracle
+connector (its task fails on the unreachable database, as nothing else is possible without Oracle), runs a
+config validation, and reads the worker JVM's peak resident memory (VmHWM). It prints one table:
+headroom = container memory / peak RSS, and the same ratio for the footprint of a full heap (what a loaded
+worker approaches); the goal is at least 1.5x for every stage.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_worker_startup.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from wms_connector import worker_env
+from wms_connector.connect_jars import LOCAL_PROFILES, resolve
+from wms_connector.local_stack import ORACLE_CONNECTOR_CLASS, LocalSettings, LocalStack, free_ports, http_json
+from wms_connector.settings import Sizing
+from wms_connector.stages import NAMED_STAGES, Stage
+from wms_connector.topics import CAPTURED_SCHEMAS, CAPTURED_TABLES
+
+MIB = 1024 * 1024
+SETTLE_S = 5.0
+
+
+@dataclass
+class Run:
+    startup_s: float
+    peak_rss_mib: float
+    heap_max_mib: float
+    non_heap_committed_mib: float
+
+
+def _connector_config(stack: LocalStack) -> dict[str, str]:
+    topics = stack.topics
+    return {
+        "connector.class": ORACLE_CONNECTOR_CLASS,
+        "tasks.max": "1",
+        "database.hostname": worker_env.placeholder(worker_env.DB_HOST),
+        "database.port": worker_env.placeholder(worker_env.DB_PORT),
+        "database.dbname": worker_env.placeholder(worker_env.DB_NAME),
+        "database.user": worker_env.placeholder(worker_env.DB_USER),
+        "database.password": worker_env.placeholder(worker_env.DB_PASSWORD),
+        "topic.prefix": topics.topic_prefix,
+        "schema.include.list": ",".join(CAPTURED_SCHEMAS),
+        "table.include.list": ",".join(f"{s}.{t}" for s, t in CAPTURED_TABLES),
+        "schema.history.internal.kafka.topic": topics.schema_history_topic,
+        "schema.history.internal.kafka.bootstrap.servers": stack.bootstrap_servers,
+    }
+
+
+def _status_line(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024  # kB -> MiB
+    raise RuntimeError(f"{field} missing from /proc/{pid}/status")
+
+
+def _jvm_memory(stack: LocalStack) -> tuple[float, float]:
+    with urllib.request.urlopen(stack.jmx_url, timeout=10) as response:  # noqa: S310 - loopback
+        families = {f.name: f.samples for f in text_string_to_metric_families(response.read().decode())}
+    heap_max = families["jvm_memory_heap_max_bytes"][0].value / MIB
+    non_heap = families["jvm_memory_nonheap_committed_bytes"][0].value / MIB
+    return heap_max, non_heap
+
+
+def measure(stage_name: str, memory_mib: int, heap_percent: int, jars: Path) -> Run:
+    database_env = {
+        worker_env.DB_HOST: "127.0.0.1",
+        worker_env.DB_PORT: str(free_ports(1)[0]),  # closed: every connection attempt is refused at once
+        worker_env.DB_NAME: "ORCLCDB",
+        worker_env.DB_USER: "bench",
+        worker_env.DB_PASSWORD: "bench-only",
+    }
+    with tempfile.TemporaryDirectory(prefix=f"bench-{stage_name}-") as base:
+        settings = LocalSettings.on_free_ports(
+            Path(base), Stage.parse(f"bench-{stage_name}"), container_memory_mib=memory_mib,
+            database_env=database_env, extra_worker_env={worker_env.HEAP_PERCENT: str(heap_percent)},
+        )
+        stack = LocalStack(settings, jars_dir=jars)
+        try:
+            stack.start_broker()
+            started = time.monotonic()
+            stack.start_worker()
+            startup = time.monotonic() - started
+            config = _connector_config(stack)
+            stack.register_unvalidated("wms-oracle-cdc", config)
+            body = json.dumps({**config, "name": "wms-oracle-cdc"}).encode()
+            request = urllib.request.Request(  # noqa: S310 - loopback
+                f"{stack.connect_url}/connector-plugins/{ORACLE_CONNECTOR_CLASS}/config/validate",
+                data=body, method="PUT", headers={"Content-Type": "application/json"},
+            )
+            urllib.request.urlopen(request, timeout=60).close()  # noqa: S310 - loopback
+            http_json(f"{stack.connect_url}/connectors/wms-oracle-cdc/status")
+            time.sleep(SETTLE_S)
+            heap_max, non_heap = _jvm_memory(stack)
+            peak = _status_line(stack.worker.pid, "VmHWM")
+        finally:
+            stack.stop()
+    return Run(startup, peak, heap_max, non_heap)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="worker starts per stage (default 3)")
+    parser.add_argument("--heap-percent", type=int, help="try another JVM_HEAP_PERCENT than the stage defaults")
+    args = parser.parse_args()
+    jars = resolve(LOCAL_PROFILES)
+    header = (
+        f"{'stage':<11}{'container':>10}{'heap':>7}{'startup s (median/max)':>24}{'peak RSS':>10}{'headroom':>10}"
+        f"{'heap+nonheap':>14}{'full-heap headroom':>20}"
+    )
+    print(header)
+    print("-" * len(header))
+    for stage_name in NAMED_STAGES:
+        sizing = Sizing.defaults(stage_name)
+        if args.heap_percent:
+            sizing = dataclasses.replace(sizing, heap_percent=args.heap_percent)
+            sizing.check()
+        runs = [measure(stage_name, sizing.connect_memory, sizing.heap_percent, jars) for _ in range(args.runs)]
+        startups = [run.startup_s for run in runs]
+        peak = max(run.peak_rss_mib for run in runs)
+        committed = max(run.heap_max_mib + run.non_heap_committed_mib for run in runs)
+        print(
+            f"{stage_name:<11}{sizing.connect_memory:>7} MiB{sizing.heap_mib:>7}"
+            f"{statistics.median(startups):>15.1f} / {max(startups):<6.1f}"
+            f"{peak:>6.0f} MiB{sizing.connect_memory / peak:>9.2f}x{committed:>10.0f} MiB"
+            f"{sizing.connect_memory / committed:>19.2f}x"
+        )
+    print(
+        "\nstartup: worker process start -> REST answers with the Debezium Oracle plugin listed. peak RSS: VmHWM of\n"
+        "the worker JVM after registering the connector and validating its config (no Oracle here, so no snapshot\n"
+        "or streaming load). heap+nonheap: the heap's maximum plus committed non-heap, the footprint once the heap\n"
+        "fills; full-heap headroom = container memory / that footprint, the margin left under peak load."
+    )
+
+
+if __name__ == "__main__":
+    main()
