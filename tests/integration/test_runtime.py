@@ -153,6 +153,79 @@ def test_jmx_exporter_serves_connect_worker_connector_and_task_metrics(
     assert families["jvm_memory_heap_max_bytes"][0].value > 0
 
 
+# Debezium registers its Oracle metrics beans only once its task has connected to Oracle, which cannot happen
+# here. This JVM registers beans under Debezium's exact names so the real agent with the real rules can show
+# the families the dashboards and the lag check read.
+DEBEZIUM_BEANS_JAVA = """
+import java.lang.management.ManagementFactory;
+import javax.management.ObjectName;
+
+public class DebeziumBeans {
+    public interface StreamingMXBean {
+        long getMilliSecondsBehindSource();
+        boolean getConnected();
+        long getOldestScnAgeInMilliseconds();
+    }
+    public interface SnapshotMXBean {
+        int getRemainingTableCount();
+    }
+    public static class Streaming implements StreamingMXBean {
+        public long getMilliSecondsBehindSource() { return 1234L; }
+        public boolean getConnected() { return true; }
+        public long getOldestScnAgeInMilliseconds() { return 42L; }
+    }
+    public static class Snapshot implements SnapshotMXBean {
+        public int getRemainingTableCount() { return 3; }
+    }
+    public static void main(String[] args) throws Exception {
+        String name = "debezium.oracle:type=connector-metrics,context=%s,server=" + args[0];
+        var server = ManagementFactory.getPlatformMBeanServer();
+        server.registerMBean(new Streaming(), new ObjectName(String.format(name, "streaming")));
+        server.registerMBean(new Snapshot(), new ObjectName(String.format(name, "snapshot")));
+        System.out.println("registered");
+        Thread.sleep(120_000L);
+    }
+}
+"""
+
+
+def test_jmx_exporter_rules_serve_debezium_oracle_families(local_stack: LocalStack, tmp_path):
+    import subprocess
+
+    from wms_connector.connect_jars import CONNECT_IMAGE_DIR
+    from wms_connector.local_stack import free_ports
+
+    source = tmp_path / "DebeziumBeans.java"
+    source.write_text(DEBEZIUM_BEANS_JAVA)
+    agent = next((local_stack.jars_dir / "jmx-exporter").glob("jmx_prometheus_javaagent-*.jar"))
+    port = free_ports(1)[0]
+    server = local_stack.topics.topic_prefix
+    command = [
+        "java", "-Xmx64m", f"-javaagent:{agent}=127.0.0.1:{port}:{CONNECT_IMAGE_DIR / 'jmx-exporter.yml'}",
+        str(source), server,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout.readline().strip() == "registered"
+
+        def families():
+            url = f"http://127.0.0.1:{port}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback test URL
+                parsed = text_string_to_metric_families(response.read().decode())
+                return {family.name: family.samples for family in parsed}
+
+        found = _poll("the stand-in Debezium beans on the exporter", families, timeout_s=30)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    lag = found["debezium_oracle_millisecondsbehindsource"]
+    assert [(s.labels, s.value) for s in lag] == [({"context": "streaming", "server": server}, 1234.0)]
+    assert found["debezium_oracle_connected"][0].value == 1.0
+    assert found["debezium_oracle_oldestscnageinmilliseconds"][0].value == 42.0
+    remaining = found["debezium_oracle_remainingtablecount"]
+    assert [(s.labels, s.value) for s in remaining] == [({"context": "snapshot", "server": server}, 3.0)]
+
+
 def test_worker_restart_keeps_a_registered_connectors_config(local_stack: LocalStack, registered_connector: str):
     url = f"{local_stack.connect_url}/connectors/{registered_connector}/config"
     before = http_json(url)
