@@ -7,15 +7,19 @@ components above them (network.lambda_security_group, roles, alerts.topic, conne
 
 import pulumi
 
+from components.admin_function import AdminFunction, AdminFunctionArgs
 from components.alerts import Alerts, AlertsArgs
 from components.connect_cluster import ConnectCluster, ConnectClusterArgs
+from components.connector import Connector, ConnectorArgs
 from components.endpoint import ConnectEndpoint, ConnectEndpointArgs
 from components.iam import RoleFactory
 from components.image import ConnectImage, ConnectImageArgs
+from components.lambda_package import lambda_code
 from components.lookups import resolve_aws_context
 from components.network import Network, NetworkArgs
 from components.provider import stage_options, stage_provider
 from components.stack_config import aws_region, project_config
+from components.topic_cleanup import TopicCleanup, TopicCleanupArgs
 from wms_connector.settings import load_settings
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
@@ -54,6 +58,25 @@ endpoint = ConnectEndpoint(
     ConnectEndpointArgs(stage=stage, network=network, private_ca_arn=secrets.private_ca_arn),
     opts=stack_options,
 )
+admin = AdminFunction(
+    "admin",
+    AdminFunctionArgs(
+        settings=settings,
+        network=network,
+        roles=roles,
+        code=lambda_code(),
+        connect_url=endpoint.url,
+        private_ca_arn=secrets.private_ca_arn,
+        bootstrap_servers=secrets.broker.bootstrap_servers,
+    ),
+    opts=stack_options,
+)
+# Ephemeral stages only. Destroy order: Connect service, then this (deletes the stage's topics), then the admin.
+topic_cleanup = TopicCleanup.for_stage(
+    "topic-cleanup",
+    TopicCleanupArgs(stage, settings.region, admin.function_name, depends_on=[admin, network]),
+    opts=stack_options,
+)
 connect = ConnectCluster(
     "connect",
     ConnectClusterArgs(
@@ -65,6 +88,19 @@ connect = ConnectCluster(
         roles=roles,
         bootstrap_servers=secrets.broker.bootstrap_servers,
         db_info_arn=secrets.db_info_arn,
+    ),
+    opts=pulumi.ResourceOptions.merge(
+        stack_options, pulumi.ResourceOptions(depends_on=[topic_cleanup] if topic_cleanup else [])
+    ),
+)
+connector = Connector(
+    "connector",
+    ConnectorArgs(
+        settings=settings,
+        topics=topics,
+        bootstrap_servers=secrets.broker.bootstrap_servers,
+        admin_function_name=admin.function_name,
+        depends_on=[connect, endpoint, admin, network],
     ),
     opts=stack_options,
 )
@@ -93,3 +129,5 @@ pulumi.export("dataTopics", list(topics.data_topics))
 pulumi.export("connectInternalTopics", list(topics.connect_internal_topics))
 pulumi.export("schemaHistoryTopic", topics.schema_history_topic)
 pulumi.export("heartbeatTopic", topics.heartbeat_topic)
+pulumi.export("connectorName", connector.connector_name)
+pulumi.export("connectorState", connector.connector_state)

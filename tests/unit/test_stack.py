@@ -145,12 +145,17 @@ def test_egress_reaches_oracle_msk_and_aws_apis_only(run):
 
 def test_every_role_has_path_and_permissions_boundary(run):
     roles = run.of_type(ROLE)
-    assert {r.name for r in roles} == {"connect-execution-role", "connect-task-role"}
+    principals = {
+        "connect-execution-role": "ecs-tasks.amazonaws.com",
+        "connect-task-role": "ecs-tasks.amazonaws.com",
+        "admin-role": "lambda.amazonaws.com",
+    }
+    assert {r.name for r in roles} == set(principals)
     for role in roles:
         assert role.inputs["path"] == IAM_PATH
         assert role.inputs["permissionsBoundary"] == BOUNDARY_ARN
         assume = json.loads(role.inputs["assumeRolePolicy"])
-        assert assume["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+        assert assume["Statement"][0]["Principal"] == {"Service": principals[role.name]}
 
 
 def _statements(run: ProgramRun, policy: str) -> list[dict]:

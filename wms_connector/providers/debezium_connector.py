@@ -36,6 +36,13 @@ REPLACE_ON = ("name", "stage")
 UPDATE_ON = ("config", "state", "allowUnreachableDatabase")
 # Live values `read` refreshes (compared with the desired ones on the next diff).
 LIVE_OUTPUTS = ("connectorState", "tasks")
+# Output properties as Python attributes.
+_SNAKE_CASE = {
+    "connectorState": "connector_state",
+    "allowUnreachableDatabase": "allow_unreachable_database",
+    "timeoutSeconds": "timeout_seconds",
+}
+_CAMEL_CASE = {snake: camel for camel, snake in _SNAKE_CASE.items()}
 
 
 class ConnectorProviderError(Exception):
@@ -161,6 +168,13 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
 
     connector_state: pulumi.Output[str]
     tasks: pulumi.Output[list]
+    name: pulumi.Output[str]
+
+    def translate_output_property(self, prop: str) -> str:
+        return _SNAKE_CASE.get(prop, prop)
+
+    def translate_input_property(self, prop: str) -> str:
+        return _CAMEL_CASE.get(prop, prop)
 
     def __init__(
         self,
@@ -180,10 +194,10 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
             "stage": stage,
             "config": config,
             "state": state,
-            "allowUnreachableDatabase": allow_unreachable_database,
-            "timeoutSeconds": timeout_seconds,
+            "allow_unreachable_database": allow_unreachable_database,
+            "timeout_seconds": timeout_seconds,
             "transport": transport,
-            "connectorState": None,
+            "connector_state": None,
             "tasks": None,
         }
         super().__init__(DebeziumConnectorProvider(), resource_name, props, opts)

@@ -1,0 +1,55 @@
+"""The stage's Debezium connector as a resource: registered, configured and kept in its desired state through
+the admin Lambda, after the Connect service and its endpoint exist (and, on destroy, removed before them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from wms_connector.connector_config import KafkaClientSettings, build_connector_config
+from wms_connector.providers.debezium_connector import DebeziumConnector
+from wms_connector.providers.transport import lambda_spec
+from wms_connector.settings import StageSettings
+from wms_connector.topics import StageTopics
+
+# The connector's own Kafka clients (schema history) use MSK's TLS listener, like the workers.
+KAFKA_SECURITY_PROTOCOL = "SSL"
+
+
+@dataclass(frozen=True)
+class ConnectorArgs:
+    settings: StageSettings
+    topics: StageTopics
+    bootstrap_servers: str
+    admin_function_name: pulumi.Input[str]
+    # What must exist first (and be deleted after): the Connect service, its endpoint, the admin function.
+    depends_on: Sequence[pulumi.Resource]
+
+
+def connector_config(settings: StageSettings, bootstrap_servers: str) -> dict[str, str]:
+    kafka = KafkaClientSettings(bootstrap_servers, KAFKA_SECURITY_PROTOCOL, settings.kafka.connect_replication_factor)
+    return build_connector_config(settings.stage, settings.connector.options, kafka)
+
+
+class Connector(pulumi.ComponentResource):
+    """Exposes `resource` (the DebeziumConnector), `connector_name` and `connector_state` (live)."""
+
+    def __init__(self, name: str, args: ConnectorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("wms:connector:Connector", name, None, opts)
+        settings = args.settings
+        options = settings.connector.options
+        self.resource = DebeziumConnector(
+            f"{name}-debezium",
+            name=args.topics.connector_name,
+            stage=settings.stage.name,
+            config=connector_config(settings, args.bootstrap_servers),
+            transport=lambda_spec(args.admin_function_name, settings.region),
+            state=options.state,
+            allow_unreachable_database=options.allow_unreachable_database,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.connector_name = self.resource.name
+        self.connector_state = self.resource.connector_state
+        self.register_outputs({"connectorName": self.connector_name, "connectorState": self.connector_state})

@@ -1,0 +1,83 @@
+"""The Lambda code archive: what goes in, and that the admin handler imports from it alone plus what the Lambda
+runtime provides (boto3, botocore, urllib3 and their dependencies)."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components.lambda_package import LambdaPackageError, lambda_code, lambda_files
+
+# What the python3.11 Lambda runtime ships besides the standard library.
+RUNTIME_PROVIDED = ("boto3", "botocore", "urllib3", "s3transfer", "jmespath", "dateutil", "six")
+
+
+def test_archive_holds_the_code_and_the_missing_libraries_without_caches():
+    files = lambda_files()
+    for needed in (
+        "functions/connector_admin.py",
+        "functions/health_check.py",
+        "wms_connector/connector_admin.py",
+        "wms_connector/providers/transport.py",
+        "kafka/__init__.py",
+        "kafka/admin/client.py",
+        "prometheus_client/__init__.py",
+    ):
+        assert needed in files, needed
+    assert not [p for p in files if p.endswith((".pyc", ".pyo")) or "__pycache__" in p]
+    assert not [p for p in files if p.startswith(("tests/", "boto3/", "botocore/", "pulumi/"))]
+    assert lambda_files() == files  # deterministic
+
+
+def test_archive_is_a_pulumi_asset_archive():
+    archive = lambda_code()
+    assert isinstance(archive, pulumi.AssetArchive)
+    assert set(archive.assets) == set(lambda_files())
+
+
+def test_missing_dependency_is_named():
+    with pytest.raises(LambdaPackageError, match="`no_such_package_xyz` is not installed"):
+        lambda_files(dependencies=("no_such_package_xyz",))
+
+
+def _copy_package(name: str, target: Path) -> None:
+    spec = importlib.util.find_spec(name)
+    source = Path(next(iter(spec.submodule_search_locations))) if spec.submodule_search_locations else Path(spec.origin)
+    destination = target / source.name
+    if source.is_dir():
+        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        shutil.copy(source, destination)
+
+
+def test_admin_handler_imports_from_the_archive_and_the_runtime_alone(tmp_path):
+    task = tmp_path / "task"
+    for archive_path, source in lambda_files().items():
+        (task / archive_path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, task / archive_path)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in RUNTIME_PROVIDED:
+        _copy_package(name, runtime)
+    code = (
+        "import functions.connector_admin as h, wms_connector.topic_admin, kafka, sys; "
+        "r = h.handler({'action': 'server_info'}); "
+        "assert r['ok'] is False and r['error']['type'] == 'AdminMisconfigured', r; "
+        "assert not any('site-packages' in (m.__file__ or '') for m in list(sys.modules.values()) "
+        "if getattr(m, '__file__', None)), 'imported from site-packages'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        env={"PYTHONPATH": f"{task}:{runtime}", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
