@@ -32,6 +32,7 @@ from pathlib import Path
 
 from wms_connector import worker_env
 from wms_connector.connect_jars import CONNECT_IMAGE_DIR, LOCAL_PROFILES, REPO_ROOT, Manifest, resolve
+from wms_connector.local_connector import register_connector
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
@@ -581,7 +582,7 @@ class LocalStack:
 
 # Steps run once the worker is ready, in order, each given the running stack (connector registration goes here).
 AfterReadyStep = Callable[[LocalStack], None]
-AFTER_WORKER_READY: tuple[AfterReadyStep, ...] = ()
+AFTER_WORKER_READY: tuple[AfterReadyStep, ...] = (register_connector,)
 
 
 def up(settings: LocalSettings, after_ready: Iterable[AfterReadyStep] = AFTER_WORKER_READY) -> LocalStack:

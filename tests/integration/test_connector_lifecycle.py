@@ -7,6 +7,7 @@ goes through the stage's config topic; the connector's task then fails to connec
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import time
@@ -21,6 +22,7 @@ from wms_connector.connector_config import (
     build_connector_config,
     is_allowed_placeholder,
 )
+from wms_connector.local_connector import register_connector
 from wms_connector.providers.debezium_connector import ConnectorProviderError, DebeziumConnectorProvider
 from wms_connector.providers.transport import direct_spec
 
@@ -191,3 +193,15 @@ def test_unreachable_connect_is_a_clear_timeout(local_stack):
         ConnectorProviderError, match=r"ensure failed \(ConnectUnreachable\).*" + url.replace(".", r"\.")
     ):
         provider.create(props)
+
+
+def test_make_local_registration_reports_the_validation_error_and_leaves_the_stack_running(local_stack, admin):
+    out, err = io.StringIO(), io.StringIO()
+    assert register_connector(local_stack, out=out, err=err) is False
+    message = err.getvalue()
+    assert f"Connector {NAME} was not registered (ConfigInvalid)" in message
+    assert "database.hostname: Unable to connect" in message
+    assert "keep running" in message and out.getvalue() == ""
+    assert local_stack.settings.database_env["DB_PASSWORD"] not in message
+    assert admin.connect.server_info()["version"]  # the worker is still up
+    assert NAME not in admin.connect.list_connectors()

@@ -20,6 +20,7 @@ from wms_connector.connector_admin import (
     _reached,
     build_admin,
 )
+from wms_connector.local_connector import options_for
 from wms_connector.stages import Stage
 
 
@@ -200,3 +201,18 @@ def test_lambda_handler_runs_the_protocol_and_logs_no_config(monkeypatch, capsys
     assert response["ok"] is False and response["error"]["type"] == "ConnectUnreachable"
     logged = capsys.readouterr().out
     assert '"action": "validate"' in logged and "s3cr3tsalt" not in logged
+
+
+@pytest.mark.parametrize(
+    ("database_env", "pdb", "url"),
+    [
+        ({}, False, False),
+        ({"DB_HOST": "h", "DB_PDB": "ORCLPDB1"}, True, False),
+        ({"DB_HOST": "h", "DB_URL": "jdbc:oracle:thin:@//h:1521/S", "DB_PDB": ""}, False, True),
+        ({"DB_INFO": '{"host": "h", "pdb": "P", "url": "jdbc:oracle:thin:@x"}'}, True, True),
+        ({"DB_INFO": "not json"}, False, False),
+    ],
+)
+def test_local_registration_follows_the_database_settings_shape(database_env, pdb, url):
+    options = options_for(database_env)
+    assert (options.use_pdb, options.use_jdbc_url) == (pdb, url)

@@ -1,0 +1,71 @@
+"""`make local`'s last step: register the connector on the local stack through the same admin code the stack's
+Lambda runs (direct transport), with the database shape taken from the local env file.
+
+Without a reachable Oracle database, Connect refuses the config; the step then prints Connect's validation errors
+and leaves the local Kafka + Connect running, so the worker and its REST API can still be used.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TextIO
+
+from wms_connector import worker_env
+from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
+from wms_connector.providers.transport import AdminCallFailed, DirectTransport
+
+if TYPE_CHECKING:
+    from wms_connector.local_stack import LocalStack
+
+LOCAL_STATE_TIMEOUT_SECONDS = 60
+
+
+def options_for(database_env: Mapping[str, str]) -> ConnectorOptions:
+    """PDB and JDBC URL are used when the local database settings have them (as `dbInfo` may in AWS)."""
+    has_pdb = bool(database_env.get(worker_env.DB_PDB))
+    has_url = bool(database_env.get(worker_env.DB_URL))
+    if database_env.get(worker_env.DB_INFO):
+        try:
+            info = json.loads(database_env[worker_env.DB_INFO])
+        except ValueError:
+            info = None  # the worker's entrypoint reports a malformed DB_INFO
+        if isinstance(info, dict):
+            has_pdb = has_pdb or bool(info.get("pdb"))
+            has_url = has_url or bool(info.get("url"))
+    return ConnectorOptions(use_pdb=has_pdb, use_jdbc_url=has_url)
+
+
+def register_connector(stack: LocalStack, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> bool:
+    """Validate, register and start the connector; on failure print why and return False (the stack stays up)."""
+    database_env = stack.settings.database_env
+    kafka = KafkaClientSettings(stack.bootstrap_servers, "PLAINTEXT", 1)
+    config = build_connector_config(stack.stage, options_for(database_env), kafka)
+    name = config["name"]
+    transport = DirectTransport(
+        connect_url=stack.connect_url, stage=stack.stage.name, bootstrap_servers=stack.bootstrap_servers
+    )
+    request = {
+        "action": "ensure",
+        "name": name,
+        "config": config,
+        "state": "running",
+        "timeout_seconds": LOCAL_STATE_TIMEOUT_SECONDS,
+    }
+    try:
+        result = transport.invoke(request)
+    except AdminCallFailed as error:
+        hint = (
+            "No database settings were given: copy local.env.example to local.env and fill it in."
+            if not database_env
+            else "Check the database settings in local.env and that the database is reachable from here."
+        )
+        print(
+            f"Connector {name} was not registered ({error.kind}):\n{error.message}\n{hint}\n"
+            "The local Kafka + Connect keep running; run `make local-down` to stop them.",
+            file=err,
+        )
+        return False
+    print(f"Connector {name} registered and {result['state']}.", file=out)
+    return True
