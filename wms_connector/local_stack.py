@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wms_connector import worker_env
+from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_jars import CONNECT_IMAGE_DIR, LOCAL_PROFILES, REPO_ROOT, Manifest, resolve
 from wms_connector.local_connector import register_connector
 from wms_connector.stages import Stage
@@ -506,20 +507,14 @@ class LocalStack:
         self.worker.stop(timeout_s)
 
     def register_unvalidated(self, name: str, config: Mapping[str, str], timeout_s: float = 60.0) -> None:
-        """Register a connector by writing its config record to the worker's config topic, as the herder does.
+        """Register a connector by writing its config record to the stage's config topic, then wait until listed.
 
         Connect validates every REST-registered config, and Debezium's validation needs a reachable Oracle
-        database, which no local machine has. This is the only way to get a registered Oracle connector here:
-        its task then fails to connect, which is the fault the health checks handle. Never use it against MSK.
+        database, which no local machine has. This is the way to get a registered Oracle connector locally:
+        its task then fails to connect, which is the fault the health checks handle. The record format is
+        wms_connector.config_topic's.
         """
-        from kafka import KafkaProducer
-
-        producer = KafkaProducer(bootstrap_servers=self.bootstrap_servers, client_id="wms-local-stack")
-        try:
-            record = json.dumps({"properties": {**config, "name": name}}).encode()
-            producer.send(self.topics.config_topic, key=f"connector-{name}".encode(), value=record).get(timeout=30)
-        finally:
-            producer.close()
+        ConfigTopicWriter(self.bootstrap_servers).register(self.stage, name, config)
 
         def listed() -> bool:
             try:
