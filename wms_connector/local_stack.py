@@ -33,7 +33,6 @@ from pathlib import Path
 from wms_connector import worker_env
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_jars import CONNECT_IMAGE_DIR, LOCAL_PROFILES, REPO_ROOT, Manifest, resolve
-from wms_connector.local_connector import register_connector
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
@@ -575,14 +574,22 @@ class LocalStack:
         )
 
 
-# Steps run once the worker is ready, in order, each given the running stack (connector registration goes here).
-AfterReadyStep = Callable[[LocalStack], None]
-AFTER_WORKER_READY: tuple[AfterReadyStep, ...] = (register_connector,)
+# A step run once the worker is ready, given the running stack (e.g. registering the connector).
+AfterReadyStep = Callable[[LocalStack], object]
 
 
-def up(settings: LocalSettings, after_ready: Iterable[AfterReadyStep] = AFTER_WORKER_READY) -> LocalStack:
+def default_after_ready_steps() -> tuple[AfterReadyStep, ...]:
+    """What `make local` does once the worker is ready: register the connector through the admin code."""
+    from wms_connector.local_connector import register_connector
+
+    return (register_connector,)
+
+
+def up(settings: LocalSettings, after_ready: Iterable[AfterReadyStep] = ()) -> LocalStack:
+    """Start the stack, print where everything is, then run the after-ready steps in order."""
     stack = LocalStack(settings)
     stack.start()
+    print(stack.summary(), flush=True)
     for step in after_ready:
         step(stack)
     return stack
@@ -617,8 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = LocalSettings.from_environment(os.environ, overrides)
         if args.command == "up":
-            stack = up(settings)
-            print(stack.summary())
+            up(settings, after_ready=default_after_ready_steps())
             print("Stop it with: make local-down")
         elif args.command == "down":
             down(settings)
