@@ -8,10 +8,13 @@ components above them (network.lambda_security_group, roles, alerts.topic, conne
 import pulumi
 
 from components.admin_function import AdminFunction, AdminFunctionArgs
+from components.alarms import Alarms, AlarmsArgs
 from components.alerts import Alerts, AlertsArgs
 from components.connect_cluster import ConnectCluster, ConnectClusterArgs
 from components.connector import Connector, ConnectorArgs
+from components.dashboard import Dashboard, DashboardArgs
 from components.endpoint import ConnectEndpoint, ConnectEndpointArgs
+from components.health import HealthArgs, HealthCheck
 from components.iam import RoleFactory
 from components.image import ConnectImage, ConnectImageArgs
 from components.lambda_package import lambda_code
@@ -117,6 +120,50 @@ alerts = Alerts(
     ),
     opts=stack_options,
 )
+health = HealthCheck(
+    "health",
+    HealthArgs(
+        settings=settings,
+        topics=topics,
+        network=network,
+        roles=roles,
+        code=lambda_code(),
+        account_id=context.account_id,
+        partition=context.partition,
+        cluster_name=connect.cluster.name,
+        cluster_arn=connect.cluster.arn,
+        service_name=connect.service.name,
+        service_arn=connect.service.arn,
+        connect_url=endpoint.url,
+        private_ca_arn=secrets.private_ca_arn,
+        db_info_arn=secrets.db_info_arn,
+        bootstrap_servers=secrets.broker.bootstrap_servers,
+    ),
+    opts=stack_options,
+)
+alarms = Alarms(
+    "alarms",
+    AlarmsArgs(
+        settings=settings,
+        connector=topics.connector_name,
+        topic_arn=alerts.topic.arn,
+        health_function_name=health.function_name,
+        worker_log_group_name=connect.log_group.name,
+    ),
+    opts=stack_options,
+)
+dashboard = Dashboard(
+    "dashboard",
+    DashboardArgs(
+        settings=settings,
+        connector=topics.connector_name,
+        cluster_name=connect.cluster.name,
+        service_name=connect.service.name,
+        health_function_name=health.function_name,
+        alarm_arns=[alarm.arn for alarm in alarms.alarms.values()],
+    ),
+    opts=stack_options,
+)
 
 # 3. Outputs.
 pulumi.export("stage", stage.name)
@@ -131,3 +178,6 @@ pulumi.export("schemaHistoryTopic", topics.schema_history_topic)
 pulumi.export("heartbeatTopic", topics.heartbeat_topic)
 pulumi.export("connectorName", connector.connector_name)
 pulumi.export("connectorState", connector.connector_state)
+pulumi.export("healthFunctionName", health.function_name)
+pulumi.export("healthTableName", health.table.name)
+pulumi.export("dashboardName", dashboard.dashboard.dashboard_name)

@@ -1,0 +1,276 @@
+"""The health check, alarms, dashboard and rotation rule as the whole program registers them, under Pulumi mocks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.alarms import LOG_FILTERS
+from tests.unit.pulumi_harness import (
+    ACCOUNT_ID,
+    BOUNDARY_ARN,
+    DATA_SUBNETS,
+    DB_PASSWORD,
+    DB_USER,
+    IAM_PATH,
+    default_secrets,
+    run_program,
+    secret_arn,
+    without,
+)
+from wms_connector.health import config as env
+from wms_connector.health import metric_names as m
+
+FUNCTION = "aws:lambda/function:Function"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+PERMISSION = "aws:lambda/permission:Permission"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:topic/wms-connector-main-alerts"
+
+
+@pytest.fixture(scope="module")
+def main_run():
+    run = run_program("main")
+    run.raise_error()
+    return run
+
+
+def _policy(run) -> list[dict]:
+    return json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "health-policy").inputs["policy"])["Statement"]
+
+
+def _statement_for(statements: list[dict], action: str) -> dict:
+    found = [s for s in statements if action in s["Action"]]
+    assert len(found) == 1, f"{action} granted in {len(found)} statements"
+    return found[0]
+
+
+def _alarms(run) -> dict[str, dict]:
+    return {r.inputs["name"]: r.inputs for r in run.of_type(ALARM)}
+
+
+# -- the Lambda ------------------------------------------------------------------------------------------------
+
+
+def test_lambda_runs_in_the_vpc_with_the_lambda_security_group(main_run):
+    function = main_run.one(FUNCTION, "health-function").inputs
+    assert function["name"] == "wms-connector-main-health"
+    assert function["handler"] == "functions.health_check.handler"
+    assert function["runtime"] == "python3.11"
+    assert function["vpcConfig"]["subnetIds"] == DATA_SUBNETS
+    assert function["vpcConfig"]["securityGroupIds"] == ["network-lambda-id"]
+    assert function["timeout"] >= 60
+
+
+def test_lambda_environment_names_the_secret_by_arn_only(main_run):
+    variables = main_run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    assert variables[env.STAGE] == "main"
+    assert variables[env.DB_SECRET_ARN] == secret_arn("wms/main/dbInfo")
+    assert variables[env.CONNECT_URL] == "https://connect.wms-connector-main.internal"
+    assert variables[env.ECS_CLUSTER] == "wms-connector-main" and variables[env.ECS_SERVICE] == "wms-connector-main"
+    assert variables[env.STATE_TABLE] == "wms-connector-main-health"
+    assert variables[env.JMX_URL] == "http://{task_ip}:9404/metrics"
+    assert variables[env.SECURITY_PROTOCOL] == "SSL"
+    assert (variables[env.RESTART_LIMIT], variables[env.RESTART_WINDOW_MINUTES]) == ("3", "60")
+    text = main_run.all_inputs_text()
+    assert DB_PASSWORD not in text and DB_USER not in text
+
+
+def test_state_table_on_demand_with_point_in_time_recovery(main_run):
+    table = main_run.one("aws:dynamodb/table:Table", "health-state").inputs
+    assert table["billingMode"] == "PAY_PER_REQUEST"
+    assert table["hashKey"] == "connectorId"
+    assert table["pointInTimeRecovery"] == {"enabled": True}
+    assert table["deletionProtectionEnabled"] is True
+
+
+def test_log_group_with_the_stage_retention(main_run):
+    logs = main_run.one("aws:cloudwatch/logGroup:LogGroup", "health-logs").inputs
+    assert logs["name"] == "/aws/lambda/wms-connector-main-health"
+    assert logs["retentionInDays"] == 14
+
+
+def test_role_path_and_boundary_from_the_secrets(main_run):
+    role = main_run.one("aws:iam/role:Role", "health-role").inputs
+    assert role["path"] == IAM_PATH and role["permissionsBoundary"] == BOUNDARY_ARN
+    assert "lambda.amazonaws.com" in role["assumeRolePolicy"]
+
+
+def test_permissions_are_scoped(main_run):
+    statements = _policy(main_run)
+    service = _statement_for(statements, "ecs:DescribeServices")
+    assert service["Resource"] == [f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:service/wms-connector-main"]
+    assert "ecs:UpdateService" in service["Action"]
+    metrics = _statement_for(statements, "cloudwatch:PutMetricData")
+    assert metrics["Resource"] == ["*"]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "wms-connector-main/Health"}}
+    table = _statement_for(statements, "dynamodb:UpdateItem")
+    assert table["Resource"] == [f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/wms-connector-main-health"]
+    assert sorted(table["Action"]) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    secret = _statement_for(statements, "secretsmanager:GetSecretValue")
+    assert secret["Resource"] == [secret_arn("wms/main/dbInfo")]
+    tasks = _statement_for(statements, "ecs:DescribeTasks")
+    assert tasks["Resource"] == [f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:task/wms-connector-main/*"]
+    assert "ecs:cluster" in tasks["Condition"]["ArnEquals"]
+    for statement in statements:
+        if statement["Resource"] == ["*"]:
+            assert statement is metrics or all(a.startswith("ec2:") for a in statement["Action"])
+
+
+def test_schedule_every_ten_minutes_by_default(main_run):
+    rule = main_run.one(RULE, "health-schedule").inputs
+    assert rule["scheduleExpression"] == "rate(10 minutes)"
+    target = main_run.one(TARGET, "health-schedule-target").inputs
+    assert target["rule"] == rule["name"] and target["arn"].endswith(":function/wms-connector-main-health")
+    permission = main_run.one(PERMISSION, "health-schedule-invoke").inputs
+    assert permission["principal"] == "events.amazonaws.com"
+    assert permission["sourceArn"].endswith(rule["name"])
+
+
+@pytest.mark.parametrize(("minutes", "expression"), [(5, "rate(5 minutes)"), (1, "rate(1 minute)")])
+def test_stack_config_shortens_the_schedule(minutes, expression):
+    run = run_program("main", config={"healthScheduleMinutes": str(minutes)})
+    run.raise_error()
+    assert run.one(RULE, "health-schedule").inputs["scheduleExpression"] == expression
+    lag = _alarms(run)["wms-connector-main-ReplicationLag"]
+    assert lag["period"] == minutes * 60
+
+
+def test_rotation_rule_watches_the_one_db_secret_and_invokes_the_function(main_run):
+    rule = main_run.one(RULE, "health-db-secret-change").inputs
+    pattern = json.loads(rule["eventPattern"])
+    assert pattern["source"] == ["aws.secretsmanager"]
+    assert {"PutSecretValue", "UpdateSecret", "RotateSecret"} <= set(pattern["detail"]["eventName"])
+    arns = {arn for alt in pattern["detail"]["$or"] for value in alt.values() for arn in next(iter(value.values()))}
+    assert arns == {secret_arn("wms/main/dbInfo")}
+    target = main_run.one(TARGET, "health-db-secret-change-target").inputs
+    assert target["rule"] == rule["name"] and target["arn"].endswith(":function/wms-connector-main-health")
+    assert main_run.one(PERMISSION, "health-db-secret-change-invoke").inputs["sourceArn"].endswith(rule["name"])
+
+
+def test_rotation_rule_follows_the_fallback_secret():
+    secrets = without(default_secrets("main"), "wms/main/dbInfo")
+    run = run_program("main", secrets=secrets)
+    run.raise_error()
+    pattern = run.one(RULE, "health-db-secret-change").inputs["eventPattern"]
+    assert secret_arn("wms/default/dbInfo") in pattern and secret_arn("wms/main/dbInfo") not in pattern
+
+
+# -- alarms ----------------------------------------------------------------------------------------------------
+
+
+def test_every_health_signal_has_an_alarm_to_the_topic(main_run):
+    alarms = _alarms(main_run)
+    for signal in m.ALARMED_SIGNALS:
+        alarm = alarms[f"wms-connector-main-{signal}"]
+        assert alarm["namespace"] == "wms-connector-main/Health" and alarm["metricName"] == signal
+        assert alarm["dimensions"]["Stage"] == "main"
+        assert alarm["threshold"] == 1 and alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    for name, alarm in alarms.items():
+        assert name.startswith("wms-connector-main-")
+        assert alarm["alarmActions"] == [TOPIC_ARN] and alarm["okActions"] == [TOPIC_ARN]
+
+
+def test_lag_alarm_thresholds_per_stage_and_from_config(main_run):
+    lag = _alarms(main_run)["wms-connector-main-ReplicationLag"]
+    assert (lag["threshold"], lag["evaluationPeriods"], lag["datapointsToAlarm"]) == (900_000, 3, 3)
+    assert lag["dimensions"] == {"Stage": "main", "Connector": "wms-oracle-cdc"}
+    production = run_program("production")
+    production.raise_error()
+    assert _alarms(production)["wms-connector-production-ReplicationLag"]["threshold"] == 300_000
+    tuned = run_program("main", config={"lagAlarmThresholdMs": "60000", "lagAlarmPeriods": "4"})
+    tuned.raise_error()
+    lag = _alarms(tuned)["wms-connector-main-ReplicationLag"]
+    assert (lag["threshold"], lag["evaluationPeriods"]) == (60_000, 4)
+
+
+def test_health_check_silence_is_breaching(main_run):
+    absent = _alarms(main_run)["wms-connector-main-HealthCheckNotRunning"]
+    assert absent["metricName"] == m.HEALTH_CHECK_RAN
+    assert absent["treatMissingData"] == "breaching"
+    assert absent["comparisonOperator"] == "LessThanThreshold" and absent["evaluationPeriods"] == 2
+
+
+def test_lambda_errors_alarm(main_run):
+    errors = _alarms(main_run)["wms-connector-main-HealthLambdaErrors"]
+    assert errors["namespace"] == "AWS/Lambda" and errors["metricName"] == "Errors"
+    assert errors["dimensions"] == {"FunctionName": "wms-connector-main-health"}
+
+
+def test_log_metric_filters_on_the_worker_log_group(main_run):
+    filters = {r.inputs["metricTransformation"]["name"]: r.inputs for r in main_run.of_type(FILTER)}
+    assert set(filters) == {"OracleErrors", "ConnectionErrors", "UnknownTopicOrPartition"}
+    assert filters["OracleErrors"]["pattern"] == '"ORA-"'
+    assert filters["ConnectionErrors"]["pattern"] == "?ConnectException ?SQLException"
+    assert filters["UnknownTopicOrPartition"]["pattern"] == '"UNKNOWN_TOPIC_OR_PARTITION"'
+    for log_filter in filters.values():
+        assert log_filter["logGroupName"] == "/aws/fargate/wms-connector-main-kafka-connect"
+        assert log_filter["metricTransformation"]["namespace"] == "wms-connector-main/ConnectorLogs"
+    alarms = _alarms(main_run)
+    assert alarms["wms-connector-main-UnknownTopicOrPartition"]["threshold"] == 5
+    assert alarms["wms-connector-main-OracleErrors"]["threshold"] == 1
+    assert alarms["wms-connector-main-OracleErrors"]["period"] == 300
+    assert len(LOG_FILTERS) == len(filters)
+
+
+# -- dashboard -------------------------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_every_alarm_and_the_service(main_run):
+    dashboard = main_run.one("aws:cloudwatch/dashboard:Dashboard", "dashboard-dashboard").inputs
+    assert dashboard["dashboardName"] == "wms-connector-main"
+    body = json.loads(dashboard["dashboardBody"])
+    widgets = body["widgets"]
+    alarm_widget = next(w for w in widgets if w["type"] == "alarm")
+    alarm_arns = {f"arn:aws:cloudwatch:us-east-1:{ACCOUNT_ID}:metricalarm/{name}" for name in _alarms(main_run)}
+    assert set(alarm_widget["properties"]["alarms"]) == alarm_arns
+    titles = [w["properties"].get("title") for w in widgets]
+    for title in (
+        "Connector and task state (1 = problem)",
+        "Replication lag",
+        "Events captured and snapshot",
+        "Restarts and budget",
+        "ECS service CPU and memory (%)",
+        "Worker log errors",
+    ):
+        assert title in titles
+    metrics_text = json.dumps(widgets)
+    assert '"AWS/ECS", "CPUUtilization", "ClusterName", "wms-connector-main", "ServiceName", "wms-connector-main"' in (
+        metrics_text
+    )
+    for name in (m.REPLICATION_LAG_MS, m.EVENTS_CAPTURED, m.AUTO_RESTART_BUDGET_EXCEEDED, m.CONNECTOR_TASK_FAILED):
+        assert f'"wms-connector-main/Health", "{name}"' in metrics_text
+
+
+# -- stages ----------------------------------------------------------------------------------------------------
+
+
+def test_ephemeral_stage_names_and_table_protection():
+    run = run_program("feat-x")
+    run.raise_error()
+    assert run.one(FUNCTION, "health-function").inputs["name"] == "wms-connector-feat-x-health"
+    table = run.one("aws:dynamodb/table:Table", "health-state").inputs
+    assert table["name"] == "wms-connector-feat-x-health" and table["deletionProtectionEnabled"] is False
+    assert all(name.startswith("wms-connector-feat-x-") for name in _alarms(run))
+    assert _alarms(run)["wms-connector-feat-x-ReplicationLag"]["threshold"] == 900_000  # main's defaults
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("healthScheduleMinutes", "0", "healthScheduleMinutes"),
+        ("restartLimit", "many", "restartLimit"),
+        ("lagAlarmThresholdMs", "-1", "lagAlarmThresholdMs"),
+        ("restartWindowMinutes", "15", "at least healthScheduleMinutes"),
+    ],
+)
+def test_bad_health_config_fails_before_anything_is_created(key, value, message):
+    config = {key: value}
+    if key == "restartWindowMinutes":
+        config["healthScheduleMinutes"] = "30"
+    run = run_program("main", config=config)
+    assert run.error is not None and message in str(run.error)
+    assert run.resources == []
