@@ -15,6 +15,7 @@ from functions.health_check import handler
 from wms_connector.connect_client import ConnectClient
 from wms_connector.health import config as c
 from wms_connector.health import metric_names as m
+from wms_connector.health.clients import build_clients
 from wms_connector.health.config import HealthConfig
 from wms_connector.health.runner import HealthCheckIncomplete, HealthClients, HealthRun
 
@@ -214,3 +215,35 @@ def test_lambda_handler_refuses_a_bad_environment(monkeypatch):
     monkeypatch.delenv(c.STAGE, raising=False)
     with pytest.raises(c.HealthConfigError, match="STAGE"):
         handler({}, None)
+
+
+def test_clients_trust_the_endpoints_private_ca_fetched_by_arn(aws):
+    acm_pca = boto3.client("acm-pca", region_name=REGION)
+    ca_arn = acm_pca.create_certificate_authority(
+        CertificateAuthorityConfiguration={
+            "KeyAlgorithm": "RSA_2048",
+            "SigningAlgorithm": "SHA256WITHRSA",
+            "Subject": {"CommonName": "wms-connector health test CA"},
+        },
+        CertificateAuthorityType="ROOT",
+    )["CertificateAuthorityArn"]
+    # A root CA becomes usable once its own certificate is imported, as in AWS.
+    csr = acm_pca.get_certificate_authority_csr(CertificateAuthorityArn=ca_arn)["Csr"]
+    issued = acm_pca.issue_certificate(
+        CertificateAuthorityArn=ca_arn,
+        Csr=csr,
+        SigningAlgorithm="SHA256WITHRSA",
+        TemplateArn="arn:aws:acm-pca:::template/RootCACertificate/V1",
+        Validity={"Value": 1, "Type": "DAYS"},
+    )["CertificateArn"]
+    certificate = acm_pca.get_certificate(CertificateAuthorityArn=ca_arn, CertificateArn=issued)["Certificate"]
+    acm_pca.import_certificate_authority_certificate(CertificateAuthorityArn=ca_arn, Certificate=certificate)
+
+    env = {
+        **_env(aws["secret_arn"]),
+        c.CONNECT_URL: "https://connect.wms-connector-main.internal",
+        c.CONNECT_CA_ARN: ca_arn,
+    }
+    clients = build_clients(HealthConfig.from_env(env))
+    trusted = clients.connect._http.connection_pool_kw["ca_cert_data"]
+    assert certificate.strip().splitlines()[1] in trusted

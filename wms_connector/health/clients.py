@@ -6,6 +6,7 @@ import boto3
 from botocore.config import Config
 
 from wms_connector.connect_client import ConnectClient
+from wms_connector.connector_admin import private_ca_pem
 from wms_connector.health.checks.capture import http_fetch
 from wms_connector.health.checks.topics import kafka_consumer_factory
 from wms_connector.health.config import HealthConfig
@@ -20,16 +21,10 @@ def ecs_client():
     return boto3.client("ecs", config=AWS_CONFIG)
 
 
-def private_ca_bundle(acm_pca, ca_arn: str) -> str:
-    """The PEM of the private CA (and its chain) that signed the Connect endpoint's certificate."""
-    answer = acm_pca.get_certificate_authority_certificate(CertificateAuthorityArn=ca_arn)
-    return "\n".join(part for part in (answer.get("Certificate"), answer.get("CertificateChain")) if part)
-
-
 def _connect_ca(config: HealthConfig) -> str | None:
     if config.connect_ca or not config.connect_ca_arn:
         return config.connect_ca
-    return private_ca_bundle(boto3.client("acm-pca", config=AWS_CONFIG), config.connect_ca_arn)
+    return private_ca_pem(boto3.client("acm-pca", config=AWS_CONFIG), config.connect_ca_arn)
 
 
 def build_clients(config: HealthConfig) -> HealthClients:
