@@ -147,8 +147,8 @@ class HealthCheck(pulumi.ComponentResource):
             role=self.role.arn,
             memory_size=MEMORY_MB,
             timeout=TIMEOUT_SECONDS,
-            # The schedule never overlaps itself by much; two at once would still be safe (conditional writes).
-            reserved_concurrent_executions=2,
+            # No reserved concurrency (it fails in accounts near their limit): overlapping runs, e.g. the schedule
+            # and a rotation event, are safe because the restart budget is claimed with conditional writes.
             vpc_config={
                 # Data subnets: the route to the database (the TCP probe) runs through them.
                 "subnet_ids": args.network.data_subnet_ids,
