@@ -187,3 +187,49 @@ def test_exporter_rules_name_debezium_and_connect_metrics(bean: str, name: str, 
 def test_exporter_reads_the_debezium_oracle_beans():
     config = yaml.safe_load((CONNECT_IMAGE_DIR / "jmx-exporter.yml").read_text())
     assert "debezium.oracle:type=connector-metrics,*" in config["includeObjectNames"]
+
+
+# ---------------------------------------------------------------- the jar cache
+
+
+def test_cache_dir_is_outside_the_repo_and_keyed_by_the_manifest(monkeypatch, tmp_path):
+    from wms_connector import connect_jars
+
+    monkeypatch.delenv(connect_jars.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert connect_jars.default_cache_dir() == tmp_path / "xdg" / "wms-connector" / MANIFEST_INFO.digest
+    monkeypatch.setenv(connect_jars.CACHE_ENV, str(tmp_path / "jars"))
+    assert connect_jars.default_cache_dir() == tmp_path / "jars" / MANIFEST_INFO.digest
+
+
+def test_a_changed_pin_gets_a_new_cache_folder(tmp_path):
+    changed = tmp_path / "pom.xml"
+    changed.write_text(MANIFEST.read_text().replace("<debezium.version>3.2.3.Final<", "<debezium.version>3.2.2.Final<"))
+    assert Manifest(changed).digest != MANIFEST_INFO.digest
+
+
+def test_resolved_profiles_are_not_resolved_again(monkeypatch, tmp_path):
+    from wms_connector import connect_jars
+
+    for profile in LOCAL_PROFILES:
+        (tmp_path / f".resolved-{profile}").touch()
+    # Maven must not even be looked for when every profile is already in the cache.
+    monkeypatch.setenv(connect_jars.MAVEN_ENV, str(tmp_path / "no-maven-here"))
+    monkeypatch.setattr(connect_jars.shutil, "which", lambda _name: None)
+    assert connect_jars.resolve(LOCAL_PROFILES, cache_dir=tmp_path) == tmp_path
+
+
+def test_missing_maven_is_reported_with_what_to_do(monkeypatch, tmp_path):
+    from wms_connector import connect_jars
+
+    monkeypatch.delenv(connect_jars.MAVEN_ENV, raising=False)
+    monkeypatch.setattr(connect_jars.shutil, "which", lambda _name: None)
+    with pytest.raises(connect_jars.JarResolutionError, match=r"Maven \(`mvn`\) is not on PATH; install Maven"):
+        connect_jars.resolve(("jmx-agent",), cache_dir=tmp_path)
+
+
+def test_unknown_profile_is_named(tmp_path):
+    from wms_connector import connect_jars
+
+    with pytest.raises(connect_jars.JarResolutionError, match=r"Unknown jar profile\(s\) \['kafka-streams'\]"):
+        connect_jars.resolve(("kafka-streams",), cache_dir=tmp_path)
