@@ -247,3 +247,19 @@ def test_topic_cleanup_check_refuses_a_named_stage(host, local_stack):
     )
     failures = {f.property: f.reason for f in response.failures}
     assert "named stage" in failures["stage"]
+
+
+def test_check_accepts_values_not_known_during_a_preview(host, connector_inputs):
+    # On a first preview the admin function does not exist yet: its name reaches check as the unknown marker.
+    from pulumi.runtime.rpc import UNKNOWN
+
+    news = dict(connector_inputs, transport={"kind": "lambda", "functionName": UNKNOWN, "region": "us-east-1"})
+    response = host.stub.Check(
+        provider_pb2.CheckRequest(urn=CONNECTOR_URN, olds=_struct({}), news=_struct(news)), timeout=RPC_TIMEOUT_S
+    )
+    assert list(response.failures) == []
+    bad = dict(news, transport={"kind": "lambda", "functionName": "not a name", "region": "us-east-1"})
+    response = host.stub.Check(
+        provider_pb2.CheckRequest(urn=CONNECTOR_URN, olds=_struct({}), news=_struct(bad)), timeout=RPC_TIMEOUT_S
+    )
+    assert [f.property for f in response.failures] == ["transport.functionName"]

@@ -152,14 +152,28 @@ class DirectTransport:
         return unwrap(build_admin(environment).handle(request))
 
 
+def _unknown(value: Any) -> bool:
+    # During a preview, values computed by other resources (the admin function's name) are not known yet.
+    from pulumi.output import Unknown
+    from pulumi.runtime.rpc import UNKNOWN
+
+    return isinstance(value, Unknown) or value == UNKNOWN
+
+
 def transport_problems(spec: Any, prop: str = "transport") -> list[tuple[str, str]]:
-    """(property, reason) for everything wrong with a transport description; empty when usable."""
+    """(property, reason) for everything wrong with a transport description; empty when usable. Values not
+    known yet (preview) are not judged."""
+    if _unknown(spec):
+        return []
     if not isinstance(spec, Mapping):
         return [(prop, f"must be an object with `kind` one of {', '.join(KINDS)}")]
     kind = spec.get("kind")
     if kind == LAMBDA:
         problems = []
-        if not isinstance(spec.get("functionName"), str) or not _FUNCTION_NAME.fullmatch(spec["functionName"]):
+        function_name = spec.get("functionName")
+        if not _unknown(function_name) and (
+            not isinstance(function_name, str) or not _FUNCTION_NAME.fullmatch(function_name)
+        ):
             problems.append((f"{prop}.functionName", "must be a Lambda function name or ARN"))
         if not isinstance(spec.get("region"), str) or not _REGION.fullmatch(spec["region"]):
             problems.append((f"{prop}.region", "must be an AWS region name such as us-east-1"))
