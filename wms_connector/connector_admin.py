@@ -88,6 +88,8 @@ class ConnectorAdmin:
                 f"Connector `{name}` config is invalid ({sum(len(m) for m in blocking.values())} error(s)):\n{listed}",
                 fields=blocking,
             )
+        if self.connect.get_config(name) == {**config, "name": name}:
+            return result  # already live: a PUT would only restart the connector for nothing
         if result.ok:
             self.connect.put_config(name, config)
         else:
