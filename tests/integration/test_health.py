@@ -353,6 +353,23 @@ def test_capture_metrics_reach_the_published_metrics(local_stack, failing_connec
     assert metrics[m.SNAPSHOT_RUNNING] == 1 and metrics[m.SNAPSHOT_TABLES_REMAINING] == 3.0
 
 
+def test_paused_connector_counts_only_after_three_runs_and_is_not_restarted(local_stack, failing_connector, aws):
+    name = local_stack.topics.connector_name
+    failing_connector.pause(name)
+    try:
+        _wait_for("connector PAUSED", lambda: failing_connector.status(name).state == "PAUSED", 60)
+        clock, flagged, restarts = Clock(T0), [], []
+        for run in range(4):
+            clock.now = T0 + run * 600
+            summary = _run(local_stack, aws, clock)
+            flagged.append(summary["metrics"][m.CONNECTOR_NOT_RUNNING])
+            restarts.append(summary["restart"]["needed"])
+    finally:
+        failing_connector.resume(name)
+    assert flagged == [0, 0, 1, 1]
+    assert restarts == [None, None, None, None]
+
+
 def test_connect_stopped_is_api_unreachable_and_redeploys(local_stack, failing_connector, aws):
     before = [
         d["id"] for d in aws["ecs"].describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["deployments"]

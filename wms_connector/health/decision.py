@@ -19,10 +19,16 @@ class RestartNeed:
     held_back: str | None = None
 
 
+# Someone paused or stopped the connector on purpose: its tasks stay as they are until it is resumed.
+DELIBERATE_STATES = ("PAUSED", "STOPPED")
+
+
 def restart_need(connect: ConnectFindings, ecs: EcsFindings) -> RestartNeed | None:
     if not connect.reachable:
         held = "an ECS deployment is already rolling out" if ecs.deployment_in_progress else None
         return RestartNeed("api_unreachable", ECS_REDEPLOY, held)
+    if connect.connector_state in DELIBERATE_STATES:
+        return None
     if connect.connector_failed:
         return RestartNeed("connector_failed", CONNECT_RESTART)
     if connect.failed_tasks:
