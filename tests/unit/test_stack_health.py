@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components.alarms import LOG_FILTERS
+from components.lambda_package import lambda_files
 from tests.unit.pulumi_harness import (
     ACCOUNT_ID,
     BOUNDARY_ARN,
@@ -274,3 +275,15 @@ def test_bad_health_config_fails_before_anything_is_created(key, value, message)
     run = run_program("main", config=config)
     assert run.error is not None and message in str(run.error)
     assert run.resources == []
+
+
+def test_the_shared_lambda_package_carries_the_health_check_and_its_libraries():
+    files = lambda_files()
+    for path in (
+        "functions/health_check.py",
+        "wms_connector/health/runner.py",
+        "wms_connector/health/checks/capture.py",
+        "prometheus_client/parser.py",
+        "kafka/__init__.py",
+    ):
+        assert path in files
