@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.connect_cluster import KAFKA_SECURITY_PROTOCOL
 from components.iam import RoleFactory, statement
 from components.network import Network
 from wms_connector.aws_names import aws_name
@@ -59,7 +60,7 @@ class HealthArgs:
     private_ca_arn: str
     db_info_arn: str
     bootstrap_servers: str
-    kafka_security_protocol: str = "SSL"
+    kafka_security_protocol: str = KAFKA_SECURITY_PROTOCOL  # as the workers reach MSK
 
 
 def _ecs_arn(args: HealthArgs, kind: str) -> pulumi.Output[str]:

@@ -1,0 +1,133 @@
+"""What one run found, as data, and the metric values that follow from it.
+
+Pure functions over the findings: the runner fills a `RunReport`, `signals` turns it into one value per metric,
+`problems` names what is wrong. The alarms read the same names (metric_names.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wms_connector.health import metric_names as m
+from wms_connector.health.checks.capture import CaptureFindings
+from wms_connector.health.checks.connect import ConnectFindings
+from wms_connector.health.checks.database import DbFindings
+from wms_connector.health.checks.ecs_service import EcsFindings
+from wms_connector.health.checks.topics import TopicFindings
+from wms_connector.health.run_state import is_sustained_not_running
+
+
+@dataclass
+class RestartReport:
+    needed: str | None = None
+    action: str | None = None
+    granted: bool | None = None
+    done: bool = False
+    held_back: str | None = None
+    error: str | None = None
+    budget_remaining: int | None = None
+    next_free_at_ms: int | None = None
+    previous_outcome: str | None = None
+
+
+@dataclass
+class RunReport:
+    connect: ConnectFindings
+    ecs: EcsFindings
+    db: DbFindings
+    capture: CaptureFindings | None
+    topics: TopicFindings | None
+    not_running_streak: int
+    restart: RestartReport
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _connect_signals(connect: ConnectFindings, streak: int) -> dict[str, float]:
+    return {
+        m.CONNECT_API_UNREACHABLE: int(not connect.reachable),
+        m.CONNECTOR_MISSING: int(connect.missing),
+        m.CONNECTOR_STATE_FAILED: int(connect.connector_failed),
+        m.CONNECTOR_TASK_FAILED: int(bool(connect.failed_tasks)),
+        m.CONNECTOR_NOT_RUNNING: int(is_sustained_not_running(streak)),
+    }
+
+
+def _ecs_signals(ecs: EcsFindings) -> dict[str, float]:
+    values: dict[str, float] = {m.ECS_SERVICE_UNHEALTHY: int(not ecs.healthy)}
+    if ecs.desired is not None:
+        values[m.ECS_DESIRED_TASKS] = ecs.desired
+        values[m.ECS_RUNNING_TASKS] = ecs.running or 0
+    return values
+
+
+def _capture_signals(capture: CaptureFindings | None, topics: TopicFindings | None) -> dict[str, float]:
+    values: dict[str, float] = {}
+    if capture:
+        optional = {
+            m.REPLICATION_LAG_MS: capture.lag_ms,
+            m.SOURCE_CONNECTED: None if capture.connected is None else int(capture.connected),
+            m.MS_SINCE_LAST_EVENT: capture.ms_since_last_event,
+            m.SNAPSHOT_RUNNING: None if capture.snapshot_running is None else int(capture.snapshot_running),
+            m.SNAPSHOT_TABLES_REMAINING: capture.snapshot_tables_remaining,
+            m.SNAPSHOT_ROWS_SCANNED: capture.snapshot_rows_scanned,
+        }
+        values.update({k: v for k, v in optional.items() if v is not None})
+    if topics and topics.stalled is not None:
+        values[m.TOPIC_OFFSETS_STALLED] = int(topics.stalled)
+    if topics and topics.events_captured is not None:
+        values[m.EVENTS_CAPTURED] = topics.events_captured
+    return values
+
+
+def _restart_signals(restart: RestartReport) -> dict[str, float]:
+    values: dict[str, float] = {
+        m.AUTO_RESTART_ATTEMPTED: int(bool(restart.granted)),
+        m.AUTO_RESTART_BUDGET_EXCEEDED: int(restart.granted is False),
+    }
+    if restart.budget_remaining is not None:
+        values[m.RESTART_BUDGET_REMAINING] = restart.budget_remaining
+    if restart.previous_outcome is not None:
+        helped = restart.previous_outcome == "helped"
+        values[m.AUTO_RESTART_HELPED] = int(helped)
+        values[m.AUTO_RESTART_NOT_HELPED] = int(not helped)
+    return values
+
+
+def signals(report: RunReport) -> dict[str, float]:
+    """Every metric value of the run; HealthCheckFailed and HealthCheckRan included."""
+    values = {
+        **_connect_signals(report.connect, report.not_running_streak),
+        **_ecs_signals(report.ecs),
+        **_capture_signals(report.capture, report.topics),
+        **_restart_signals(report.restart),
+    }
+    if report.db.reachable is not None:
+        values[m.DB_TCP_UNREACHABLE] = int(not report.db.reachable)
+    values[m.HEALTH_CHECK_FAILED] = int(bool(problems(values) or report.errors))
+    values[m.HEALTH_CHECK_RAN] = 1
+    return values
+
+
+def problems(values: dict[str, float]) -> list[str]:
+    found = [
+        name
+        for name in m.ALARMED_SIGNALS
+        if name not in (m.HEALTH_CHECK_FAILED, m.AUTO_RESTART_ATTEMPTED) and values.get(name, 0) >= 1
+    ]
+    if values.get(m.SOURCE_CONNECTED) == 0:
+        found.append("SourceDisconnected")
+    return found
+
+
+def check_errors(report: RunReport) -> dict[str, str]:
+    errors = {}
+    for name, finding in (
+        ("connect", report.connect),
+        ("ecs", report.ecs),
+        ("database", report.db),
+        ("capture", report.capture),
+        ("topics", report.topics),
+    ):
+        if finding is not None and finding.error:
+            errors[name] = finding.error
+    return errors
