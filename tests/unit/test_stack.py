@@ -99,7 +99,7 @@ def test_sizing(run):
     assert (definition["cpu"], definition["memory"]) == (connect_cpu, connect_memory)
     env = environment(run)
     assert env[worker_env.CONTAINER_MEMORY_MIB] == str(connect_memory)
-    assert env[worker_env.HEAP_PERCENT] == "70"
+    assert env[worker_env.HEAP_PERCENT] == "55"
     ports = {mapping["containerPort"] for mapping in definition["portMappings"]}
     assert ports == {8083, 9404}
 
