@@ -21,6 +21,8 @@ from wms_connector.topics import StageTopics
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 100
+# Group states in which a group has no members (no live worker that would recreate its internal topics).
+_MEMBERLESS_GROUP_STATES = {"Empty", "Dead"}
 _UNKNOWN_TOPIC = 3  # Kafka error code UNKNOWN_TOPIC_OR_PARTITION: already gone, which is what we want
 
 
@@ -125,6 +127,23 @@ class TopicAdmin:
     def stage_topics(self, stage: Stage) -> list[str]:
         return deletable_topics(stage, self.list_topics())
 
+    def connect_group_state(self, stage: Stage) -> str | None:
+        """The state of the stage's Connect worker group (`Stable` while workers run), or None if it has none."""
+        group_id = StageTopics(stage).connect_group_id
+        for group in self._client.list_groups():
+            if group.get("group_id") == group_id:
+                return group.get("group_state") or "Unknown"
+        return None
+
+    def _check_no_live_workers(self, stage: Stage) -> None:
+        state = self.connect_group_state(stage)
+        if state is not None and state not in _MEMBERLESS_GROUP_STATES:
+            raise TopicDeletionRefused(
+                f"Refusing to delete stage `{stage}`'s topics: its Connect workers are still running (group "
+                f"{StageTopics(stage).connect_group_id} is {state}). A live worker recreates its internal topics, so "
+                "topics are deleted only after the Connect service is gone."
+            )
+
     def delete_stage_topics(
         self,
         stage: Stage,
@@ -137,6 +156,7 @@ class TopicAdmin:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
         targets = check_deletable(stage, self.stage_topics(stage) if topics is None else topics)
+        self._check_no_live_workers(stage)
         report = CleanupReport(stage=stage.name)
         for start in range(0, len(targets), batch_size):
             batch = targets[start : start + batch_size]

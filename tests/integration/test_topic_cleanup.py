@@ -125,3 +125,17 @@ def test_cleanup_with_nothing_to_delete_is_fine(local_stack):
     with TopicAdmin(local_stack.bootstrap_servers) as topics:
         report = topics.delete_stage_topics(Stage.parse("nothing-here"))
     assert report.deleted == [] and report.failed == {}
+
+
+def test_cleanup_is_refused_while_the_stages_workers_run(local_stack):
+    live = local_stack.stage  # the fixture's worker is running for this stage
+    with TopicAdmin(local_stack.bootstrap_servers) as topics:
+        assert topics.connect_group_state(live) == "Stable"
+        with pytest.raises(TopicDeletionRefused, match="Connect workers are still running"):
+            topics.delete_stage_topics(live)
+        assert topics.connect_group_state(STAGE) is None
+    admin = local_stack.kafka_admin()
+    try:
+        assert set(StageTopics(live).connect_internal_topics) <= set(admin.list_topics())
+    finally:
+        admin.close()
