@@ -248,7 +248,8 @@ class ConnectClient:
         for entry in result.get("configs") or []:
             value = entry.get("value") or {}
             if value.get("errors"):
-                errors[str(value.get("name"))] = [str(message) for message in value["errors"]]
+                # Connect can report the same message twice (config def and connector validation).
+                errors[str(value.get("name"))] = list(dict.fromkeys(str(message) for message in value["errors"]))
         return FieldErrors(error_count=int(result.get("error_count", 0)), errors=errors)
 
     # -- one connector ---------------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ def test_validate_keeps_field_errors_and_drops_values():
         "configs": [
             {"value": {"name": "database.hostname", "value": "resolved-host", "errors": ["Unable to connect"]}},
             {"value": {"name": "topic.prefix", "value": "aws.wms.cdc", "errors": []}},
-            {"value": {"name": "database.user", "value": "resolved-user", "errors": ["Required", "Bad"]}},
+            {"value": {"name": "database.user", "value": "resolved-user", "errors": ["Required", "Bad", "Required"]}},
         ],
     }
     with ScriptedServer([(200, body, 0)]) as server:
