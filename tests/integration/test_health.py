@@ -175,6 +175,13 @@ def test_failed_connector_is_detected_and_restarted_through_the_rest_api(local_s
     assert local_stack.settings.database_env[worker_env.DB_PASSWORD] not in lines[0]
 
 
+def test_a_connector_that_is_not_registered_is_missing(local_stack, failing_connector):
+    found = check_connect(failing_connector, "wms-oracle-cdc-not-registered")
+    assert (found.reachable, found.missing, found.status, found.error) == (True, True, None, None)
+    present = check_connect(failing_connector, local_stack.topics.connector_name)
+    assert present.missing is False and present.status.name == local_stack.topics.connector_name
+
+
 def test_budget_stops_the_fourth_restart_and_frees_a_slot_after_the_window(local_stack, failing_connector, aws):
     clock = Clock(T0)
     decisions: list[bool] = []
