@@ -37,7 +37,6 @@ SOURCE_CONNECTED = "SourceConnected"  # Debezium Connected: 1 or 0
 MS_SINCE_LAST_EVENT = "MsSinceLastEvent"  # Debezium MilliSecondsSinceLastEvent
 SNAPSHOT_RUNNING = "SnapshotRunning"
 SNAPSHOT_TABLES_REMAINING = "SnapshotTablesRemaining"
-SNAPSHOT_ROWS_SCANNED = "SnapshotRowsScanned"
 EVENTS_CAPTURED = "EventsCaptured"  # growth of the data topics' end offsets since the last run
 RESTART_BUDGET_REMAINING = "RestartBudgetRemaining"
 ECS_RUNNING_TASKS = "EcsRunningTasks"
@@ -74,7 +73,6 @@ CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if sco
     MS_SINCE_LAST_EVENT,
     SNAPSHOT_RUNNING,
     SNAPSHOT_TABLES_REMAINING,
-    SNAPSHOT_ROWS_SCANNED,
     EVENTS_CAPTURED,
     RESTART_BUDGET_REMAINING,
 }

@@ -69,7 +69,6 @@ def _capture_signals(capture: CaptureFindings | None, topics: TopicFindings | No
             m.MS_SINCE_LAST_EVENT: capture.ms_since_last_event,
             m.SNAPSHOT_RUNNING: None if capture.snapshot_running is None else int(capture.snapshot_running),
             m.SNAPSHOT_TABLES_REMAINING: capture.snapshot_tables_remaining,
-            m.SNAPSHOT_ROWS_SCANNED: capture.snapshot_rows_scanned,
         }
         values.update({k: v for k, v in optional.items() if v is not None})
     if topics and topics.stalled is not None:

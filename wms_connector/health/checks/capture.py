@@ -29,7 +29,6 @@ class CaptureFindings:
     ms_since_last_event: float | None = None
     snapshot_running: bool | None = None
     snapshot_tables_remaining: float | None = None
-    snapshot_rows_scanned: float | None = None
     error: str | None = None
 
     @property
@@ -65,10 +64,6 @@ def parse_capture_metrics(text: str, server: str | None = None) -> CaptureFindin
         values = samples.get((context, attribute.lower()))
         return values[0] if values else None
 
-    def total(context: str, attribute: str) -> float | None:
-        values = samples.get((context, attribute.lower()))
-        return sum(values) if values else None
-
     connected = first(STREAMING, "Connected")
     running = first(SNAPSHOT, "SnapshotRunning")
     return CaptureFindings(
@@ -77,8 +72,6 @@ def parse_capture_metrics(text: str, server: str | None = None) -> CaptureFindin
         ms_since_last_event=first(STREAMING, "MilliSecondsSinceLastEvent"),
         snapshot_running=None if running is None else running >= 1.0,
         snapshot_tables_remaining=first(SNAPSHOT, "RemainingTableCount"),
-        # Per-table RowsScanned samples when the rules keep the table label; the sum is the progress.
-        snapshot_rows_scanned=total(SNAPSHOT, "RowsScanned"),
     )
 
 
