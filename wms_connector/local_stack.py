@@ -45,6 +45,14 @@ LOCAL_CONTAINER_MEMORY_MIB = 2048
 BROKER_HEAP = "-Xmx512m"
 
 
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id (base64url UUID). One starting with '-' would be read by StorageTool as an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
 class LocalStackError(RuntimeError):
     """Something stopped the local stack from starting or stopping; the message says what to do."""
 
@@ -412,8 +420,9 @@ class LocalStack:
         home, log_dirs = self._broker_dirs()
         if (log_dirs / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        command = self._broker_java(home, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config))
+        command = self._broker_java(
+            home, "kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", str(config)
+        )
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise LocalStackError(f"Formatting KRaft storage failed:\n{result.stdout}{result.stderr}")

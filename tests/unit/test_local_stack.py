@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,13 @@ def test_worker_environment_uses_the_stage_names_and_ignores_the_callers_shell(t
 def test_down_with_nothing_running_is_quiet(tmp_path: Path, capsys):
     assert local_stack.main(["down", "--data-dir", str(tmp_path / "d"), "--log-dir", str(tmp_path / "l")]) == 0
     assert "stopped" in capsys.readouterr().out
+
+
+def test_cluster_id_never_starts_with_a_dash(monkeypatch):
+    # uuid bytes whose base64url form starts with '-' (0xF8 → '-'), then ordinary ones.
+    dash_first = uuid.UUID(bytes=bytes([0xF8]) + bytes(15))
+    ordinary = uuid.UUID(bytes=bytes(16))
+    draws = iter([dash_first, dash_first, ordinary])
+    monkeypatch.setattr(local_stack.uuid, "uuid4", lambda: next(draws))
+    cluster_id = local_stack.new_cluster_id()
+    assert cluster_id == "AAAAAAAAAAAAAAAAAAAAAA"
