@@ -60,7 +60,7 @@ ALARMED_SIGNALS: dict[str, tuple[str, bool]] = {
     ECS_SERVICE_UNHEALTHY: ("fewer Connect tasks are running than desired", False),
     DB_TCP_UNREACHABLE: ("no TCP connection to the Oracle listener from the VPC", False),
     TOPIC_OFFSETS_STALLED: ("neither the data nor the heartbeat topics grew since the last check", True),
-    HEALTH_CHECK_FAILED: ("the check found at least one problem, or could not complete a check", False),
+    HEALTH_CHECK_FAILED: ("the health check could not complete one of its checks", False),
     AUTO_RESTART_ATTEMPTED: ("the check restarted the connector, its tasks or the Connect service", True),
     AUTO_RESTART_BUDGET_EXCEEDED: ("a restart was needed but the restart budget is spent", True),
 }

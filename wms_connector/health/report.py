@@ -102,7 +102,9 @@ def signals(report: RunReport) -> dict[str, float]:
     }
     if report.db.reachable is not None:
         values[m.DB_TCP_UNREACHABLE] = int(not report.db.reachable)
-    values[m.HEALTH_CHECK_FAILED] = int(bool(problems(values) or report.errors))
+    # Only the check's own trouble: each problem it finds already has its own alarm, and one incident
+    # should page once, not twice.
+    values[m.HEALTH_CHECK_FAILED] = int(bool(unexplained_errors(report)))
     values[m.HEALTH_CHECK_RAN] = 1
     return values
 
@@ -116,6 +118,16 @@ def problems(values: dict[str, float]) -> list[str]:
     if values.get(m.SOURCE_CONNECTED) == 0:
         found.append("SourceDisconnected")
     return found
+
+
+def unexplained_errors(report: RunReport) -> dict[str, str]:
+    """The check errors no specific signal already reports (an unreachable API or database has its own)."""
+    errors = dict(report.errors)
+    if report.connect is not None and report.connect.reachable is False:
+        errors.pop("connect", None)
+    if report.db is not None and report.db.reachable is False:
+        errors.pop("database", None)
+    return errors
 
 
 def check_errors(report: RunReport) -> dict[str, str]:

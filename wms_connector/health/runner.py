@@ -174,7 +174,7 @@ class HealthRun:
             "event": "health_check",
             "stage": self.config.stage.name,
             "connector": self.config.connector,
-            "healthy": not values[m.HEALTH_CHECK_FAILED],
+            "healthy": not (problems(values) or values[m.HEALTH_CHECK_FAILED]),
             "problems": problems(values),
             "connect": {
                 "reachable": connect.reachable,
