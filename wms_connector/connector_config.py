@@ -27,6 +27,11 @@ SNAPSHOT_MODES = ("initial", "when_needed", "no_data", "recovery")
 HASH_ALGORITHMS = ("SHA-256", "SHA-384", "SHA-512")
 SECURITY_PROTOCOLS = ("SSL", "PLAINTEXT")
 
+# Debezium signal channels: `kafka` for the on-call snapshot command, `source` for a signalling table.
+SIGNAL_CHANNELS = "source,kafka"
+# The property naming the signalling table, which incremental snapshots need on Oracle (an extra property).
+SIGNAL_TABLE_KEY = "signal.data.collection"
+
 # The transform alias used for flat rows.
 FLAT_TRANSFORM = "unwrap"
 
@@ -252,6 +257,7 @@ _MANAGED_EXACT = {
     "heartbeat.interval.ms": "set with the `heartbeatIntervalMs` option",
     "transforms": "set with the `recordFormat` option",
     "config.providers": "a worker setting",
+    "signal.enabled.channels": "the Kafka signal channel is derived from the stage",
 }
 _MANAGED_PREFIXES = {
     "database.": "database connection settings come from the worker's environment",
@@ -260,6 +266,8 @@ _MANAGED_PREFIXES = {
     "transforms.": "set with the `recordFormat` option",
     "column.mask.": "set with the `maskColumns`/`hashColumns` options",
     "config.providers.": "a worker setting",
+    "signal.kafka.": "the signal topic and its clients are derived from the stage",
+    "signal.consumer.": "the signal topic and its clients are derived from the stage",
 }
 
 
@@ -332,6 +340,14 @@ def build_connector_config(stage: Stage, options: ConnectorOptions, kafka: Kafka
         "schema.history.internal.producer.security.protocol": kafka.security_protocol,
         "schema.history.internal.consumer.security.protocol": kafka.security_protocol,
         "schema.history.internal.store.only.captured.tables.ddl": "true",
+        # Signals (ad-hoc snapshots) through the stage's own signal topic, keyed by topic.prefix; its consumer
+        # needs the same TLS settings. The source channel stays on: incremental snapshots write their
+        # watermarks to a signalling table (`signal.data.collection`, an extra property) when one is configured.
+        "signal.enabled.channels": SIGNAL_CHANNELS,
+        "signal.kafka.topic": topics.signal_topic,
+        "signal.kafka.bootstrap.servers": kafka.bootstrap_servers,
+        "signal.kafka.groupId": topics.signal_topic,
+        "signal.consumer.security.protocol": kafka.security_protocol,
         # Heartbeats keep offsets moving when the tables are quiet, so archive logs never age out under us.
         "heartbeat.interval.ms": str(options.heartbeat_interval_ms),
         "topic.heartbeat.prefix": topics.heartbeat_prefix,

@@ -78,6 +78,12 @@ class StageTopics:
         return f"{self.heartbeat_prefix}.{self.topic_prefix}"
 
     @property
+    def signal_topic(self) -> str:
+        """Debezium's Kafka signal channel (`signal.kafka.topic`): one partition, the connector reads partition 0.
+        Stage-specific for the same reason as the schema history topic."""
+        return f"{self.connect_group_id}.signal"
+
+    @property
     def schema_change_topic(self) -> str:
         # Debezium publishes DDL events to a topic named exactly `topic.prefix`.
         return self.topic_prefix
@@ -90,6 +96,7 @@ class StageTopics:
             self.schema_change_topic,
             self.schema_history_topic,
             self.heartbeat_topic,
+            self.signal_topic,
             *self.connect_internal_topics,
         )
 

@@ -121,3 +121,13 @@ def test_stages_named_like_namespace_segments_own_nothing_of_named_stages(name):
 def test_guard_requires_a_validated_stage():
     with pytest.raises(TopicDeletionRefused, match="validated Stage"):
         check_deletable("feat", ["feat.aws.wms.cdc"])
+
+
+@given(stage=ephemeral_stages, other=any_stages)
+def test_signal_topic_is_deleted_only_with_its_own_ephemeral_stage(stage, other):
+    assume(stage != other)
+    assert StageTopics(stage).signal_topic in deletable_topics(stage, [StageTopics(stage).signal_topic])
+    assert not is_stage_topic(stage, StageTopics(other).signal_topic)
+    if other.is_named:
+        with pytest.raises(TopicDeletionRefused, match="named stage"):
+            check_deletable(other, [StageTopics(other).signal_topic])

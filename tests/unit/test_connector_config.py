@@ -136,6 +136,23 @@ def test_salt_stays_out_of_logs_and_repr():
     assert "column.mask.hash.SHA-256.with.salt.<hidden>" in shown
 
 
+@pytest.mark.parametrize("stage", ["main", "production", "feat-x"])
+def test_signal_channel_reads_the_stages_own_signal_topic_with_the_workers_tls_settings(stage):
+    config = build(stage, kafka=MSK)
+    topics = StageTopics(Stage.parse(stage))
+    assert config["signal.enabled.channels"].split(",") == ["source", "kafka"]
+    assert config["signal.kafka.topic"] == topics.signal_topic
+    assert config["signal.kafka.groupId"] == topics.signal_topic
+    assert config["signal.kafka.bootstrap.servers"] == MSK.bootstrap_servers
+    assert config["signal.consumer.security.protocol"] == "SSL"
+    assert build(stage, kafka=LOCAL)["signal.consumer.security.protocol"] == "PLAINTEXT"
+
+
+def test_signalling_table_is_an_extra_property_the_stack_may_set():
+    config = build(extraProperties={"signal.data.collection": "ORCLPDB1.WMS.DEBEZIUM_SIGNAL"})
+    assert config["signal.data.collection"] == "ORCLPDB1.WMS.DEBEZIUM_SIGNAL"
+
+
 def test_extra_properties_are_added_as_strings():
     config = build(extraProperties={"log.mining.batch.size.max": 200000, "lob.enabled": True})
     assert config["log.mining.batch.size.max"] == "200000"
@@ -172,6 +189,10 @@ def test_extra_credential_keys_are_rejected_naming_the_key(key):
         "transforms",
         "column.mask.with.3.chars",
         "topic.creation.default.partitions",
+        "signal.enabled.channels",
+        "signal.kafka.topic",
+        "signal.kafka.bootstrap.servers",
+        "signal.consumer.security.protocol",
     ],
 )
 def test_extra_properties_cannot_override_managed_keys(key):
