@@ -14,11 +14,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.health import JMX_URL_TEMPLATE
 from components.iam import RoleFactory, statement
 from components.network import Network
 from wms_connector import connector_admin as env
 from wms_connector.aws_names import aws_name
 from wms_connector.settings import StageSettings
+from wms_connector.stages import Stage
 
 HANDLER = "functions.connector_admin.handler"
 RUNTIME = "python3.11"
@@ -48,6 +50,11 @@ class AdminFunctionArgs:
     bootstrap_servers: str
 
 
+def admin_function_name(stage: Stage) -> str:
+    """The admin Lambda's name; the on-call commands (wms_connector/ops.py) find the function by it."""
+    return aws_name(stage, "lambda", "admin")
+
+
 def role_statements(private_ca_arn: str, log_group_arn: pulumi.Input[str]) -> list[dict]:
     return [
         statement(
@@ -68,6 +75,8 @@ def function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]
         env.ENV_CONNECT_DEADLINE: str(CONNECT_DEADLINE_SECONDS),
         env.ENV_BOOTSTRAP_SERVERS: args.bootstrap_servers,
         env.ENV_SECURITY_PROTOCOL: KAFKA_SECURITY_PROTOCOL,
+        # Lag: the exporter of the worker that runs the task (the network lets Lambdas reach it on its port).
+        env.ENV_JMX_URL: JMX_URL_TEMPLATE,
     }
 
 
@@ -78,7 +87,7 @@ class AdminFunction(pulumi.ComponentResource):
         super().__init__("wms:admin_function:AdminFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings, stage = args.settings, args.settings.stage
-        function_name = aws_name(stage, "lambda", "admin")
+        function_name = admin_function_name(stage)
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",

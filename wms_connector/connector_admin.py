@@ -16,9 +16,11 @@ from typing import Any
 
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, ConnectError, ConnectorStatus, ConnectUnreachable, FieldErrors
-from wms_connector.connector_config import CONNECTOR_CLASS, STATES, credential_problems
+from wms_connector.connector_config import CONNECTOR_CLASS, SIGNAL_TABLE_KEY, STATES, credential_problems
+from wms_connector.snapshot_signal import SignalRefused, SignalWriter, snapshot_signal
 from wms_connector.stages import Stage
 from wms_connector.topic_admin import TopicAdmin, TopicDeletionRefused
+from wms_connector.topics import StageTopics
 
 # Connect's connector states for each desired state.
 _CONNECT_STATE = {"running": "RUNNING", "paused": "PAUSED", "stopped": "STOPPED"}
@@ -54,6 +56,16 @@ class StateTimeout(AdminError):
     type = "StateTimeout"
 
 
+class ConnectorNotFound(AdminError):
+    type = "ConnectorNotFound"
+
+
+class Refused(AdminError):
+    """The operation is not safe in the connector's present state; nothing was changed."""
+
+    type = "Refused"
+
+
 def connector_state(status: ConnectorStatus | None) -> str:
     """`running|paused|stopped|failed|unassigned|restarting` for a status, or `absent`."""
     return "absent" if status is None else status.state.lower()
@@ -67,6 +79,9 @@ class ConnectorAdmin:
     config_writer: ConfigTopicWriter | None = None  # for configs whose database is not reachable (opt-in)
     poll_interval: float = 1.0
     registration_timeout: float = 60.0
+    # The worker's JMX exporter; `{task_ip}` stands for the host of the worker that runs the connector's task.
+    jmx_url: str | None = None
+    signal_writer: SignalWriter | None = None
 
     # -- single operations ---------------------------------------------------------------------------------------
 
@@ -176,6 +191,7 @@ class ConnectorAdmin:
     ) -> dict[str, Any]:
         """Validate, apply and bring to `state`: what `pulumi up` needs for create and update."""
         _check_state(state)
+        self._ensure_signal_topic(config)
         self.apply(name, config, allow_unreachable_database=allow_unreachable_database)
         # A fresh or updated connector restarts its tasks; when the database may be unreachable, only the
         # connector itself is required to reach the state (its task reports the database failure).
@@ -195,6 +211,104 @@ class ConnectorAdmin:
             "state": connector_state(status),
             "status": status.to_dict() if status else None,
         }
+
+    def _ensure_signal_topic(self, config: Mapping[str, str]) -> None:
+        """The connector's signal consumer reads partition 0 of its signal topic from the start, and warns in a
+        loop while the topic is missing (MSK does not auto-create), so the topic exists before the connector."""
+        topic = config.get("signal.kafka.topic")
+        if self.topic_admin_factory is None or topic != StageTopics(self.stage).signal_topic:
+            return
+        replication = int(config.get("topic.creation.default.replication.factor", "1"))
+        with self.topic_admin_factory() as topics:
+            topics.ensure_topic(topic, partitions=1, replication_factor=replication)
+
+    # -- on-call operations --------------------------------------------------------------------------------------
+
+    def _require_stopped(self, name: str, doing: str) -> None:
+        status = self.connect.status(_check_name(name))
+        if status is None:
+            raise ConnectorNotFound(f"Connector `{name}` does not exist on this Connect cluster.")
+        if status.state != "STOPPED":
+            raise Refused(
+                f"Refusing to {doing} of connector `{name}`: it is {status.state}. Connect changes offsets only "
+                "while a connector is STOPPED; stop it first."
+            )
+
+    def offsets(self, name: str) -> dict[str, Any]:
+        """The connector's source offsets (Connect ≥ 3.6): `{"offsets": [{"partition": …, "offset": …}]}`."""
+        if self.connect.get_config(_check_name(name)) is None:
+            raise ConnectorNotFound(f"Connector `{name}` does not exist on this Connect cluster.")
+        return self.connect.get_offsets(name)
+
+    def reset_offsets(self, name: str) -> dict[str, Any]:
+        """Forget the source offsets (only while STOPPED): the next start snapshots again per `snapshot.mode`."""
+        self._require_stopped(name, "reset the offsets")
+        return self.connect.reset_offsets(name)
+
+    def alter_offsets(self, name: str, scn: int) -> dict[str, Any]:
+        """Point the source offset at `scn` (only while STOPPED). Its `commit_scn` is dropped: it names a
+        position past the old SCN, and the connector would skip transactions committed before it."""
+        if isinstance(scn, bool) or not isinstance(scn, int) or scn < 1:
+            raise BadRequest(f"SCN {scn!r} is not allowed: a whole number of at least 1.")
+        self._require_stopped(name, "alter the offsets")
+        partition = {"server": StageTopics(self.stage).topic_prefix}
+        current = [e for e in self.connect.get_offsets(name).get("offsets") or [] if e.get("partition") == partition]
+        offset = {k: v for k, v in (current[0].get("offset") or {}).items() if k != "commit_scn"} if current else {}
+        offset["scn"] = str(scn)
+        answer = self.connect.alter_offsets(name, [{"partition": partition, "offset": offset}])
+        return {"partition": partition, "offset": offset, "message": (answer or {}).get("message")}
+
+    def lag(self, name: str, *, fetch: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """Debezium's capture metrics from the JMX exporter of the worker that runs the connector's task."""
+        from wms_connector.health.checks.capture import check_capture, http_fetch
+
+        if not self.jmx_url:
+            raise AdminError("This admin has no JMX exporter URL configured, so it cannot read lag.")
+        status = self.connect.status(_check_name(name))
+        if status is None:
+            raise ConnectorNotFound(f"Connector `{name}` does not exist on this Connect cluster.")
+        url = _exporter_url(self.jmx_url, status)
+        findings = check_capture(fetch or http_fetch(), url, StageTopics(self.stage).topic_prefix)
+        return {
+            "state": connector_state(status),
+            "exporter": url,
+            "lag_ms": findings.lag_ms,
+            "connected": findings.connected,
+            "ms_since_last_event": findings.ms_since_last_event,
+            "snapshot_running": findings.snapshot_running,
+            "snapshot_tables_remaining": findings.snapshot_tables_remaining,
+            "debezium_metrics_seen": findings.debezium_seen,
+            "error": findings.error,
+        }
+
+    def signal_snapshot(self, name: str, tables: list[str] | None, snapshot_type: str) -> dict[str, Any]:
+        """Send `execute-snapshot` for `tables` (default: every captured table) to the stage's signal topic."""
+        if self.signal_writer is None:
+            raise AdminError("This admin has no Kafka connection configured, so it cannot send signals.")
+        try:
+            signal = snapshot_signal(self.stage, tables, snapshot_type)
+        except SignalRefused as exc:
+            raise BadRequest(str(exc)) from None
+        config = self.connect.get_config(_check_name(name))
+        if config is None:
+            raise ConnectorNotFound(f"Connector `{name}` does not exist on this Connect cluster.")
+        signal_topic = StageTopics(self.stage).signal_topic
+        channels = [c.strip() for c in config.get("signal.enabled.channels", "").split(",")]
+        if "kafka" not in channels or config.get("signal.kafka.topic") != signal_topic:
+            raise Refused(
+                f"Connector `{name}` does not read signals from {signal_topic}; its live config predates the "
+                "signal channel. Apply the current config (`pulumi up`) first."
+            )
+        if config.get("topic.prefix") != signal.key:
+            raise Refused(f"Connector `{name}` has topic.prefix {config.get('topic.prefix')!r}, not {signal.key!r}.")
+        if snapshot_type == "incremental" and not config.get(SIGNAL_TABLE_KEY):
+            raise Refused(
+                "An incremental snapshot on Oracle needs a signalling table for its watermarks, and this connector "
+                f"has none: set `{SIGNAL_TABLE_KEY}` (e.g. ORCLPDB1.WMS.DEBEZIUM_SIGNAL) in the stack config's "
+                "`wms-connector:connector` extraProperties and `pulumi up`, or use a blocking snapshot."
+            )
+        sent = self.signal_writer.send(self.stage, signal)
+        return {"id": signal.signal_id, "key": signal.key, "value": signal.value, **sent}
 
     def delete_stage_topics(self, *, batch_size: int = 100) -> dict[str, Any]:
         if self.topic_admin_factory is None:
@@ -295,6 +409,19 @@ def _reached(status: ConnectorStatus, target: str, require_tasks: bool) -> bool:
     return True
 
 
+def _exporter_url(template: str, status: ConnectorStatus) -> str:
+    """`template` as is, or with `{task_ip}` replaced by the host of the worker that runs the task."""
+    from wms_connector.health.checks.worker_tasks import TASK_IP_PLACEHOLDER
+
+    if TASK_IP_PLACEHOLDER not in template:
+        return template
+    workers = [t.worker_id for t in status.tasks if t.worker_id] or ([status.worker_id] if status.worker_id else [])
+    if not workers:
+        raise AdminError(f"Connector `{status.name}` runs on no worker yet ({status.state}): no lag to read.")
+    host = workers[0].rsplit(":", 1)[0]
+    return template.replace(TASK_IP_PLACEHOLDER, host)
+
+
 def _flag(request: Mapping[str, Any], key: str, default: bool) -> bool:
     value = request.get(key, default)
     if not isinstance(value, bool):
@@ -341,6 +468,13 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
     "read": lambda admin, r: admin.read(r.get("name")),
     "delete": lambda admin, r: {"deleted": admin.delete(r.get("name"))},
     "delete_stage_topics": lambda admin, r: admin.delete_stage_topics(),
+    "offsets": lambda admin, r: admin.offsets(r.get("name")),
+    "reset_offsets": lambda admin, r: admin.reset_offsets(r.get("name")),
+    "alter_offsets": lambda admin, r: admin.alter_offsets(r.get("name"), r.get("scn")),
+    "lag": lambda admin, r: admin.lag(r.get("name")),
+    "signal_snapshot": lambda admin, r: admin.signal_snapshot(
+        r.get("name"), r.get("tables"), r.get("snapshot_type", "blocking")
+    ),
 }
 
 
@@ -357,6 +491,7 @@ ENV_PRIVATE_CA_ARN = "PRIVATE_CA_ARN"  # the endpoint's private CA; its certific
 ENV_CONNECT_DEADLINE = "CONNECT_DEADLINE_SECONDS"
 ENV_BOOTSTRAP_SERVERS = "BOOTSTRAP_SERVERS"
 ENV_SECURITY_PROTOCOL = "KAFKA_SECURITY_PROTOCOL"
+ENV_JMX_URL = "JMX_URL"  # the workers' JMX exporter; `{task_ip}` stands for the worker running the task
 
 DEFAULT_CONNECT_DEADLINE = 60
 
@@ -374,6 +509,7 @@ class AdminEnvironment:
     connect_deadline: float
     bootstrap_servers: str | None
     security_protocol: str
+    jmx_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AdminEnvironment:
@@ -395,6 +531,9 @@ class AdminEnvironment:
             raise AdminEnvironmentError(
                 f"{ENV_CONNECT_DEADLINE} must be whole seconds from 1 to 600, got {deadline!r}."
             )
+        jmx_url = env.get(ENV_JMX_URL, "").strip() or None
+        if jmx_url and not jmx_url.startswith(("http://", "https://")):
+            raise AdminEnvironmentError(f"{ENV_JMX_URL} must start with http:// or https://, got {jmx_url!r}.")
         return cls(
             stage=stage,
             connect_url=url,
@@ -403,6 +542,7 @@ class AdminEnvironment:
             connect_deadline=float(deadline),
             bootstrap_servers=env.get(ENV_BOOTSTRAP_SERVERS, "").strip() or None,
             security_protocol=protocol,
+            jmx_url=jmx_url,
         )
 
 
@@ -426,11 +566,13 @@ def build_admin(environment: AdminEnvironment, *, acm_pca: Any = None) -> Connec
         deadline=environment.connect_deadline,
     )
     if not environment.bootstrap_servers:
-        return ConnectorAdmin(connect=connect, stage=environment.stage)
+        return ConnectorAdmin(connect=connect, stage=environment.stage, jmx_url=environment.jmx_url)
     servers, protocol = environment.bootstrap_servers, environment.security_protocol
     return ConnectorAdmin(
         connect=connect,
         stage=environment.stage,
         topic_admin_factory=lambda: TopicAdmin(servers, security_protocol=protocol),
         config_writer=ConfigTopicWriter(servers, protocol),
+        jmx_url=environment.jmx_url,
+        signal_writer=SignalWriter(servers, protocol),
     )

@@ -127,6 +127,19 @@ class TopicAdmin:
     def stage_topics(self, stage: Stage) -> list[str]:
         return deletable_topics(stage, self.list_topics())
 
+    def ensure_topic(self, name: str, *, partitions: int, replication_factor: int) -> bool:
+        """Create `name` unless it exists (never changes or deletes one); True when it was created."""
+        from kafka.errors import TopicAlreadyExistsError
+
+        if name in self.list_topics():
+            return False
+        spec = {name: {"num_partitions": partitions, "replication_factor": replication_factor}}
+        try:
+            self._client.create_topics(spec, timeout_ms=30_000, wait_for_metadata=True)
+        except TopicAlreadyExistsError:
+            return False
+        return True
+
     def connect_group_state(self, stage: Stage) -> str | None:
         """The state of the stage's Connect worker group (`Stable` while workers run), or None if it has none."""
         group_id = StageTopics(stage).connect_group_id

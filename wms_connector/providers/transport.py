@@ -136,6 +136,7 @@ class DirectTransport:
     bootstrap_servers: str | None = None
     security_protocol: str = "PLAINTEXT"
     connect_deadline: float = 60.0
+    jmx_url: str | None = None  # the worker's JMX exporter (lag)
 
     def invoke(self, request: Mapping[str, Any]) -> Any:
         from wms_connector.connector_admin import AdminEnvironment, build_admin
@@ -148,6 +149,7 @@ class DirectTransport:
             connect_deadline=self.connect_deadline,
             bootstrap_servers=self.bootstrap_servers,
             security_protocol=self.security_protocol,
+            jmx_url=self.jmx_url,
         )
         return unwrap(build_admin(environment).handle(request))
 
