@@ -307,6 +307,7 @@ class ConnectorAdmin:
                 f"has none: set `{SIGNAL_TABLE_KEY}` (e.g. ORCLPDB1.WMS.DEBEZIUM_SIGNAL) in the stack config's "
                 "`wms-connector:connector` extraProperties and `pulumi up`, or use a blocking snapshot."
             )
+        self._ensure_signal_topic(config)
         sent = self.signal_writer.send(self.stage, signal)
         return {"id": signal.signal_id, "key": signal.key, "value": signal.value, **sent}
 

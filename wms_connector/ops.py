@@ -1,0 +1,358 @@
+"""On-call commands: see and steer a stage's connector through the same admin code the stack runs.
+
+    python -m wms_connector.ops --stage <stage> [--local | --connect-url URL | --region R] [--json] <command>
+
+Commands: status, lag, restart [--all], pause, resume, stop, offsets [show | reset --yes | set --scn N --yes],
+snapshot [--table SCHEMA.TABLE ...] [--type blocking|incremental].
+
+By default the request goes to the stage's admin Lambda (inside the VPC, next to Connect REST and MSK), found by
+the name the stack gives it; `--local` talks to `make local`'s Kafka + Connect, `--connect-url` to any Connect
+REST URL directly. Output is for people unless `--json`. Exit codes: 0 ok, 1 the connector is unhealthy or the
+command was refused or failed, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from wms_connector.providers.transport import (
+    LAMBDA_MARGIN_SECONDS,
+    AdminCallFailed,
+    DirectTransport,
+    LambdaTransport,
+)
+from wms_connector.snapshot_signal import CAPTURED_TABLE_NAMES, SNAPSHOT_TYPES
+from wms_connector.stages import InvalidStageError, Stage
+from wms_connector.topics import StageTopics
+
+OK, UNHEALTHY, USAGE = 0, 1, 2
+DEFAULT_STATE_TIMEOUT_SECONDS = 120
+# How long one Connect call keeps retrying when talking to Connect directly: a person is waiting.
+DIRECT_CONNECT_DEADLINE_SECONDS = 20.0
+TRACE_WIDTH = 160
+# Admin errors that mean the request itself was wrong, not the connector.
+_USAGE_ERRORS = {"BadRequest", "TransportSpecError"}
+
+
+class UsageError(Exception):
+    """A command line that cannot run; the message says what is allowed."""
+
+
+# -- command line ------------------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code for usage errors is 2 as well
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m wms_connector.ops", description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", required=True, help="the stack/stage name, e.g. main, val, production, feat-x")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--local", action="store_true", help="the local stack of `make local`")
+    where.add_argument("--connect-url", help="a Connect REST URL to talk to directly (inside the VPC, tests)")
+    parser.add_argument("--region", help="region of the admin Lambda (default AWS_REGION, else us-east-1)")
+    parser.add_argument("--bootstrap-servers", help="with --connect-url: Kafka brokers (for `snapshot`)")
+    parser.add_argument("--jmx-url", help="with --connect-url: the worker's JMX exporter URL (for `lag`)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
+    parser.add_argument(
+        "--timeout", type=int, default=DEFAULT_STATE_TIMEOUT_SECONDS, metavar="SECONDS",
+        help=f"how long pause/resume/stop wait for the state (default {DEFAULT_STATE_TIMEOUT_SECONDS})",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
+    commands.add_parser("status", help="connector and task states, a one-line verdict")
+    commands.add_parser("lag", help="Debezium lag, source connection, time since last event, snapshot progress")
+    restart = commands.add_parser("restart", help="restart the failed connector and tasks")
+    restart.add_argument("--all", action="store_true", help="restart the connector and every task, failed or not")
+    commands.add_parser("pause", help="pause capture (the connector keeps its tasks)")
+    commands.add_parser("resume", help="resume a paused or stopped connector")
+    commands.add_parser("stop", help="stop the connector and its tasks (needed before changing offsets)")
+    offsets = commands.add_parser("offsets", help="show, reset or set the source offsets")
+    offsets.add_argument("action", nargs="?", choices=("show", "reset", "set"), default="show")
+    offsets.add_argument("--scn", type=int, help="with `set`: the SCN to resume from")
+    offsets.add_argument("--yes", action="store_true", help="confirm `reset` or `set`")
+    snapshot = commands.add_parser("snapshot", help="send Debezium's execute-snapshot signal")
+    snapshot.add_argument(
+        "--table", action="append", choices=CAPTURED_TABLE_NAMES, metavar="SCHEMA.TABLE",
+        help=f"a captured table (repeatable; default all): {', '.join(CAPTURED_TABLE_NAMES)}",
+    )
+    snapshot.add_argument("--type", choices=SNAPSHOT_TYPES, default="blocking", dest="snapshot_type")
+    return parser
+
+
+def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Stage]:
+    args = build_parser().parse_args(list(argv))
+    try:
+        stage = Stage.parse(args.stage)
+    except InvalidStageError as exc:
+        raise UsageError(f"--stage: {exc}") from None
+    if args.region and (args.local or args.connect_url):
+        raise UsageError("--region selects the admin Lambda; it cannot be combined with --local or --connect-url.")
+    if (args.bootstrap_servers or args.jmx_url) and not args.connect_url:
+        raise UsageError("--bootstrap-servers and --jmx-url go with --connect-url only.")
+    if args.connect_url and not args.connect_url.startswith(("http://", "https://")):
+        raise UsageError(f"--connect-url must start with http:// or https://, got {args.connect_url!r}.")
+    if not 1 <= args.timeout <= 840:
+        raise UsageError(f"--timeout must be seconds from 1 to 840, got {args.timeout}.")
+    if args.command == "offsets":
+        if args.action == "set" and (args.scn is None or args.scn < 1):
+            raise UsageError("`offsets set` needs --scn N, a whole number of at least 1.")
+        if args.action != "set" and args.scn is not None:
+            raise UsageError("--scn goes with `offsets set` only.")
+    return args, stage
+
+
+# -- where the admin runs ------------------------------------------------------------------------------------------
+
+
+def transport_for(
+    args: argparse.Namespace, stage: Stage, environ: Mapping[str, str]
+) -> LambdaTransport | DirectTransport:
+    if args.local:
+        from wms_connector.local_stack import LocalSettings, LocalStack, LocalStackError
+
+        try:
+            settings = LocalSettings.from_environment(environ)
+        except LocalStackError as exc:
+            raise UsageError(f"--local: {exc}") from None
+        local = LocalStack(settings, jars_dir=Path("/nonexistent"))  # only its addresses are used
+        if stage != local.stage:
+            raise UsageError(f"--local talks to the local stack, whose stage is `{local.stage}`; got --stage {stage}.")
+        return DirectTransport(
+            connect_url=local.connect_url, stage=stage.name, bootstrap_servers=local.bootstrap_servers,
+            jmx_url=local.jmx_url, connect_deadline=DIRECT_CONNECT_DEADLINE_SECONDS,
+        )
+    if args.connect_url:
+        return DirectTransport(
+            connect_url=args.connect_url, stage=stage.name, bootstrap_servers=args.bootstrap_servers,
+            jmx_url=args.jmx_url, connect_deadline=DIRECT_CONNECT_DEADLINE_SECONDS,
+        )
+    from components.admin_function import admin_function_name
+    from wms_connector.settings import DEFAULT_REGION
+
+    region = args.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    return LambdaTransport(
+        function_name=admin_function_name(stage), region=region, timeout_seconds=args.timeout + LAMBDA_MARGIN_SECONDS
+    )
+
+
+# -- requests --------------------------------------------------------------------------------------------------------
+
+_STATES = {"pause": "paused", "resume": "running", "stop": "stopped"}
+
+
+def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
+    """The admin requests a command makes, in order; the last one's result is what the command shows."""
+    status = {"action": "status", "name": name}
+    if args.command in ("status", "lag"):
+        return [{"action": args.command, "name": name}]
+    if args.command == "restart":
+        return [{"action": "restart", "name": name, "include_tasks": True, "only_failed": not args.all}, status]
+    if args.command in _STATES:
+        # Resume waits for the connector only: a task that fails again is what the status then shows.
+        return [{"action": "set_state", "name": name, "state": _STATES[args.command],
+                 "timeout_seconds": args.timeout, "require_tasks": False}]
+    if args.command == "offsets":
+        if args.action == "show":
+            return [{"action": "offsets", "name": name}]
+        if args.action == "reset":
+            return [{"action": "reset_offsets", "name": name}]
+        return [{"action": "alter_offsets", "name": name, "scn": args.scn}]
+    return [{"action": "signal_snapshot", "name": name, "tables": args.table, "snapshot_type": args.snapshot_type}]
+
+
+def confirmation_missing(args: argparse.Namespace) -> str | None:
+    if args.command == "offsets" and args.action in ("reset", "set") and not args.yes:
+        what = (
+            "forget the connector's source offsets: its next start snapshots every table again (consumers see "
+            "every row again)"
+            if args.action == "reset"
+            else f"make the connector resume reading the redo log at SCN {args.scn}"
+        )
+        return f"Refused: `offsets {args.action}` would {what}. The connector must be STOPPED. Add --yes to do it."
+    return None
+
+
+# -- what people read ----------------------------------------------------------------------------------------------
+
+
+def short_trace(trace: str | None, width: int = TRACE_WIDTH) -> str | None:
+    """The exception line and its root cause, each cut to `width`: enough to know what to look up."""
+    if not trace:
+        return None
+    lines = [line.strip() for line in trace.strip().splitlines() if line.strip()]
+    causes = [line for line in lines if line.startswith("Caused by:")]
+    shown = [lines[0]] + ([causes[-1]] if causes else [])
+    cut = [line if len(line) <= width else line[: width - 3] + "..." for line in shown]
+    return " | ".join(cut) + f" ({len(lines)} lines in full; --json shows them)"
+
+
+def verdict(status: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
+    """(healthy, one line) for a connector status as the admin returns it (None: not registered)."""
+    if status is None:
+        return False, f"MISSING: connector {name} is not registered; `pulumi up` registers it again."
+    state, tasks = status.get("state"), status.get("tasks") or []
+    failed = [t for t in tasks if t.get("state") == "FAILED"]
+    if state == "FAILED" or failed:
+        which = "the connector" if state == "FAILED" else ", ".join(f"task {t['id']}" for t in failed)
+        return False, f"UNHEALTHY: {which} FAILED; read the trace, fix the cause, then `restart`."
+    if state in ("PAUSED", "STOPPED"):
+        return False, f"NOT CAPTURING: the connector is {state} on purpose? `resume` when done."
+    if state == "RUNNING" and tasks and all(t.get("state") == "RUNNING" for t in tasks):
+        return True, f"OK: connector and {len(tasks)} task(s) RUNNING."
+    others = ", ".join(f"task {t['id']} {t.get('state')}" for t in tasks) or "no tasks"
+    return False, f"NOT RUNNING: connector {state}, {others} (a rebalance or deploy settles within minutes)."
+
+
+def render_status(status: Mapping[str, Any] | None, name: str, stage: Stage) -> list[str]:
+    if status is None:
+        return [f"connector {name} (stage {stage}): absent"]
+    where = f" on {status['worker_id']}" if status.get("worker_id") else ""
+    lines = [f"connector {name} (stage {stage}): {status.get('state')}{where}"]
+    if status.get("trace"):
+        lines.append(f"  trace: {short_trace(status['trace'])}")
+    for task in status.get("tasks") or []:
+        on = f" on {task['worker_id']}" if task.get("worker_id") else ""
+        lines.append(f"  task {task.get('id')}: {task.get('state')}{on}")
+        if task.get("trace"):
+            lines.append(f"    trace: {short_trace(task['trace'])}")
+    if not status.get("tasks"):
+        lines.append("  no tasks")
+    return lines
+
+
+def _ms(value: float | None) -> str:
+    return "not reported" if value is None else f"{value:,.0f} ms"
+
+
+def lag_verdict(lag: Mapping[str, Any]) -> tuple[bool, str]:
+    if lag.get("error"):
+        return False, f"UNKNOWN: {lag['error']}"
+    if not lag.get("debezium_metrics_seen"):
+        return False, (
+            f"NOT CAPTURING: the worker exports no Debezium metrics (connector {lag.get('state')}): its task is not "
+            "streaming; see `status`."
+        )
+    if lag.get("connected") is False:
+        return False, "NOT CONNECTED: Debezium has no database connection; see `status` and the worker log."
+    return True, f"OK: connected, {_ms(lag.get('lag_ms'))} behind the source."
+
+
+def render_lag(lag: Mapping[str, Any]) -> list[str]:
+    connected = {True: "yes", False: "no", None: "not reported"}[lag.get("connected")]
+    snapshot = lag.get("snapshot_running")
+    if snapshot is None:
+        progress = "not reported"
+    elif snapshot:
+        remaining = lag.get("snapshot_tables_remaining")
+        progress = "running" + ("" if remaining is None else f", {remaining:.0f} table(s) remaining")
+    else:
+        progress = "not running"
+    return [
+        f"exporter                    : {lag.get('exporter')}",
+        f"connector state             : {lag.get('state')}",
+        f"Connected                   : {connected}",
+        f"MilliSecondsBehindSource    : {_ms(lag.get('lag_ms'))}",
+        f"MilliSecondsSinceLastEvent  : {_ms(lag.get('ms_since_last_event'))}",
+        f"snapshot                    : {progress}",
+    ]
+
+
+def render_offsets(result: Mapping[str, Any]) -> list[str]:
+    entries = result.get("offsets") or []
+    if not entries:
+        return ["no source offsets: the connector has committed none yet (its next start snapshots per snapshot.mode)"]
+    lines = []
+    for entry in entries:
+        partition = ", ".join(f"{k}={v}" for k, v in sorted((entry.get("partition") or {}).items()))
+        lines.append(f"partition {partition}")
+        lines.extend(f"  {k} = {v}" for k, v in sorted((entry.get("offset") or {}).items()))
+    return lines
+
+
+def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tuple[int, list[str]]:
+    """Exit code and lines for a command's last result."""
+    if args.command == "lag":
+        healthy, line = lag_verdict(result)
+        return (OK if healthy else UNHEALTHY), [*render_lag(result), line]
+    if args.command == "offsets":
+        if args.action == "show":
+            return OK, render_offsets(result)
+        if args.action == "reset":
+            return OK, [f"Offsets of {name} reset: `resume` starts it, and it snapshots again per snapshot.mode."]
+        offset = ", ".join(f"{k}={v}" for k, v in sorted(result["offset"].items()))
+        return OK, [f"Offset of {name} set: {offset}. `resume` starts it from there."]
+    if args.command == "snapshot":
+        tables = ", ".join(args.table or CAPTURED_TABLE_NAMES)
+        return OK, [
+            f"Sent execute-snapshot ({args.snapshot_type}) for {tables}",
+            f"  to {result['topic']} partition {result['partition']} offset {result['offset']}, key {result['key']}, "
+            f"id {result['id']}.",
+            "  Debezium acts on it while the connector runs; follow it with `lag` (snapshot progress) and the log.",
+        ]
+    status = result.get("status")
+    healthy, line = verdict(status, name)
+    lines = [*render_status(status, name, stage), line]
+    if args.command in _STATES:
+        # The state asked for was reached (the admin waits for it); paused/stopped is then what was wanted.
+        return (OK if healthy or args.command != "resume" else UNHEALTHY), lines
+    return (OK if healthy else UNHEALTHY), lines
+
+
+# -- running ---------------------------------------------------------------------------------------------------------
+
+
+def _invoke(transport: LambdaTransport | DirectTransport, request: dict[str, Any], lambda_client: Any) -> Any:
+    if isinstance(transport, LambdaTransport):
+        return transport.invoke(request, client=lambda_client)
+    return transport.invoke(request)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    lambda_client: Any = None,  # a Lambda client to use instead of a new one (tests)
+) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    environ = os.environ if environ is None else environ
+    try:
+        args, stage = parse(sys.argv[1:] if argv is None else argv)
+        transport = transport_for(args, stage, environ)
+    except UsageError as exc:
+        print(f"error: {exc}", file=err)
+        return USAGE
+    refusal = confirmation_missing(args)
+    if refusal:
+        print(refusal, file=err)
+        return UNHEALTHY
+    name = StageTopics(stage).connector_name
+    try:
+        result = None
+        for request in requests_for(args, name):
+            result = _invoke(transport, {**request, "stage": stage.name}, lambda_client)
+    except AdminCallFailed as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "error": {"type": exc.kind, "message": exc.message}}), file=out)
+        print(f"error ({exc.kind}): {exc.message}", file=err)
+        return USAGE if exc.kind in _USAGE_ERRORS else UNHEALTHY
+    code, lines = render(args, result, name, stage)
+    if args.json:
+        print(json.dumps({"ok": code == OK, "result": result}, indent=2, sort_keys=True), file=out)
+    else:
+        print("\n".join(lines), file=out)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
