@@ -1,0 +1,226 @@
+"""The on-call commands against the real local Kafka + Kafka Connect + Debezium Oracle plugin.
+
+The commands talk to Connect directly (`--connect-url`, as `--local` does), through the same admin code the admin
+Lambda runs. The connector is registered as the health tests register it: its "database" is a closed port, so its
+task FAILS, and no Debezium metrics are exported, which is what `status` and `lag` must show plainly.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from wms_connector.connect_client import ConnectClient
+from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
+from wms_connector.ops import OK, UNHEALTHY, main
+
+pytestmark = pytest.mark.integration
+
+NAME = "wms-oracle-cdc"
+FAILED_WITHIN_S = 120.0
+
+
+def _wait_for(what: str, check, timeout_s: float, interval_s: float = 0.5):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
+        time.sleep(interval_s)
+
+
+def ops(local_stack, *argv: str, json_output: bool = False) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    target = [
+        "--stage", local_stack.stage.name,
+        "--connect-url", local_stack.connect_url,
+        "--bootstrap-servers", local_stack.bootstrap_servers,
+        "--jmx-url", local_stack.jmx_url,
+        "--timeout", "60",
+    ]
+    code = main([*target, *(["--json"] if json_output else []), *argv], environ={}, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _task_failed(client: ConnectClient):
+    status = client.status(NAME)
+    return status if status and any(t.state == "FAILED" for t in status.tasks) else None
+
+
+def _remove(client: ConnectClient) -> None:
+    """Stop, forget offsets, delete: the next registration starts from nothing."""
+    if client.status(NAME) is None:
+        return
+    client.stop(NAME)
+    _wait_for("connector STOPPED", lambda: (s := client.status(NAME)) and s.state == "STOPPED" and not s.tasks, 60)
+    client.reset_offsets(NAME)
+    client.delete(NAME)
+    _wait_for("connector deleted", lambda: client.get_config(NAME) is None, 30)
+
+
+@pytest.fixture(scope="module")
+def client(local_stack) -> ConnectClient:
+    client = ConnectClient(local_stack.connect_url, request_timeout=5, deadline=60)
+    _remove(client)
+    yield client
+    _remove(client)
+
+
+@pytest.fixture
+def failing_connector(local_stack, client) -> ConnectClient:
+    """The stage's connector, RUNNING as a connector with its task FAILED (no database)."""
+    status = client.status(NAME)
+    if status is None:
+        config = build_connector_config(
+            local_stack.stage, ConnectorOptions(), KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
+        )
+        local_stack.register_unvalidated(NAME, config)
+    elif status.state in ("PAUSED", "STOPPED"):
+        client.resume(NAME)
+    _wait_for(f"task of {NAME} FAILED", lambda: _task_failed(client), FAILED_WITHIN_S)
+    return client
+
+
+def test_status_of_a_connector_that_is_not_registered_says_missing(local_stack, client):
+    _remove(client)
+    code, out, _ = ops(local_stack, "status")
+    assert code == UNHEALTHY
+    assert f"connector {NAME} (stage it): absent" in out
+    assert "MISSING" in out.splitlines()[-1]
+    code, _, err = ops(local_stack, "offsets")
+    assert code == UNHEALTHY and "ConnectorNotFound" in err and "does not exist" in err
+
+
+def test_status_shows_the_failed_task_with_a_short_trace_and_an_unhealthy_verdict(local_stack, failing_connector):
+    code, out, err = ops(local_stack, "status")
+    assert code == UNHEALTHY, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"connector {NAME} (stage it): RUNNING on 127.0.0.1:")
+    assert any(line.startswith("  task 0: FAILED") for line in lines)
+    trace = next(line for line in lines if line.strip().startswith("trace:"))
+    assert "lines in full" in trace and len(trace) < 400
+    assert lines[-1].startswith("UNHEALTHY: task 0 FAILED")
+    code, out, _ = ops(local_stack, "status", json_output=True)
+    body = json.loads(out)
+    assert code == UNHEALTHY and body["ok"] is False
+    assert body["result"]["status"]["tasks"][0]["state"] == "FAILED"
+    assert "\n" in body["result"]["status"]["tasks"][0]["trace"]  # the full trace for scripts
+
+
+def test_lag_on_a_worker_whose_connector_is_not_connected(local_stack, failing_connector):
+    code, out, err = ops(local_stack, "lag")
+    assert code == UNHEALTHY, err
+    assert f"exporter                    : {local_stack.jmx_url}" in out
+    assert "Connected                   : not reported" in out
+    assert "MilliSecondsBehindSource    : not reported" in out
+    assert out.splitlines()[-1].startswith("NOT CAPTURING: the worker exports no Debezium metrics")
+    code, out, _ = ops(local_stack, "lag", json_output=True)
+    result = json.loads(out)["result"]
+    assert result["debezium_metrics_seen"] is False and result["connected"] is None and result["error"] is None
+
+
+def test_pause_resume_and_stop_reach_their_states(local_stack, failing_connector):
+    code, out, err = ops(local_stack, "pause")
+    assert code == OK, err + out
+    assert out.splitlines()[0].startswith(f"connector {NAME} (stage it): PAUSED")
+    assert failing_connector.status(NAME).state == "PAUSED"
+
+    code, out, err = ops(local_stack, "resume")
+    assert failing_connector.status(NAME).state == "RUNNING"
+    assert code == UNHEALTHY  # running again, and its task fails again: the verdict says so
+    assert "RUNNING" in out.splitlines()[0]
+
+    code, out, err = ops(local_stack, "stop")
+    assert code == OK, err + out
+    status = failing_connector.status(NAME)
+    assert status.state == "STOPPED" and not status.tasks
+    assert "no tasks" in out
+
+
+def test_offsets_change_only_while_stopped_and_only_with_yes(local_stack, failing_connector):
+    assert failing_connector.status(NAME).state == "RUNNING"
+    code, _, err = ops(local_stack, "offsets", "reset", "--yes")
+    assert code == UNHEALTHY
+    assert "Refused" in err and "it is RUNNING" in err and "stop it first" in err
+    code, _, err = ops(local_stack, "offsets", "set", "--scn", "123456", "--yes")
+    assert code == UNHEALTHY and "Refused" in err
+
+    assert ops(local_stack, "stop")[0] == OK
+    code, _, err = ops(local_stack, "offsets", "reset")
+    assert code == UNHEALTHY and "Add --yes" in err
+
+    code, out, err = ops(local_stack, "offsets", "set", "--scn", "123456", "--yes")
+    assert code == OK, err
+    assert "scn=123456" in out
+    code, out, _ = ops(local_stack, "offsets")
+    assert code == OK
+    assert f"partition server={local_stack.topics.topic_prefix}" in out and "scn = 123456" in out
+
+    code, out, err = ops(local_stack, "offsets", "reset", "--yes")
+    assert code == OK, err
+    code, out, _ = ops(local_stack, "offsets", json_output=True)
+    assert json.loads(out)["result"]["offsets"] == []
+    assert ops(local_stack, "resume")[0] == UNHEALTHY  # back to running (its task fails again)
+
+
+def _signals(local_stack) -> list:
+    topic = local_stack.topics.signal_topic
+    consumer = KafkaConsumer(bootstrap_servers=local_stack.bootstrap_servers, enable_auto_commit=False)
+    try:
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        end = consumer.end_offsets([partition])[partition]
+        records = []
+        while consumer.position(partition) < end:
+            for batch in consumer.poll(timeout_ms=2000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def test_snapshot_signal_lands_on_the_stages_signal_topic_keyed_by_topic_prefix(local_stack, failing_connector):
+    code, out, err = ops(local_stack, "snapshot", "--table", "WMS.PLAN_BASE_WVR_TBL", "--type", "blocking")
+    assert code == OK, err
+    assert f"to {local_stack.topics.signal_topic} partition 0" in out
+    record = _signals(local_stack)[-1]
+    assert record.key.decode() == local_stack.topics.topic_prefix == "it.aws.wms.cdc"
+    value = json.loads(record.value)
+    assert value["type"] == "execute-snapshot" and value["id"] in out
+    assert value["data"] == {"data-collections": [r"[^.]+\.WMS\.PLAN_BASE_WVR_TBL"], "type": "blocking"}
+
+    code, _, _ = ops(local_stack, "snapshot")
+    assert code == OK
+    every = json.loads(_signals(local_stack)[-1].value)["data"]["data-collections"]
+    assert len(every) == 4 and r"[^.]+\.MMDL\.PLAN_WVR_RVSN_TBL" in every
+
+
+def test_incremental_snapshot_without_a_signalling_table_is_refused_and_sends_nothing(local_stack, failing_connector):
+    before = len(_signals(local_stack)) if local_stack.topics.signal_topic in _topic_names(local_stack) else 0
+    code, _, err = ops(local_stack, "snapshot", "--type", "incremental")
+    assert code == UNHEALTHY
+    assert "signal.data.collection" in err and "blocking" in err
+    after = len(_signals(local_stack)) if local_stack.topics.signal_topic in _topic_names(local_stack) else 0
+    assert after == before
+
+
+def test_restart_restarts_the_failed_task(local_stack, failing_connector):
+    code, out, err = ops(local_stack, "restart")
+    assert code == UNHEALTHY, err  # restarted; with no database it fails again, and the verdict says so
+    assert out.splitlines()[0].startswith(f"connector {NAME} (stage it): RUNNING")
+    assert _wait_for("task FAILED again", lambda: _task_failed(failing_connector), FAILED_WITHIN_S)
+
+
+def _topic_names(local_stack) -> set[str]:
+    admin = local_stack.kafka_admin()
+    try:
+        return set(admin.list_topics())
+    finally:
+        admin.close()
