@@ -1,0 +1,332 @@
+"""The on-call command line: parsing and its refusals, where requests go, what they ask, output and exit codes.
+
+The admin Lambda cannot run here, so its answers come through botocore's Stubber on the real Lambda client (the
+transport's own code path); the commands against a real Connect are in tests/integration/test_ops.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from components.admin_function import admin_function_name
+from wms_connector.aws_names import aws_name
+from wms_connector.connect_client import ConnectorStatus
+from wms_connector.local_stack import PORTS
+from wms_connector.ops import (
+    OK,
+    UNHEALTHY,
+    USAGE,
+    main,
+    parse,
+    render_lag,
+    render_offsets,
+    requests_for,
+    short_trace,
+    transport_for,
+    verdict,
+)
+from wms_connector.providers.transport import DirectTransport, LambdaTransport
+from wms_connector.stages import InvalidStageError, Stage
+
+NAME = "wms-oracle-cdc"
+TRACE = (
+    "org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer.\n"
+    "\tat io.debezium.pipeline.ErrorHandler.setProducerThrowable(ErrorHandler.java:67)\n"
+    "\tat java.base/java.lang.Thread.run(Thread.java:840)\n"
+    "Caused by: java.sql.SQLRecoverableException: IO Error: The Network Adapter could not establish the connection\n"
+    "\tat oracle.jdbc.driver.T4CConnection.logon(T4CConnection.java:854)\n"
+)
+
+
+def _status(connector: str = "RUNNING", *tasks: str, trace: str | None = None) -> dict:
+    """A status as the admin returns it: Connect's body through the client's own parser."""
+    body = {
+        "name": NAME,
+        "connector": {"state": connector, "worker_id": "10.0.1.5:8083"},
+        "tasks": [
+            {"id": i, "state": s, "worker_id": "10.0.1.5:8083", **({"trace": trace} if s == "FAILED" else {})}
+            for i, s in enumerate(tasks)
+        ],
+        "type": "source",
+    }
+    return ConnectorStatus.from_json(body).to_dict()
+
+
+@pytest.fixture(autouse=True)
+def fake_credentials(monkeypatch):
+    # Signing needs some credentials; nothing reaches AWS.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+def _payload(value: object) -> StreamingBody:
+    raw = json.dumps(value).encode()
+    return StreamingBody(io.BytesIO(raw), len(raw))
+
+
+class Lambda:
+    """The real boto3 Lambda client with stubbed answers; records what the command sent."""
+
+    def __init__(self, stage: str = "main"):
+        self.client = boto3.client("lambda", region_name="us-east-1")
+        self.stubber = Stubber(self.client)
+        self.function = admin_function_name(Stage.parse(stage))
+
+    def answers(self, request: dict, response: dict, function_error: str | None = None) -> Lambda:
+        answer = {"StatusCode": 200, "Payload": _payload(response)}
+        if function_error:
+            answer["FunctionError"] = function_error
+        expected = {
+            "FunctionName": self.function,
+            "InvocationType": "RequestResponse",
+            "Payload": json.dumps(request).encode(),
+        }
+        self.stubber.add_response("invoke", answer, expected)
+        return self
+
+    def run(self, *argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with self.stubber:
+            code = main(list(argv), environ={}, out=out, err=err, lambda_client=self.client)
+            self.stubber.assert_no_pending_responses()
+        return code, out.getvalue(), err.getvalue()
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    return Lambda().run(*argv)  # no answers stubbed: any call to the Lambda fails the test
+
+
+# -- parsing and its refusals ---------------------------------------------------------------------------------------
+
+
+def test_a_bad_stage_is_a_usage_error_with_the_stage_models_message():
+    code, out, err = _run("--stage", "Feat_X", "status")
+    with pytest.raises(InvalidStageError) as expected:
+        Stage.parse("Feat_X")
+    assert code == USAGE and out == ""
+    assert err.strip() == f"error: --stage: {expected.value}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["status"], "--stage"),
+        (["--stage", "main"], "command"),
+        (["--stage", "main", "explode"], "invalid choice"),
+        (["--stage", "main", "--local", "--connect-url", "http://x:8083", "status"], "not allowed with"),
+        (["--stage", "main", "--local", "--region", "us-east-1", "status"], "--region selects the admin Lambda"),
+        (["--stage", "main", "--jmx-url", "http://x:9404/metrics", "status"], "go with --connect-url only"),
+        (["--stage", "main", "--connect-url", "ftp://x", "status"], "must start with http://"),
+        (["--stage", "main", "--timeout", "0", "pause"], "--timeout must be seconds from 1 to 840"),
+        (["--stage", "main", "offsets", "set", "--yes"], "needs --scn N"),
+        (["--stage", "main", "offsets", "set", "--scn", "0", "--yes"], "at least 1"),
+        (["--stage", "main", "offsets", "show", "--scn", "5"], "--scn goes with `offsets set` only"),
+        (["--stage", "main", "offsets", "rewind"], "invalid choice"),
+        (["--stage", "main", "snapshot", "--table", "WMS.OTHER_TBL"], "invalid choice"),
+        (["--stage", "main", "snapshot", "--type", "full"], "invalid choice"),
+    ],
+)
+def test_bad_command_lines_are_usage_errors_that_say_what_is_allowed(argv, says, capsys):
+    code, out, err = _run(*argv)
+    assert code == USAGE and out == ""
+    assert says in err
+    assert "Traceback" not in err + capsys.readouterr().err
+
+
+@pytest.mark.parametrize("action", [["reset"], ["set", "--scn", "42"]])
+def test_changing_offsets_without_yes_is_refused_before_anything_is_sent(action):
+    code, out, err = _run("--stage", "main", "offsets", *action)
+    assert code == UNHEALTHY and out == ""
+    assert err.startswith(f"Refused: `offsets {action[0]}`") and "STOPPED" in err and "--yes" in err
+
+
+# -- where requests go and what they ask ------------------------------------------------------------------------------
+
+
+def test_by_default_the_stages_admin_lambda_is_invoked_by_the_stacks_name_for_it():
+    args, stage = parse(["--stage", "feat-x", "status"])
+    transport = transport_for(args, stage, {"AWS_REGION": "us-west-2"})
+    assert isinstance(transport, LambdaTransport)
+    assert transport.function_name == aws_name(stage, "lambda", "admin") == "wms-connector-feat-x-admin"
+    assert transport.region == "us-west-2"
+    args, stage = parse(["--stage", "main", "--region", "eu-west-1", "status"])
+    assert transport_for(args, stage, {"AWS_REGION": "us-west-2"}).region == "eu-west-1"
+    assert transport_for(*parse(["--stage", "main", "status"]), {}).region == "us-east-1"
+
+
+def test_local_uses_the_local_stacks_addresses_from_its_settings():
+    environ = {PORTS[name].env_var: str(port) for name, port in
+               {"broker": 19092, "connect": 18083, "jmx": 19404, "controller": 19093}.items()}
+    environ["WMS_LOCAL_ENV_FILE"] = "/dev/null"
+    transport = transport_for(*parse(["--stage", "local", "--local", "lag"]), environ)
+    assert isinstance(transport, DirectTransport)
+    assert transport.connect_url == "http://127.0.0.1:18083"
+    assert transport.bootstrap_servers == "127.0.0.1:19092"
+    assert transport.jmx_url == "http://127.0.0.1:19404/metrics"
+    code, _, err = Lambda().run("--stage", "main", "--local", "status")
+    assert code == USAGE and "whose stage is `local`" in err
+
+
+def _requests(*argv: str) -> list[dict]:
+    args, _ = parse(["--stage", "main", *argv])
+    return requests_for(args, NAME)
+
+
+def test_each_command_asks_the_admin_for_the_right_action():
+    assert _requests("restart")[0] == {"action": "restart", "name": NAME, "include_tasks": True, "only_failed": True}
+    assert _requests("restart", "--all")[0]["only_failed"] is False
+    assert _requests("restart")[1] == {"action": "status", "name": NAME}
+    for command, state in (("pause", "paused"), ("resume", "running"), ("stop", "stopped")):
+        (request,) = _requests("--timeout", "30", command)
+        assert request["action"] == "set_state" and request["state"] == state and request["timeout_seconds"] == 30
+    assert _requests("offsets") == [{"action": "offsets", "name": NAME}]
+    assert _requests("offsets", "reset", "--yes") == [{"action": "reset_offsets", "name": NAME}]
+    assert _requests("offsets", "set", "--scn", "77", "--yes") == [{"action": "alter_offsets", "name": NAME, "scn": 77}]
+    (signal,) = _requests("snapshot", "--table", "WMS.PLAN_BASE_WVR_TBL", "--table", "MMDL.PLAN_WVR_RVSN_TBL")
+    assert signal == {
+        "action": "signal_snapshot",
+        "name": NAME,
+        "tables": ["WMS.PLAN_BASE_WVR_TBL", "MMDL.PLAN_WVR_RVSN_TBL"],
+        "snapshot_type": "blocking",
+    }
+    assert _requests("snapshot", "--type", "incremental")[0]["tables"] is None  # the admin takes every table
+
+
+# -- output and exit codes ------------------------------------------------------------------------------------------
+
+
+def _ok(result: object) -> dict:
+    return {"ok": True, "result": result}
+
+
+STATUS = {"action": "status", "name": NAME, "stage": "main"}
+
+
+def test_status_healthy_exits_0_with_a_one_line_verdict():
+    status = _status("RUNNING", "RUNNING")
+    code, out, err = Lambda().answers(STATUS, _ok({"state": "running", "status": status})).run(
+        "--stage", "main", "status"
+    )
+    assert code == OK and err == ""
+    assert out.splitlines() == [
+        f"connector {NAME} (stage main): RUNNING on 10.0.1.5:8083",
+        "  task 0: RUNNING on 10.0.1.5:8083",
+        "OK: connector and 1 task(s) RUNNING.",
+    ]
+
+
+def test_status_with_a_failed_task_exits_1_and_shortens_the_trace():
+    status = _status("RUNNING", "FAILED", trace=TRACE)
+    code, out, _ = Lambda().answers(STATUS, _ok({"state": "running", "status": status})).run(
+        "--stage", "main", "status"
+    )
+    assert code == UNHEALTHY
+    trace_line = next(line for line in out.splitlines() if "trace:" in line)
+    assert "ConnectException" in trace_line and "Caused by: java.sql.SQLRecoverableException" in trace_line
+    assert "T4CConnection" not in trace_line and "(5 lines in full" in trace_line
+    assert out.splitlines()[-1].startswith("UNHEALTHY: task 0 FAILED")
+
+
+def test_json_output_is_the_admins_result_with_the_same_exit_code():
+    status = _status("PAUSED", "PAUSED")
+    code, out, _ = Lambda().answers(STATUS, _ok({"state": "paused", "status": status})).run(
+        "--stage", "main", "--json", "status"
+    )
+    assert code == UNHEALTHY
+    assert json.loads(out) == {"ok": False, "result": {"state": "paused", "status": status}}
+
+
+def test_pause_that_reached_paused_exits_0():
+    request = {"action": "set_state", "name": NAME, "state": "paused", "timeout_seconds": 120,
+               "require_tasks": False, "stage": "main"}
+    status = _status("PAUSED", "PAUSED")
+    code, out, _ = Lambda().answers(request, _ok({"state": "paused", "status": status})).run(
+        "--stage", "main", "pause"
+    )
+    assert code == OK and out.splitlines()[-1].startswith("NOT CAPTURING: the connector is PAUSED")
+
+
+def test_refusal_from_the_admin_exits_1_with_its_message_and_no_traceback():
+    request = {"action": "reset_offsets", "name": NAME, "stage": "main"}
+    refused = {"ok": False, "error": {"type": "Refused", "message": "Refusing to reset the offsets of connector "
+                                      "`wms-oracle-cdc`: it is RUNNING.", "fields": {}}}
+    code, out, err = Lambda().answers(request, refused).run("--stage", "main", "offsets", "reset", "--yes")
+    assert code == UNHEALTHY and out == ""
+    assert err == "error (Refused): Refusing to reset the offsets of connector `wms-oracle-cdc`: it is RUNNING.\n"
+
+
+def test_unknown_connector_and_unreachable_connect_are_readable_errors():
+    missing = {"ok": False, "error": {"type": "ConnectorNotFound", "message": "Connector `wms-oracle-cdc` does "
+                                      "not exist on this Connect cluster.", "fields": {}}}
+    code, _, err = Lambda().answers({"action": "offsets", "name": NAME, "stage": "main"}, missing).run(
+        "--stage", "main", "offsets"
+    )
+    assert code == UNHEALTHY and err.startswith("error (ConnectorNotFound): Connector `wms-oracle-cdc` does not")
+    down = {"ok": False, "error": {"type": "ConnectUnreachable", "message": "Kafka Connect at https://connect "
+                                   "did not answer GET /", "fields": {}}}
+    code, _, err = Lambda().answers(STATUS, down).run("--stage", "main", "status")
+    assert code == UNHEALTHY and err.startswith("error (ConnectUnreachable): Kafka Connect at")
+
+
+def test_a_crashed_lambda_is_a_readable_error():
+    crash = {"errorType": "Runtime.ImportModuleError", "errorMessage": "No module named 'kafka'",
+             "stackTrace": ["  File ..."]}
+    code, _, err = Lambda().answers(STATUS, crash, function_error="Unhandled").run("--stage", "main", "status")
+    assert code == UNHEALTHY
+    assert "LambdaFunctionError" in err and "No module named 'kafka'" in err and "File ..." not in err
+
+
+def test_a_bad_request_answer_is_a_usage_error():
+    bad = {"ok": False, "error": {"type": "BadRequest", "message": "SCN 0 is not allowed", "fields": {}}}
+    request = {"action": "alter_offsets", "name": NAME, "scn": 5, "stage": "main"}
+    code, _, err = Lambda().answers(request, bad).run("--stage", "main", "offsets", "set", "--scn", "5", "--yes")
+    assert code == USAGE and "SCN 0 is not allowed" in err
+
+
+# -- rendering -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "healthy", "starts"),
+    [
+        (None, False, "MISSING"),
+        (_status("RUNNING", "RUNNING", "RUNNING"), True, "OK: connector and 2 task(s)"),
+        (_status("FAILED"), False, "UNHEALTHY: the connector FAILED"),
+        (_status("RUNNING", "RUNNING", "FAILED"), False, "UNHEALTHY: task 1 FAILED"),
+        (_status("STOPPED"), False, "NOT CAPTURING: the connector is STOPPED"),
+        (_status("RUNNING"), False, "NOT RUNNING: connector RUNNING, no tasks"),
+        (_status("RUNNING", "UNASSIGNED"), False, "NOT RUNNING: connector RUNNING, task 0 UNASSIGNED"),
+    ],
+)
+def test_verdicts(status, healthy, starts):
+    ok, line = verdict(status, NAME)
+    assert ok is healthy and line.startswith(starts)
+
+
+def test_short_trace_keeps_the_exception_and_its_root_cause_within_width():
+    shown = short_trace("x" * 500 + "\n\tat a.b\nCaused by: y", width=50)
+    assert shown.startswith("x" * 47 + "...") and "Caused by: y" in shown
+    assert short_trace(None) is None
+
+
+def test_lag_lines_say_what_was_not_reported():
+    lines = render_lag({"exporter": "http://10.0.1.5:9404/metrics", "state": "running", "connected": True,
+                        "lag_ms": 1520.0, "ms_since_last_event": None, "snapshot_running": True,
+                        "snapshot_tables_remaining": 2.0})
+    assert "Connected                   : yes" in lines
+    assert "MilliSecondsBehindSource    : 1,520 ms" in lines
+    assert "MilliSecondsSinceLastEvent  : not reported" in lines
+    assert "snapshot                    : running, 2 table(s) remaining" in lines
+
+
+def test_offsets_lines():
+    assert render_offsets({"offsets": []})[0].startswith("no source offsets")
+    lines = render_offsets({"offsets": [{"partition": {"server": "aws.wms.cdc"}, "offset": {"scn": "9"}}]})
+    assert lines == ["partition server=aws.wms.cdc", "  scn = 9"]
