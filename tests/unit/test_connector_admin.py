@@ -4,6 +4,7 @@ The operations themselves run against the real local Kafka Connect in tests/inte
 
 from __future__ import annotations
 
+import re
 import socket
 
 import boto3
@@ -15,12 +16,15 @@ from wms_connector.connect_client import ConnectClient, ConnectorStatus, FieldEr
 from wms_connector.connector_admin import (
     AdminEnvironment,
     AdminEnvironmentError,
+    AdminError,
     ConnectorAdmin,
     _blocking_errors,
+    _exporter_url,
     _reached,
     build_admin,
 )
 from wms_connector.local_connector import options_for
+from wms_connector.snapshot_signal import SignalRefused, SignalWriter, check_tables, snapshot_signal
 from wms_connector.stages import Stage
 
 
@@ -56,6 +60,10 @@ GOOD_CONFIG = {"name": "wms-oracle-cdc", "connector.class": "x", "database.passw
         ({"action": "status", "name": "c", "stage": "main"}, "BadRequest", "serves stage `feat-x`"),
         ({"action": "restart", "name": "c", "include_tasks": "yes"}, "BadRequest", "include_tasks"),
         ({"action": "delete_stage_topics"}, "AdminError", "no Kafka connection"),
+        ({"action": "alter_offsets", "name": "c", "scn": 0}, "BadRequest", "SCN 0 is not allowed"),
+        ({"action": "alter_offsets", "name": "c", "scn": "12"}, "BadRequest", "SCN '12' is not allowed"),
+        ({"action": "signal_snapshot", "name": "c"}, "AdminError", "no Kafka connection"),
+        ({"action": "lag", "name": "c"}, "AdminError", "no JMX exporter URL"),
     ],
 )
 def test_bad_requests_come_back_as_readable_errors(admin, request_, kind, says):
@@ -127,6 +135,66 @@ ENV = {"STAGE": "feat-x", "CONNECT_URL": "https://connect.wms-connector-feat-x.i
 def test_bad_environment_names_the_variable(env, says):
     with pytest.raises(AdminEnvironmentError, match=says):
         AdminEnvironment.from_env(env)
+
+
+def test_signal_requests_are_checked_before_connect_is_asked(admin):
+    admin.signal_writer = SignalWriter("127.0.0.1:1")  # never reached: the checks come first
+    for request, says in (
+        ({"tables": ["WMS.OTHER_TBL"]}, "'WMS.OTHER_TBL' are not captured; allowed: MMDL.PLAN_BASE_WVR_TBL"),
+        ({"snapshot_type": "full"}, "Snapshot type 'full' is not allowed: one of blocking, incremental"),
+        ({"tables": "WMS.PLAN_BASE_WVR_TBL"}, "must be a list"),
+    ):
+        response = admin.handle({"action": "signal_snapshot", "name": "c", **request})
+        assert response["error"]["type"] == "BadRequest" and says in response["error"]["message"]
+
+
+def test_snapshot_signal_is_keyed_by_topic_prefix_with_debeziums_payload():
+    signal = snapshot_signal(Stage.parse("feat-x"), None, "incremental", signal_id="s-1")
+    assert signal.key == "feat-x.aws.wms.cdc"
+    assert signal.value == {
+        "id": "s-1",
+        "type": "execute-snapshot",
+        "data": {
+            "data-collections": [
+                r"[^.]+\.MMDL\.PLAN_BASE_WVR_TBL",
+                r"[^.]+\.MMDL\.PLAN_WVR_RVSN_TBL",
+                r"[^.]+\.WMS\.PLAN_BASE_WVR_TBL",
+                r"[^.]+\.WMS\.PLAN_WVR_RVSN_TBL",
+            ],
+            "type": "incremental",
+        },
+    }
+    pattern = re.compile(signal.value["data"]["data-collections"][2])
+    assert pattern.fullmatch("ORCLPDB1.WMS.PLAN_BASE_WVR_TBL")
+    assert not pattern.fullmatch("ORCLPDB1.WMS.PLAN_BASE_WVR_TBL_OLD")
+    assert not pattern.fullmatch("ORCLPDB1.XWMS.PLAN_BASE_WVR_TBL")
+    twice = snapshot_signal(Stage.parse("main"), ["WMS.PLAN_BASE_WVR_TBL"] * 2, "blocking")
+    assert twice.key == "aws.wms.cdc" and twice.tables == ("WMS.PLAN_BASE_WVR_TBL",)
+    with pytest.raises(SignalRefused, match="not captured"):
+        check_tables(["wms.plan_base_wvr_tbl"])
+
+
+def test_exporter_url_is_the_worker_that_runs_the_task():
+    status = ConnectorStatus(
+        name="c", state="RUNNING", worker_id="10.0.1.4:8083", trace=None,
+        tasks=(TaskStatus(id=0, state="RUNNING", worker_id="10.0.1.9:8083"),),
+    )
+    template = "http://{task_ip}:9404/metrics"
+    assert _exporter_url(template, status) == "http://10.0.1.9:9404/metrics"
+    no_task = ConnectorStatus(name="c", state="RUNNING", worker_id="10.0.1.4:8083", trace=None, tasks=())
+    assert _exporter_url(template, no_task) == "http://10.0.1.4:9404/metrics"
+    assert _exporter_url("http://127.0.0.1:9404/metrics", status) == "http://127.0.0.1:9404/metrics"
+    unassigned = ConnectorStatus(name="c", state="UNASSIGNED", worker_id=None, trace=None, tasks=())
+    with pytest.raises(AdminError, match="runs on no worker yet"):
+        _exporter_url(template, unassigned)
+
+
+def test_jmx_url_from_the_environment():
+    assert AdminEnvironment.from_env(ENV).jmx_url is None
+    environment = AdminEnvironment.from_env({**ENV, "JMX_URL": "http://{task_ip}:9404/metrics"})
+    assert build_admin(environment).jmx_url == "http://{task_ip}:9404/metrics"
+    with pytest.raises(AdminEnvironmentError, match="JMX_URL must start with http"):
+        AdminEnvironment.from_env({**ENV, "JMX_URL": "10.0.0.1:9404"})
 
 
 def test_environment_defaults():

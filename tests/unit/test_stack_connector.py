@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pulumi.runtime.mocks as pulumi_mocks
 import pytest
 
+from components.admin_function import admin_function_name
 from tests.unit.pulumi_harness import (
     BROKERS,
     DB_PASSWORD,
@@ -101,6 +102,10 @@ def test_admin_function_runs_in_the_private_subnets_with_the_stack_environment(r
     assert variables["PRIVATE_CA_ARN"] == PRIVATE_CA_ARN
     assert variables["BOOTSTRAP_SERVERS"] == BROKERS
     assert variables["KAFKA_SECURITY_PROTOCOL"] == "SSL"
+    # Lag: the exporter of the worker running the task, on the port the Lambdas' security group may reach.
+    assert variables["JMX_URL"] == "http://{task_ip}:9404/metrics"
+    # The on-call commands find the function by this name.
+    assert function.inputs["name"] == admin_function_name(stage)
     log_group = run.one(LOG_GROUP, "admin-logs")
     assert log_group.inputs["name"] == f"/aws/lambda/{function.inputs['name']}"
     assert log_group.inputs["retentionInDays"] in (14, 30, 90)
