@@ -218,6 +218,39 @@ def test_restart_restarts_the_failed_task(local_stack, failing_connector):
     assert _wait_for("task FAILED again", lambda: _task_failed(failing_connector), FAILED_WITHIN_S)
 
 
+def test_ensure_creates_the_signal_topic_before_the_connector_reads_it(local_stack, failing_connector):
+    from wms_connector.connector_admin import AdminEnvironment, build_admin
+    from wms_connector.topic_admin import TopicAdmin
+
+    environment = AdminEnvironment(
+        stage=local_stack.stage, connect_url=local_stack.connect_url, connect_ca=None, private_ca_arn=None,
+        connect_deadline=30, bootstrap_servers=local_stack.bootstrap_servers, security_protocol="PLAINTEXT",
+    )
+    config = build_connector_config(
+        local_stack.stage, ConnectorOptions(), KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
+    )
+    build_admin(environment).ensure(NAME, config, "running", timeout=60, allow_unreachable_database=True)
+    signal_topic = local_stack.topics.signal_topic
+    assert signal_topic in _topic_names(local_stack)
+    consumer = KafkaConsumer(bootstrap_servers=local_stack.bootstrap_servers)
+    try:
+        assert consumer.partitions_for_topic(signal_topic) == {0}
+    finally:
+        consumer.close()
+    # Creating is idempotent and never touches an existing topic.
+    fresh = f"{local_stack.topics.connect_group_id}.ensure-check"
+    with TopicAdmin(local_stack.bootstrap_servers) as topics:
+        assert topics.ensure_topic(fresh, partitions=2, replication_factor=1) is True
+        assert topics.ensure_topic(fresh, partitions=1, replication_factor=1) is False
+    consumer, admin = KafkaConsumer(bootstrap_servers=local_stack.bootstrap_servers), local_stack.kafka_admin()
+    try:
+        assert consumer.partitions_for_topic(fresh) == {0, 1}
+    finally:
+        consumer.close()
+        admin.delete_topics([fresh])
+        admin.close()
+
+
 def _topic_names(local_stack) -> set[str]:
     admin = local_stack.kafka_admin()
     try:

@@ -22,6 +22,7 @@ from wms_connector.ops import (
     OK,
     UNHEALTHY,
     USAGE,
+    lag_verdict,
     main,
     parse,
     render_lag,
@@ -324,6 +325,20 @@ def test_lag_lines_say_what_was_not_reported():
     assert "MilliSecondsBehindSource    : 1,520 ms" in lines
     assert "MilliSecondsSinceLastEvent  : not reported" in lines
     assert "snapshot                    : running, 2 table(s) remaining" in lines
+
+
+@pytest.mark.parametrize(
+    ("lag", "healthy", "starts"),
+    [
+        ({"error": "could not scrape the JMX exporter: ConnectTimeoutError"}, False, "UNKNOWN: could not scrape"),
+        ({"debezium_metrics_seen": False, "state": "running"}, False, "NOT CAPTURING: the worker exports no"),
+        ({"debezium_metrics_seen": True, "connected": False}, False, "NOT CONNECTED"),
+        ({"debezium_metrics_seen": True, "connected": True, "lag_ms": 250.0}, True, "OK: connected, 250 ms behind"),
+    ],
+)
+def test_lag_verdicts(lag, healthy, starts):
+    ok, line = lag_verdict(lag)
+    assert ok is healthy and line.startswith(starts)
 
 
 def test_offsets_lines():
