@@ -334,6 +334,8 @@ def main(
         return USAGE
     refusal = confirmation_missing(args)
     if refusal:
+        if args.json:
+            print(json.dumps({"ok": False, "error": {"type": "Refused", "message": refusal}}), file=out)
         print(refusal, file=err)
         return UNHEALTHY
     name = StageTopics(stage).connector_name

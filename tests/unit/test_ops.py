@@ -146,6 +146,8 @@ def test_changing_offsets_without_yes_is_refused_before_anything_is_sent(action)
     code, out, err = _run("--stage", "main", "offsets", *action)
     assert code == UNHEALTHY and out == ""
     assert err.startswith(f"Refused: `offsets {action[0]}`") and "STOPPED" in err and "--yes" in err
+    code, out, _ = _run("--stage", "main", "--json", "offsets", *action)
+    assert code == UNHEALTHY and json.loads(out)["error"]["type"] == "Refused"
 
 
 # -- where requests go and what they ask ------------------------------------------------------------------------------
