@@ -595,9 +595,17 @@ def default_after_ready_steps() -> tuple[AfterReadyStep, ...]:
 
 
 def up(settings: LocalSettings, after_ready: Iterable[AfterReadyStep] = ()) -> LocalStack:
-    """Start the stack, print where everything is, then run the after-ready steps in order."""
+    """Start the stack (or find it already up), print where everything is, then run the after-ready steps.
+
+    Running `make local` twice is fine: a stack whose broker and worker both run is reused. One half running
+    alone is an error (start refuses it), since its other half's state is unknown."""
     stack = LocalStack(settings)
-    stack.start()
+    if stack.broker.running() and stack.worker.running():
+        print(
+            "The local stack is already running (a changed local.env needs `make local-down` first).", flush=True
+        )
+    else:
+        stack.start()
     print(stack.summary(), flush=True)
     for step in after_ready:
         step(stack)

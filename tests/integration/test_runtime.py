@@ -238,3 +238,12 @@ def test_worker_restart_keeps_a_registered_connectors_config(local_stack: LocalS
 
     after = _poll("the connector config after the restart", lambda: http_json(url))
     assert after == before
+
+
+def test_up_on_a_running_stack_reuses_it_and_runs_the_steps_again(local_stack):
+    from wms_connector.local_stack import up
+
+    seen = []
+    stack = up(local_stack.settings, after_ready=[lambda running: seen.append(running.connect_url)])
+    assert seen == [local_stack.connect_url]
+    assert stack.worker.pid == local_stack.worker.pid and stack.broker.pid == local_stack.broker.pid
