@@ -95,8 +95,12 @@ def test_create_registers_with_placeholders_only_then_update_state_and_delete(lo
         assert f'"{secret}"' not in text and f":{secret}" not in text
 
     # The task is real: it tries the (closed) database port and fails, which the health check handles.
-    status = admin.wait_for_state(NAME, "running", timeout=60, require_tasks=False)
-    assert status.tasks and status.tasks[0].state in ("RUNNING", "FAILED", "RESTARTING", "UNASSIGNED")
+    # The connector reports RUNNING a moment before Connect assigns its task.
+    deadline = time.monotonic() + 60
+    while not (status := admin.wait_for_state(NAME, "running", timeout=60, require_tasks=False)).tasks:
+        assert time.monotonic() < deadline, "Connect never assigned the connector's task"
+        time.sleep(0.5)
+    assert status.tasks[0].state in ("RUNNING", "FAILED", "RESTARTING", "UNASSIGNED")
 
     updated = dict(config, **{"heartbeat.interval.ms": "15000"})
     admin.ensure(NAME, updated, "running", timeout=60, allow_unreachable_database=True)
