@@ -2,45 +2,82 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from moto import mock_aws
 
 from functions.health_check import handler
 from wms_connector.health import config as c
-from wms_connector.health.rotation import change_event_pattern, handle_secret_change, is_secret_change
+from wms_connector.health.rotation import change_event_pattern, handle_secret_change, is_secret_change, secret_ids
 
 REGION = "us-east-1"
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:wms/main/dbInfo-AbCdEf"
 OTHER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:wms/main/alertEmails-ZyXwVu"
 
 
-def _event(name: str, arn: str = ARN, *, key: str = "arn", detail_type: str = "AWS API Call via CloudTrail", **extra):
+NAME = "wms/main/dbInfo"
+PARTIAL_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:wms/main/dbInfo"
+
+
+def _event(
+    name: str,
+    arn: str | None = ARN,
+    *,
+    key: str = "arn",
+    secret_id: str | None = None,
+    detail_type: str = "AWS API Call via CloudTrail",
+    **extra,
+):
+    """A CloudTrail record as EventBridge delivers it. `secret_id` is what the caller passed (ARN or name)."""
     detail = {"eventSource": "secretsmanager.amazonaws.com", "eventName": name, **extra}
     if name == "RotationSucceeded":
         detail["additionalEventData"] = {"SecretId": arn}
         detail_type = "AWS Service Event via CloudTrail"
     else:
-        detail["responseElements"] = {key: arn}
-    return {"source": "aws.secretsmanager", "detail-type": detail_type, "detail": detail}
+        detail["requestParameters"] = {"secretId": secret_id or arn}
+        detail["responseElements"] = {key: arn} if arn else None
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "source": "aws.secretsmanager",
+        "detail-type": detail_type,
+        "account": "123456789012",
+        "time": "2026-11-25T12:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail": detail,
+    }
 
 
-@pytest.mark.parametrize("name", ["PutSecretValue", "UpdateSecret", "RotateSecret", "UpdateSecretVersionStage"])
-def test_value_changing_calls_on_this_secret_count(name):
-    assert is_secret_change(_event(name), ARN)
+SAME_SECRET = [
+    _event("PutSecretValue"),
+    _event("PutSecretValue", secret_id=NAME),
+    _event("UpdateSecret", secret_id=PARTIAL_ARN),
+    _event("RotateSecret"),
+    _event("UpdateSecretVersionStage", key="aRN"),
+    # A call whose response names no ARN: the request's secret id (the name here) is all there is.
+    _event("UpdateSecretVersionStage", None, secret_id=NAME),
+    _event("RotationSucceeded"),
+]
+NOT_THIS_CHANGE = [
+    _event("PutSecretValue", OTHER_ARN),
+    _event("PutSecretValue", None, secret_id="wms/main/dbInfo-old"),
+    _event("GetSecretValue"),
+    _event("TagResource"),
+]
 
 
-def test_capitalised_arn_key_and_rotation_service_event_count():
-    assert is_secret_change(_event("UpdateSecretVersionStage", key="aRN"), ARN)
-    assert is_secret_change(_event("RotationSucceeded"), ARN)
+@pytest.mark.parametrize("event", SAME_SECRET)
+def test_value_changes_of_this_secret_by_arn_or_name_count(event):
+    assert is_secret_change(event, ARN)
 
 
 @pytest.mark.parametrize(
     "event",
     [
-        _event("PutSecretValue", OTHER_ARN),
-        _event("GetSecretValue"),
-        _event("TagResource"),
+        *NOT_THIS_CHANGE,
         _event("PutSecretValue", errorCode="AccessDeniedException"),
         {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
         {},
@@ -51,12 +88,36 @@ def test_other_events_do_not_count(event):
     assert not is_secret_change(event, ARN)
 
 
-def test_pattern_names_the_one_secret_and_the_value_changing_calls():
-    pattern = change_event_pattern(ARN)
-    assert pattern["source"] == ["aws.secretsmanager"]
-    assert set(pattern["detail"]["eventName"]) >= {"PutSecretValue", "UpdateSecret", "RotateSecret"}
-    arns = [next(iter(v.values())) for alt in pattern["detail"]["$or"] for v in alt.values()]
-    assert arns == [[ARN], [ARN], [ARN]]
+def test_the_rule_pattern_and_the_handler_agree_in_eventbridge(monkeypatch):
+    """Each event goes through a rule with the pattern (moto's EventBridge) to a queue: the rule lets through
+    exactly the events the handler acts on."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        queue = sqs.create_queue(QueueName="redeploys")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="db-secret-change", EventPattern=json.dumps(change_event_pattern(ARN)))
+        events.put_targets(Rule="db-secret-change", Targets=[{"Id": "queue", "Arn": queue_arn}])
+        for event, expected in [*((e, True) for e in SAME_SECRET), *((e, False) for e in NOT_THIS_CHANGE)]:
+            entry = {"Source": event["source"], "DetailType": event["detail-type"]}
+            events.put_events(Entries=[{**entry, "Detail": json.dumps(event["detail"])}])
+            delivered = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+            for message in delivered:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            assert bool(delivered) is expected, event["detail"]
+            assert is_secret_change(event, ARN) is expected
+
+
+def test_secret_ids_are_the_arn_the_partial_arn_and_the_name():
+    assert secret_ids(ARN) == (ARN, PARTIAL_ARN, NAME)
+    assert secret_ids("arn:aws-us-gov:secretsmanager:us-gov-west-1:1:secret:a-b/c-d-XyZ123")[2] == "a-b/c-d"
+
+
+@pytest.mark.parametrize("bad", ["wms/main/dbInfo", "arn:aws:secretsmanager:us-east-1:1:secret:nosuffix", ""])
+def test_a_value_that_is_not_a_secret_arn_is_refused_by_name(bad):
+    with pytest.raises(ValueError, match="is not a Secrets Manager secret ARN"):
+        secret_ids(bad)
 
 
 @pytest.fixture

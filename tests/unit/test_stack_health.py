@@ -145,8 +145,10 @@ def test_rotation_rule_watches_the_one_db_secret_and_invokes_the_function(main_r
     pattern = json.loads(rule["eventPattern"])
     assert pattern["source"] == ["aws.secretsmanager"]
     assert {"PutSecretValue", "UpdateSecret", "RotateSecret"} <= set(pattern["detail"]["eventName"])
-    arns = {arn for alt in pattern["detail"]["$or"] for value in alt.values() for arn in next(iter(value.values()))}
-    assert arns == {secret_arn("wms/main/dbInfo")}
+    named = {ref for alt in pattern["detail"]["$or"] for value in alt.values() for ref in next(iter(value.values()))}
+    arn = secret_arn("wms/main/dbInfo")
+    # By ARN (full or without its suffix) or by name, as callers pass it; never any other secret.
+    assert named == {arn, arn.removesuffix("-AbCdEf"), "wms/main/dbInfo"}
     target = main_run.one(TARGET, "health-db-secret-change-target").inputs
     assert target["rule"] == rule["name"] and target["arn"].endswith(":function/wms-connector-main-health")
     assert main_run.one(PERMISSION, "health-db-secret-change-invoke").inputs["sourceArn"].endswith(rule["name"])

@@ -7,6 +7,7 @@ EventBridge delivers the CloudTrail record of the change; `change_event_pattern`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +21,26 @@ ROTATION_SERVICE_EVENTS = ("RotationSucceeded",)
 API_CALL = "AWS API Call via CloudTrail"
 SERVICE_EVENT = "AWS Service Event via CloudTrail"
 SOURCE = "aws.secretsmanager"
+# The name may hold "/" and "-"; Secrets Manager appends "-" and six random characters to it.
+_SECRET_ARN = re.compile(r"^(?P<partial>arn:[^:]+:secretsmanager:[^:]*:\d*:secret:(?P<name>.+))-[A-Za-z0-9]{6}$")
+
+
+def secret_ids(secret_arn: str) -> tuple[str, ...]:
+    """Every way a call can name the secret: its full ARN, its ARN without the random suffix, its name.
+
+    `requestParameters.secretId` is whatever the caller passed, and callers use all three."""
+    match = _SECRET_ARN.match(secret_arn)
+    if not match:
+        raise ValueError(
+            f"dbInfo secret ARN {secret_arn!r} is not a Secrets Manager secret ARN "
+            "(arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)."
+        )
+    return (secret_arn, match["partial"], match["name"])
 
 
 def change_event_pattern(secret_arn: str) -> dict[str, Any]:
-    """EventBridge pattern for changes of one secret. Some calls report the ARN as `arn`, some as `aRN`, and the
-    rotation service event as `additionalEventData.SecretId`."""
+    """EventBridge pattern for changes of one secret. The response names it by ARN, as `arn` or (before 2024)
+    `aRN`; the request by ARN or name; the rotation service event as `additionalEventData.SecretId`."""
     return {
         "source": [SOURCE],
         "detail-type": [API_CALL, SERVICE_EVENT],
@@ -34,16 +50,19 @@ def change_event_pattern(secret_arn: str) -> dict[str, Any]:
             "$or": [
                 {"responseElements": {"arn": [secret_arn]}},
                 {"responseElements": {"aRN": [secret_arn]}},
+                {"requestParameters": {"secretId": list(secret_ids(secret_arn))}},
                 {"additionalEventData": {"SecretId": [secret_arn]}},
             ],
         },
     }
 
 
-def _event_secret_arns(detail: dict[str, Any]) -> set[str]:
+def _event_secret_ids(detail: dict[str, Any]) -> set[str]:
     response = detail.get("responseElements") or {}
+    request = detail.get("requestParameters") or {}
     extra = detail.get("additionalEventData") or {}
-    return {str(v) for v in (response.get("arn"), response.get("aRN"), extra.get("SecretId")) if v}
+    named = (response.get("arn"), response.get("aRN"), request.get("secretId"), extra.get("SecretId"))
+    return {str(v) for v in named if v}
 
 
 def is_secret_change_event(event: Any) -> bool:
@@ -60,7 +79,7 @@ def is_secret_change(event: Any, secret_arn: str) -> bool:
         return False
     if detail.get("errorCode"):  # a failed call changed nothing
         return False
-    return secret_arn in _event_secret_arns(detail)
+    return not _event_secret_ids(detail).isdisjoint(secret_ids(secret_arn))
 
 
 @dataclass(frozen=True)
