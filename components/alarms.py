@@ -33,6 +33,7 @@ class AlarmSpec:
     threshold: float
     comparison: str
     treat_missing_data: str = NOT_BREACHING
+    datapoints_to_alarm: int | None = None  # None: every evaluated period must breach
 
 
 @dataclass(frozen=True)
@@ -62,74 +63,72 @@ LOG_FILTERS = (
 )
 
 
+def _described(stage_service: str, key: str, what: str) -> str:
+    return f"{stage_service}: {what}. See the README runbook, alarm {key}."
+
+
 def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpec]:
     """Alarms on the metrics the health check publishes (each run publishes 0 or 1 for every signal)."""
     stage, health = settings.stage, settings.health
     scope = m.MetricScope.for_stage(stage, connector)
-    period = health.schedule_minutes * 60
-    specs = [
-        AlarmSpec(
-            key=name,
-            description=f"{stage.service_name}: {meaning}. See the README runbook, alarm {name}.",
+
+    def spec(key: str, metric: str, what: str, **rule) -> AlarmSpec:
+        rule = {
+            "statistic": "Maximum",
+            "period_seconds": health.schedule_minutes * 60,
+            "evaluation_periods": 1,
+            "threshold": 1,
+            "comparison": "GreaterThanOrEqualToThreshold",
+            **rule,
+        }
+        return AlarmSpec(
+            key=key,
+            description=_described(stage.service_name, key, what),
             namespace=scope.namespace,
-            metric=name,
-            dimensions=scope.dimensions(name),
-            statistic="Maximum",
-            period_seconds=period,
-            evaluation_periods=1,
-            threshold=1,
-            comparison="GreaterThanOrEqualToThreshold",
+            metric=metric,
+            dimensions=scope.dimensions(metric),
+            **rule,
         )
+
+    # One incident restarts up to restartLimit times: this alarm stays up while any restart is inside the budget's
+    # window, so an incident sends one ALARM and one OK, not a pair per restart.
+    restarts_in_window = {
+        "evaluation_periods": max(1, health.restart_window_minutes // health.schedule_minutes),
+        "datapoints_to_alarm": 1,
+    }
+    specs = [
+        spec(name, name, meaning, **(restarts_in_window if name == m.AUTO_RESTART_ATTEMPTED else {}))
         for name, (meaning, _) in m.ALARMED_SIGNALS.items()
     ]
     specs.append(
-        AlarmSpec(
-            key="ReplicationLag",
-            description=(
-                f"{stage.service_name}: Debezium is more than {health.lag_threshold_ms} ms behind the database "
-                f"for {health.lag_periods} checks in a row. See the README runbook, alarm ReplicationLag."
-            ),
-            namespace=scope.namespace,
-            metric=m.REPLICATION_LAG_MS,
-            dimensions=scope.dimensions(m.REPLICATION_LAG_MS),
-            statistic="Maximum",
-            period_seconds=period,
+        spec(
+            "ReplicationLag",
+            m.REPLICATION_LAG_MS,
+            f"Debezium is more than {health.lag_threshold_ms} ms behind the database for {health.lag_periods} "
+            "checks in a row",
             evaluation_periods=health.lag_periods,
             threshold=health.lag_threshold_ms,
             comparison="GreaterThanThreshold",
         )
     )
     specs.append(
-        AlarmSpec(
-            key="SourceDisconnected",
-            description=(
-                f"{stage.service_name}: Debezium reports no connection to the database for 2 checks in a row. "
-                "See the README runbook, alarm SourceDisconnected."
-            ),
-            namespace=scope.namespace,
-            metric=m.SOURCE_CONNECTED,
-            dimensions=scope.dimensions(m.SOURCE_CONNECTED),
+        spec(
+            "SourceDisconnected",
+            m.SOURCE_CONNECTED,
+            "Debezium reports no connection to the database for 2 checks in a row",
             statistic="Minimum",
-            period_seconds=period,
             evaluation_periods=2,
-            threshold=1,
             comparison="LessThanThreshold",
         )
     )
     specs.append(
-        AlarmSpec(
-            key="HealthCheckNotRunning",
-            description=(
-                f"{stage.service_name}: the health check has not reported for {health.missing_runs} scheduled "
-                "runs; nothing is watching the connector. See the README runbook, alarm HealthCheckNotRunning."
-            ),
-            namespace=scope.namespace,
-            metric=m.HEALTH_CHECK_RAN,
-            dimensions=scope.dimensions(m.HEALTH_CHECK_RAN),
+        spec(
+            "HealthCheckNotRunning",
+            m.HEALTH_CHECK_RAN,
+            f"the health check has not reported for {health.missing_runs} scheduled runs; nothing is watching "
+            "the connector",
             statistic="Sum",
-            period_seconds=period,
             evaluation_periods=health.missing_runs,
-            threshold=1,
             comparison="LessThanThreshold",
             # No data is exactly the failure this alarm exists for.
             treat_missing_data=BREACHING,
@@ -144,9 +143,8 @@ def log_alarm_spec(settings: StageSettings, log_filter: LogFilter) -> AlarmSpec:
     minutes = health.log_period_minutes
     return AlarmSpec(
         key=log_filter.metric,
-        description=(
-            f"{stage.service_name}: {log_filter.description}, at least {threshold} in {minutes} min. "
-            f"See the README runbook, alarm {log_filter.metric}."
+        description=_described(
+            stage.service_name, log_filter.metric, f"{log_filter.description}, at least {threshold} in {minutes} min"
         ),
         namespace=m.log_metrics_namespace(stage),
         metric=log_filter.metric,
@@ -160,12 +158,13 @@ def log_alarm_spec(settings: StageSettings, log_filter: LogFilter) -> AlarmSpec:
 
 
 def lambda_errors_spec(settings: StageSettings, function_name: pulumi.Input[str]) -> AlarmSpec:
-    stage = settings.stage
+    key = "HealthLambdaErrors"
     return AlarmSpec(
-        key="HealthLambdaErrors",
-        description=(
-            f"{stage.service_name}: the health-check Lambda failed (bad environment, metrics not published, "
-            "crash). See the README runbook, alarm HealthLambdaErrors."
+        key=key,
+        description=_described(
+            settings.stage.service_name,
+            key,
+            "the health-check Lambda failed (bad environment, metrics not published, crash)",
         ),
         namespace="AWS/Lambda",
         metric="Errors",
@@ -233,7 +232,7 @@ class Alarms(pulumi.ComponentResource):
             statistic=spec.statistic,
             period=spec.period_seconds,
             evaluation_periods=spec.evaluation_periods,
-            datapoints_to_alarm=spec.evaluation_periods,
+            datapoints_to_alarm=spec.datapoints_to_alarm or spec.evaluation_periods,
             threshold=spec.threshold,
             comparison_operator=spec.comparison,
             treat_missing_data=spec.treat_missing_data,

@@ -177,6 +177,19 @@ def test_every_health_signal_has_an_alarm_to_the_topic(main_run):
         assert alarm["alarmActions"] == [TOPIC_ARN] and alarm["okActions"] == [TOPIC_ARN]
 
 
+def test_a_restart_keeps_its_alarm_up_for_the_budget_window_so_an_incident_mails_once(main_run):
+    restarts = _alarms(main_run)["wms-connector-main-AutoRestartAttempted"]
+    # Any restart in the last 6 ten-minute runs (the 60-minute budget window) keeps it in ALARM.
+    assert (restarts["period"], restarts["evaluationPeriods"], restarts["datapointsToAlarm"]) == (600, 6, 1)
+    failed = _alarms(main_run)["wms-connector-main-ConnectorTaskFailed"]
+    assert (failed["evaluationPeriods"], failed["datapointsToAlarm"]) == (1, 1)
+    # CloudWatch refuses alarms that look back more than a day: the longest window with an odd schedule fits.
+    longest = run_program("main", config={"restartWindowMinutes": "1440", "healthScheduleMinutes": "7"})
+    longest.raise_error()
+    restarts = _alarms(longest)["wms-connector-main-AutoRestartAttempted"]
+    assert restarts["period"] * restarts["evaluationPeriods"] <= 86_400
+
+
 def test_lag_alarm_thresholds_per_stage_and_from_config(main_run):
     lag = _alarms(main_run)["wms-connector-main-ReplicationLag"]
     assert (lag["threshold"], lag["evaluationPeriods"], lag["datapointsToAlarm"]) == (900_000, 3, 3)
