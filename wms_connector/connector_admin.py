@@ -16,7 +16,13 @@ from typing import Any
 
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, ConnectError, ConnectorStatus, ConnectUnreachable, FieldErrors
-from wms_connector.connector_config import CONNECTOR_CLASS, SIGNAL_TABLE_KEY, STATES, credential_problems
+from wms_connector.connector_config import (
+    CONNECTOR_CLASS,
+    SIGNAL_TABLE_KEY,
+    STATES,
+    credential_problems,
+    redact_credentials,
+)
 from wms_connector.snapshot_signal import SignalRefused, SignalWriter, snapshot_signal
 from wms_connector.stages import Stage
 from wms_connector.topic_admin import TopicAdmin, TopicDeletionRefused
@@ -78,6 +84,7 @@ class ConnectorAdmin:
     topic_admin_factory: Callable[[], TopicAdmin] | None = None
     config_writer: ConfigTopicWriter | None = None  # for configs whose database is not reachable (opt-in)
     poll_interval: float = 1.0
+    state_request_interval: float = 10.0  # how long set_state waits before asking Connect again
     registration_timeout: float = 60.0
     # The worker's JMX exporter; `{task_ip}` stands for the host of the worker that runs the connector's task.
     jmx_url: str | None = None
@@ -151,33 +158,62 @@ class ConnectorAdmin:
             current = self.connect.status(name)
         if current is None:
             raise AdminError(f"Connector `{name}` does not exist, so it cannot be set {state}.")
+        self._request_state(name, state, current, restart_failed_tasks=True)
+        remaining = max(self.poll_interval, deadline - time.monotonic())
+        return self.wait_for_state(
+            name,
+            state,
+            timeout=remaining,
+            require_tasks=require_tasks,
+            on_slow=lambda last: self._request_state(name, state, last, restart_failed_tasks=False),
+        )
+
+    def _request_state(self, name: str, state: str, current: ConnectorStatus, *, restart_failed_tasks: bool) -> None:
+        """One request for `state`, given the connector's `current` status. Safe to repeat: Connect's pause,
+        resume and stop only write the target state again."""
+        failed_tasks = any(t.state == "FAILED" for t in current.tasks)
         if state == "running":
-            if current.state == "FAILED" or any(t.state == "FAILED" for t in current.tasks):
+            if current.state == "FAILED" or (restart_failed_tasks and failed_tasks):
                 self.connect.restart(name, include_tasks=True, only_failed=True)
             if current.state in ("PAUSED", "STOPPED"):
                 self.connect.resume(name)
         elif state == "paused":
             self.connect.pause(name)
+            # A FAILED connector cannot move to PAUSED; restarted, it comes up in the (new) target state.
+            if current.state == "FAILED":
+                self.connect.restart(name, include_tasks=False, only_failed=True)
         else:
             self.connect.stop(name)
-        remaining = max(self.poll_interval, deadline - time.monotonic())
-        return self.wait_for_state(name, state, timeout=remaining, require_tasks=require_tasks)
 
     def wait_for_state(
-        self, name: str, state: str, *, timeout: float = DEFAULT_STATE_TIMEOUT, require_tasks: bool = True
+        self,
+        name: str,
+        state: str,
+        *,
+        timeout: float = DEFAULT_STATE_TIMEOUT,
+        require_tasks: bool = True,
+        on_slow: Callable[[ConnectorStatus], None] | None = None,
     ) -> ConnectorStatus:
+        """Poll until `state` is reached. `on_slow(last_status)` runs every `state_request_interval` seconds
+        without it: Connect drops a target-state change that reaches a connector while it is (re)starting —
+        right after a config update or a restart — so the request has to be made again."""
         target = _CONNECT_STATE[_check_state(state)]
         deadline = time.monotonic() + timeout
+        next_request = time.monotonic() + self.state_request_interval
         last: ConnectorStatus | None = None
         while True:
             last = self.connect.status(name)
             if last is not None and _reached(last, target, require_tasks):
                 return last
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 shown = last.describe() if last else f"connector {name}: absent"
                 raise StateTimeout(
                     f"Connector `{name}` did not reach {state} within {timeout:.0f}s. Last status:\n{shown}"
                 )
+            if on_slow is not None and last is not None and now >= next_request:
+                on_slow(last)
+                next_request = now + self.state_request_interval
             time.sleep(self.poll_interval)
 
     def ensure(
@@ -199,7 +235,8 @@ class ConnectorAdmin:
         return {"name": name, "state": connector_state(status), "status": status.to_dict()}
 
     def read(self, name: str) -> dict[str, Any]:
-        """The live config and state, for drift detection; `exists` False when there is no such connector."""
+        """The live config (plaintext credentials redacted) and state, for drift detection; `exists` False when
+        there is no such connector."""
         config = self.connect.get_config(_check_name(name))
         if config is None:
             return {"name": name, "exists": False, "config": None, "state": "absent", "status": None}
@@ -207,7 +244,7 @@ class ConnectorAdmin:
         return {
             "name": name,
             "exists": True,
-            "config": config,
+            "config": redact_credentials(config),
             "state": connector_state(status),
             "status": status.to_dict() if status else None,
         }

@@ -18,6 +18,7 @@ from wms_connector.connector_admin import (
     AdminEnvironmentError,
     AdminError,
     ConnectorAdmin,
+    StateTimeout,
     _blocking_errors,
     _exporter_url,
     _reached,
@@ -284,3 +285,69 @@ def test_lambda_handler_runs_the_protocol_and_logs_no_config(monkeypatch, capsys
 def test_local_registration_follows_the_database_settings_shape(database_env, pdb, url):
     options = options_for(database_env)
     assert (options.use_pdb, options.use_jdbc_url) == (pdb, url)
+
+
+class ForgetfulConnect:
+    """Connect as seen during a (re)start: the first `drop` target-state requests are lost (Connect skips a
+    target-state change for a connector that is not running yet), and a FAILED connector moves only when
+    restarted. The real worker shows this only under load, so the admin's answer to it is tested here."""
+
+    def __init__(self, state: str, *, drop: int = 0) -> None:
+        self.state, self.target, self.drop = state, state, drop
+        self.calls: list[str] = []
+
+    def status(self, name: str) -> ConnectorStatus:
+        tasks = () if self.state == "STOPPED" else (TaskStatus(id=0, state=self.state),)
+        return ConnectorStatus(name=name, state=self.state, worker_id="w", trace=None, tasks=tasks)
+
+    def get_config(self, name: str) -> dict[str, str]:
+        return {"name": name}
+
+    def _target(self, call: str, state: str) -> None:
+        self.calls.append(call)
+        self.target = state
+        if self.drop:
+            self.drop -= 1
+        elif self.state != "FAILED":
+            self.state = state
+
+    def pause(self, name: str) -> None:
+        self._target("pause", "PAUSED")
+
+    def resume(self, name: str) -> None:
+        self._target("resume", "RUNNING")
+
+    def stop(self, name: str) -> None:
+        self._target("stop", "STOPPED")
+
+    def restart(self, name: str, *, include_tasks: bool, only_failed: bool) -> None:
+        self.calls.append(f"restart(include_tasks={include_tasks})")
+        self.state = self.target  # a restarted connector starts in its target state
+
+
+def _forgetful_admin(connect: ForgetfulConnect) -> ConnectorAdmin:
+    return ConnectorAdmin(connect=connect, stage=Stage.parse("feat-x"), poll_interval=0.01, state_request_interval=0.05)
+
+
+@pytest.mark.parametrize(
+    ("start", "state", "request_"),
+    [("RUNNING", "paused", "pause"), ("PAUSED", "running", "resume"), ("RUNNING", "stopped", "stop")],
+)
+def test_a_dropped_state_request_is_made_again_while_waiting(start, state, request_):
+    connect = ForgetfulConnect(start, drop=1)
+    reached = _forgetful_admin(connect).set_state("c", state, timeout=5)
+    assert reached.state == state.upper()
+    assert connect.calls == [request_, request_]
+
+
+def test_a_failed_connector_is_restarted_into_the_paused_state():
+    connect = ForgetfulConnect("FAILED")
+    assert _forgetful_admin(connect).set_state("c", "paused", timeout=5).state == "PAUSED"
+    assert connect.calls == ["pause", "restart(include_tasks=False)"]
+
+
+def test_a_state_never_reached_times_out_with_the_last_status_after_asking_again():
+    connect = ForgetfulConnect("RUNNING", drop=1_000)
+    with pytest.raises(StateTimeout, match=r"did not reach paused within 0s\. Last status:\nconnector c: RUNNING"):
+        _forgetful_admin(connect).set_state("c", "paused", timeout=0.3)
+    assert 2 <= connect.calls.count("pause") <= 8
