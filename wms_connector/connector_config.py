@@ -73,6 +73,20 @@ def credential_problems(config: Mapping[str, Any], *, where: str = "connector co
     return problems
 
 
+REDACTED = "<plaintext credential, not shown>"
+
+
+def redact_credentials(config: Mapping[str, Any]) -> dict[str, Any]:
+    """`config` with every plaintext credential value replaced by REDACTED: a live config read back from Connect
+    (set outside Pulumi) must not carry one into Pulumi state, a Lambda response or a terminal."""
+    return {
+        key: REDACTED
+        if is_credential_key(str(key)) and not (isinstance(value, str) and is_allowed_placeholder(value))
+        else value
+        for key, value in config.items()
+    }
+
+
 # -- options ------------------------------------------------------------------------------------------------------
 
 _COLUMN = re.compile(r"(?P<schema>[A-Z][A-Z0-9_$#]*)\.(?P<table>[A-Z][A-Z0-9_$#]*)\.(?P<column>[A-Z][A-Z0-9_$#]*)")

@@ -17,6 +17,7 @@ import pytest
 from wms_connector.connect_client import ConnectClient, ConnectUnreachable
 from wms_connector.connector_admin import AdminEnvironment, ConfigInvalid, ConnectorAdmin, StateTimeout, build_admin
 from wms_connector.connector_config import (
+    REDACTED,
     ConnectorOptions,
     KafkaClientSettings,
     build_connector_config,
@@ -154,8 +155,9 @@ def test_provider_read_shows_drift_made_outside_pulumi(local_stack, admin):
     diff = provider.diff(NAME, refreshed.outs, props)
     assert diff.changes is True and not diff.replaces
 
-    # Config changed outside Pulumi (Connect's REST PUT needs the database, so it goes in as the herder writes it).
-    drifted = dict(props["config"], **{"heartbeat.interval.ms": "5000"})
+    # Config changed outside Pulumi (Connect's REST PUT needs the database, so it goes in as the herder writes it),
+    # including a plaintext password, which must not reach the refreshed state.
+    drifted = dict(props["config"], **{"heartbeat.interval.ms": "5000", "database.password": "typed-in-by-hand"})
     local_stack.register_unvalidated(NAME, drifted)
     deadline = time.monotonic() + 30
     while admin.connect.get_config(NAME) != drifted:
@@ -163,6 +165,8 @@ def test_provider_read_shows_drift_made_outside_pulumi(local_stack, admin):
         time.sleep(0.2)
     refreshed = provider.read(NAME, outputs)
     assert refreshed.outs["config"]["heartbeat.interval.ms"] == "5000"
+    assert refreshed.outs["config"]["database.password"] == REDACTED
+    assert "typed-in-by-hand" not in json.dumps(refreshed.outs)
     assert provider.diff(NAME, refreshed.outs, props).changes is True
 
     # `pulumi up` repairs it.

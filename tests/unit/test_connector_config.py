@@ -9,6 +9,7 @@ import pytest
 from wms_connector import worker_env
 from wms_connector.connector_config import (
     CONNECTOR_CLASS,
+    REDACTED,
     ConnectorOptions,
     ConnectorOptionsError,
     KafkaClientSettings,
@@ -16,6 +17,7 @@ from wms_connector.connector_config import (
     credential_problems,
     is_credential_key,
     loggable,
+    redact_credentials,
 )
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
@@ -275,3 +277,14 @@ def test_credential_detection():
     problems = credential_problems({"database.password": "hunter2", "database.user": "${env:DB_USER}"})
     assert len(problems) == 1 and "`database.password`" in problems[0] and "hunter2" not in problems[0]
     assert credential_problems({"database.password": "${env:HOME}"})
+
+
+def test_live_config_read_back_has_plaintext_credentials_redacted_and_placeholders_kept():
+    live = build("feat-x") | {"database.password": "hunter2", "producer.override.sasl.jaas.config": "x"}
+    redacted = redact_credentials(live)
+    assert redacted["database.password"] == redacted["producer.override.sasl.jaas.config"] == REDACTED
+    assert redacted["database.user"] == "${env:DB_USER}"
+    assert {k: v for k, v in redacted.items() if v != REDACTED} == {
+        k: v for k, v in live.items() if k not in ("database.password", "producer.override.sasl.jaas.config")
+    }
+    assert redact_credentials(build("feat-x")) == build("feat-x")
