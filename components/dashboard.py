@@ -19,9 +19,14 @@ WIDTH = 24
 HALF = 12
 
 
+def _line(namespace: str, name: str, dimensions: dict[str, str], stat: str, label: str | None = None) -> list:
+    """One metric line as CloudWatch dashboards write it: namespace, name, dimension name/value pairs, options."""
+    pairs = [part for key, value in dimensions.items() for part in (key, value)]
+    return [namespace, name, *pairs, {"stat": stat, "label": label or name}]
+
+
 def _metric(scope: m.MetricScope, name: str, stat: str, label: str | None = None) -> list:
-    dims = [part for key, value in scope.dimensions(name).items() for part in (key, value)]
-    return [scope.namespace, name, *dims, {"stat": stat, "label": label or name}]
+    return _line(scope.namespace, name, scope.dimensions(name), stat, label)
 
 
 def _graph(title: str, metrics: list, region: str, period: int, *, width: int = HALF, **extra) -> dict:
@@ -54,6 +59,7 @@ def dashboard_body(
     period = settings.health.schedule_minutes * 60
     logs_namespace = m.log_metrics_namespace(stage)
     lag_line = {"horizontal": [{"label": "lag alarm", "value": settings.health.lag_threshold_ms}]}
+    ecs_service = {"ClusterName": cluster_name, "ServiceName": service_name}
     return {
         "widgets": [
             {
@@ -127,33 +133,9 @@ def dashboard_body(
             _graph(
                 "ECS service CPU and memory (%)",
                 [
-                    [
-                        "AWS/ECS",
-                        "CPUUtilization",
-                        "ClusterName",
-                        cluster_name,
-                        "ServiceName",
-                        service_name,
-                        {"stat": "Average"},
-                    ],
-                    [
-                        "AWS/ECS",
-                        "MemoryUtilization",
-                        "ClusterName",
-                        cluster_name,
-                        "ServiceName",
-                        service_name,
-                        {"stat": "Average"},
-                    ],
-                    [
-                        "AWS/ECS",
-                        "MemoryUtilization",
-                        "ClusterName",
-                        cluster_name,
-                        "ServiceName",
-                        service_name,
-                        {"stat": "Maximum", "label": "MemoryUtilization (max)"},
-                    ],
+                    _line("AWS/ECS", "CPUUtilization", ecs_service, "Average"),
+                    _line("AWS/ECS", "MemoryUtilization", ecs_service, "Average"),
+                    _line("AWS/ECS", "MemoryUtilization", ecs_service, "Maximum", "MemoryUtilization (max)"),
                 ],
                 region,
                 300,
@@ -166,7 +148,7 @@ def dashboard_body(
             ),
             _graph(
                 "Worker log errors",
-                [[logs_namespace, f.metric, {"stat": "Sum", "label": f.description}] for f in LOG_FILTERS],
+                [_line(logs_namespace, f.metric, {}, "Sum", f.description) for f in LOG_FILTERS],
                 region,
                 settings.health.log_period_minutes * 60,
             ),
@@ -175,8 +157,8 @@ def dashboard_body(
                 [
                     _metric(scope, m.HEALTH_CHECK_RAN, "Sum"),
                     _metric(scope, m.HEALTH_CHECK_FAILED, "Maximum"),
-                    ["AWS/Lambda", "Errors", "FunctionName", function_name, {"stat": "Sum"}],
-                    ["AWS/Lambda", "Duration", "FunctionName", function_name, {"stat": "Maximum"}],
+                    _line("AWS/Lambda", "Errors", {"FunctionName": function_name}, "Sum"),
+                    _line("AWS/Lambda", "Duration", {"FunctionName": function_name}, "Maximum"),
                 ],
                 region,
                 period,

@@ -1,0 +1,118 @@
+"""The dashboard and the alarms read only metrics that something publishes: the health check's own (every name
+a run can produce), the worker log filters', and AWS's for ECS and Lambda. A name typed wrong or a metric the
+check stopped publishing would show an empty graph, or an alarm that never fires."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.alarms import LOG_FILTERS, health_alarm_specs, lambda_errors_spec, log_alarm_spec
+from components.dashboard import dashboard_body
+from wms_connector.connect_client import ConnectorStatus
+from wms_connector.health import metric_names as m
+from wms_connector.health.checks.capture import CaptureFindings
+from wms_connector.health.checks.connect import ConnectFindings
+from wms_connector.health.checks.database import DbFindings
+from wms_connector.health.checks.ecs_service import EcsFindings
+from wms_connector.health.checks.topics import TopicFindings
+from wms_connector.health.report import RestartReport, RunReport, signals
+from wms_connector.settings import load_settings
+from wms_connector.stages import Stage
+
+CONNECTOR = "wms-oracle-cdc"
+AWS_METRICS = {
+    "AWS/ECS": {"CPUUtilization", "MemoryUtilization"},
+    "AWS/Lambda": {"Errors", "Duration"},
+}
+
+
+def _every_signal_a_run_can_publish() -> set[str]:
+    """A run where every check produced a figure: the widest set of names `signals` returns."""
+    status = ConnectorStatus.from_json(
+        {"name": CONNECTOR, "connector": {"state": "RUNNING"}, "tasks": [{"id": 0, "state": "RUNNING"}]}
+    )
+    report = RunReport(
+        connect=ConnectFindings(reachable=True, status=status),
+        ecs=EcsFindings(desired=1, running=1),
+        db=DbFindings(reachable=True),
+        capture=CaptureFindings(
+            lag_ms=1.0, connected=True, ms_since_last_event=1.0, snapshot_running=False, snapshot_tables_remaining=0
+        ),
+        topics=TopicFindings(offsets={}, events_captured=0, stalled=False),
+        not_running_streak=0,
+        restart=RestartReport(granted=True, budget_remaining=2, previous_outcome="helped"),
+    )
+    return set(signals(report))
+
+
+PUBLISHED = _every_signal_a_run_can_publish()
+
+
+def _settings(stage: str):
+    return load_settings(Stage.parse(stage), {}, aws_region="us-east-1")
+
+
+def _body(stage: str) -> dict:
+    body = dashboard_body(
+        _settings(stage),
+        CONNECTOR,
+        cluster_name=f"wms-connector-{stage}",
+        service_name=f"wms-connector-{stage}",
+        function_name=f"wms-connector-{stage}-health",
+        alarm_arns=["arn:aws:cloudwatch:us-east-1:123456789012:alarm:x"],
+    )
+    # What Pulumi sends is JSON text: the body must survive the round trip unchanged.
+    assert json.loads(json.dumps(body)) == body
+    return body
+
+
+def _metric_lines(body: dict) -> list[list]:
+    return [line for w in body["widgets"] if w["type"] == "metric" for line in w["properties"]["metrics"]]
+
+
+def test_every_published_health_metric_name_is_declared():
+    declared = {value for name, value in vars(m).items() if name.isupper() and isinstance(value, str)}
+    assert declared >= PUBLISHED
+
+
+@pytest.mark.parametrize("stage", ["main", "production", "feat-x"])
+def test_dashboard_lines_are_well_formed_and_read_published_metrics(stage):
+    scope = m.MetricScope.for_stage(Stage.parse(stage), CONNECTOR)
+    logs_namespace = m.log_metrics_namespace(Stage.parse(stage))
+    lines = _metric_lines(_body(stage))
+    assert lines
+    for line in lines:
+        namespace, name, *pairs, options = line
+        assert isinstance(options, dict) and options["stat"] in ("Sum", "Minimum", "Maximum", "Average")
+        assert len(pairs) % 2 == 0, line
+        dimensions = dict(zip(pairs[::2], pairs[1::2], strict=True))
+        if namespace == scope.namespace:
+            assert name in PUBLISHED, f"{name} is on the dashboard but no health-check run publishes it"
+            # A line matches the published series only with exactly the dimensions the check sends.
+            assert dimensions == scope.dimensions(name), line
+        elif namespace == logs_namespace:
+            assert name in {f.metric for f in LOG_FILTERS} and dimensions == {}
+        else:
+            assert name in AWS_METRICS[namespace], line
+
+
+def test_dashboard_shows_the_main_signals():
+    names = {line[1] for line in _metric_lines(_body("main"))}
+    assert {m.REPLICATION_LAG_MS, m.CONNECTOR_TASK_FAILED, m.EVENTS_CAPTURED, m.RESTART_BUDGET_REMAINING} <= names
+    assert {f.metric for f in LOG_FILTERS} <= names
+
+
+def test_every_alarm_reads_a_published_metric_with_its_dimensions():
+    settings = _settings("main")
+    scope = m.MetricScope.for_stage(settings.stage, CONNECTOR)
+    for spec in health_alarm_specs(settings, CONNECTOR):
+        assert spec.namespace == scope.namespace
+        assert spec.metric in PUBLISHED, spec.key
+        assert spec.dimensions == scope.dimensions(spec.metric), spec.key
+    for log_filter in LOG_FILTERS:
+        spec = log_alarm_spec(settings, log_filter)
+        assert (spec.namespace, spec.metric) == (m.log_metrics_namespace(settings.stage), log_filter.metric)
+    errors = lambda_errors_spec(settings, "wms-connector-main-health")
+    assert errors.metric in AWS_METRICS[errors.namespace]
