@@ -195,8 +195,9 @@ class ConnectorAdmin:
         on_slow: Callable[[ConnectorStatus], None] | None = None,
     ) -> ConnectorStatus:
         """Poll until `state` is reached. `on_slow(last_status)` runs every `state_request_interval` seconds
-        without it: Connect drops a target-state change that reaches a connector while it is (re)starting —
-        right after a config update or a restart — so the request has to be made again."""
+        without it: a worker applies a target-state change only to a connector it holds at that moment, so one
+        that arrives while the connector is between a stop and a start (a config update's rebalance) is lost,
+        and the request has to be made again."""
         target = _CONNECT_STATE[_check_state(state)]
         deadline = time.monotonic() + timeout
         next_request = time.monotonic() + self.state_request_interval

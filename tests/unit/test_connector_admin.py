@@ -288,9 +288,10 @@ def test_local_registration_follows_the_database_settings_shape(database_env, pd
 
 
 class ForgetfulConnect:
-    """Connect as seen during a (re)start: the first `drop` target-state requests are lost (Connect skips a
-    target-state change for a connector that is not running yet), and a FAILED connector moves only when
-    restarted. The real worker shows this only under load, so the admin's answer to it is tested here."""
+    """Connect as seen around a rebalance: the first `drop` target-state requests are lost (a worker applies one
+    only to a connector it holds at that moment), and a FAILED connector moves only when restarted (Connect
+    3.9: "Cannot transition connector to PAUSED since it has failed"). The real worker shows the first only under
+    load, so the admin's answer to both is tested here."""
 
     def __init__(self, state: str, *, drop: int = 0) -> None:
         self.state, self.target, self.drop = state, state, drop
