@@ -1,0 +1,118 @@
+"""The worker-log metric filters: each pattern is well-formed CloudWatch Logs term syntax, and counts the lines
+it is meant for and not the others.
+
+CloudWatch cannot run here and moto does not evaluate `?` patterns, so the documented rules for unstructured
+events are applied directly: a pattern is a list of terms; a term with characters other than letters, digits
+and `_` must be in double quotes; terms prefixed with `?` match when any of them is in the event, otherwise all
+must be; matching is case-sensitive. The worker's log driver (awslogs, no multiline pattern) sends each line of
+a stack trace as its own event, so each line is judged alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from components.alarms import LOG_FILTERS
+
+_TERM = re.compile(r'\?|"[^"]+"|[^\s"?]+')
+_BARE = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _terms(pattern: str) -> tuple[list[str], bool]:
+    """(terms without quotes, any-of) or AssertionError naming what the syntax does not allow."""
+    tokens = _TERM.findall(pattern)
+    assert "".join(tokens) == pattern.replace(" ", ""), f"stray characters in {pattern!r}"
+    any_of = "?" in tokens
+    terms, expect_term = [], any_of and tokens[0] == "?"
+    for token in tokens:
+        if token == "?":
+            expect_term = True
+            continue
+        assert not any_of or expect_term, f"{pattern!r} mixes ?-terms with plain terms"
+        if token.startswith('"'):
+            terms.append(token[1:-1])
+        else:
+            assert _BARE.match(token), f"{token!r} in {pattern!r} needs double quotes"
+            terms.append(token)
+        expect_term = False
+    assert terms, f"{pattern!r} has no term"
+    return terms, any_of
+
+
+def matches(pattern: str, line: str) -> bool:
+    terms, any_of = _terms(pattern)
+    found = [term in line for term in terms]
+    return any(found) if any_of else all(found)
+
+
+BY_METRIC = {f.metric: f.pattern for f in LOG_FILTERS}
+
+# Lines as Kafka Connect, Debezium and the Oracle driver write them (one event each).
+ORACLE_LINES = [
+    "Caused by: java.sql.SQLException: ORA-01291: missing logfile",
+    "io.debezium.DebeziumException: Online REDO LOG files or archive log files do not contain the offset scn "
+    "1234567. Please perform a new snapshot. ORA-01291",
+    "Caused by: oracle.net.ns.NetException: ORA-12541: Cannot connect. No listener at host 10.0.0.5 port 1521.",
+]
+CONNECTION_LINES = [
+    "org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer. "
+    "This connector will be stopped.",
+    "Caused by: java.sql.SQLException: ORA-01017: invalid username/password; logon denied",
+]
+UNKNOWN_TOPIC_LINES = [
+    "[Producer clientId=connector-producer-wms-oracle-cdc-0] Error while fetching metadata with correlation id 7 : "
+    "{aws.wms.cdc.WMS.PLAN_BASE_WVR_TBL=UNKNOWN_TOPIC_OR_PARTITION}",
+]
+QUIET_LINES = [
+    "[2026-11-25 12:00:00,000] INFO [wms-oracle-cdc|task-0] Committing offsets (OffsetStorageWriter)",
+    "WorkerSourceTask{id=wms-oracle-cdc-0} Source task finished initialization and start",
+    "connectexception in lower case is not the class name",
+    "Fetching ORACLE metadata for table WMS.PLAN_BASE_WVR_TBL",
+]
+
+
+def test_three_filters_one_per_metric():
+    assert set(BY_METRIC) == {"OracleErrors", "ConnectionErrors", "UnknownTopicOrPartition"}
+
+
+@pytest.mark.parametrize("log_filter", LOG_FILTERS, ids=lambda f: f.metric)
+def test_each_pattern_is_valid_term_syntax(log_filter):
+    terms, _ = _terms(log_filter.pattern)
+    assert all(terms)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("ORA-", "needs double quotes"),
+        ('"ORA-', "stray characters"),
+        ("?ConnectException SQLException", "with plain terms"),
+        ("", "no term"),
+    ],
+)
+def test_the_syntax_check_refuses_what_cloudwatch_refuses_or_misreads(pattern, why):
+    with pytest.raises(AssertionError, match=why):
+        _terms(pattern)
+
+
+@pytest.mark.parametrize(
+    ("metric", "lines"),
+    [
+        ("OracleErrors", ORACLE_LINES),
+        ("ConnectionErrors", CONNECTION_LINES),
+        ("UnknownTopicOrPartition", UNKNOWN_TOPIC_LINES),
+    ],
+)
+def test_each_filter_counts_its_lines(metric, lines):
+    assert all(matches(BY_METRIC[metric], line) for line in lines)
+
+
+@pytest.mark.parametrize("metric", sorted(BY_METRIC))
+def test_routine_lines_count_for_no_filter(metric):
+    assert not any(matches(BY_METRIC[metric], line) for line in QUIET_LINES)
+
+
+def test_the_unknown_topic_filter_ignores_oracle_and_connection_errors():
+    assert not any(matches(BY_METRIC["UnknownTopicOrPartition"], line) for line in ORACLE_LINES + CONNECTION_LINES)
