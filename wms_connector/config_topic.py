@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from wms_connector.kafka_producer import RecordWriter
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
@@ -23,22 +24,7 @@ def connector_record(name: str, config: Mapping[str, str]) -> tuple[bytes, bytes
 
 
 @dataclass(frozen=True)
-class ConfigTopicWriter:
-    bootstrap_servers: str
-    security_protocol: str = "PLAINTEXT"
-    timeout_seconds: float = 30.0
-
+class ConfigTopicWriter(RecordWriter):
     def register(self, stage: Stage, name: str, config: Mapping[str, str]) -> None:
-        from kafka import KafkaProducer
-
         key, value = connector_record(name, config)
-        producer = KafkaProducer(
-            bootstrap_servers=self.bootstrap_servers.split(","),
-            security_protocol=self.security_protocol,
-            client_id="wms-connector-admin",
-            acks="all",
-        )
-        try:
-            producer.send(StageTopics(stage).config_topic, key=key, value=value).get(timeout=self.timeout_seconds)
-        finally:
-            producer.close(timeout=self.timeout_seconds)
+        self.send_one(StageTopics(stage).config_topic, key, value)

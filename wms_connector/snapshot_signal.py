@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wms_connector.kafka_producer import RecordWriter
 from wms_connector.stages import Stage
 from wms_connector.topics import CAPTURED_TABLES, StageTopics
 
@@ -85,28 +86,11 @@ def snapshot_signal(
 
 
 @dataclass(frozen=True)
-class SignalWriter:
+class SignalWriter(RecordWriter):
     """Writes signals to the stage's signal topic, and to no other topic."""
 
-    bootstrap_servers: str
-    security_protocol: str = "PLAINTEXT"
-    timeout_seconds: float = 30.0
-
     def send(self, stage: Stage, signal: SnapshotSignal) -> dict:
-        from kafka import KafkaProducer
-
         topic = StageTopics(stage).signal_topic
-        producer = KafkaProducer(
-            bootstrap_servers=self.bootstrap_servers.split(","),
-            security_protocol=self.security_protocol,
-            client_id="wms-connector-admin",
-            acks="all",
-        )
-        try:
-            # Partition 0: the only partition Debezium's signal consumer reads.
-            sent = producer.send(
-                topic, key=signal.key.encode(), value=json.dumps(signal.value).encode(), partition=0
-            ).get(timeout=self.timeout_seconds)
-        finally:
-            producer.close(timeout=self.timeout_seconds)
+        # Partition 0: the only partition Debezium's signal consumer reads.
+        sent = self.send_one(topic, signal.key.encode(), json.dumps(signal.value).encode(), partition=0)
         return {"topic": sent.topic, "partition": sent.partition, "offset": sent.offset}

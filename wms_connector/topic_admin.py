@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wms_connector.kafka_producer import CLIENT_ID
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
@@ -98,7 +99,7 @@ class TopicAdmin:
         security_protocol: str = "PLAINTEXT",
         ssl_cafile: str | None = None,
         request_timeout_ms: int = 30_000,
-        client_id: str = "wms-connector-admin",
+        client_id: str = CLIENT_ID,
     ):
         from kafka import KafkaAdminClient  # imported here so modules that only use the guard need no client
 
