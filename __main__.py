@@ -37,6 +37,7 @@ topics = StageTopics(stage)
 # 2. Resources.
 stack_options = stage_options(stage_provider(settings))
 roles = RoleFactory(stage, secrets.iam_path, secrets.permissions_boundary_arn)
+lambda_archive = lambda_code()  # one archive for both Lambdas
 
 network = Network(
     "network",
@@ -67,7 +68,7 @@ admin = AdminFunction(
         settings=settings,
         network=network,
         roles=roles,
-        code=lambda_code(),
+        code=lambda_archive,
         connect_url=endpoint.url,
         private_ca_arn=secrets.private_ca_arn,
         bootstrap_servers=secrets.broker.bootstrap_servers,
@@ -127,7 +128,7 @@ health = HealthCheck(
         topics=topics,
         network=network,
         roles=roles,
-        code=lambda_code(),
+        code=lambda_archive,
         account_id=context.account_id,
         partition=context.partition,
         cluster_name=connect.cluster.name,

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.connect_cluster import KAFKA_SECURITY_PROTOCOL
 from components.iam import RoleFactory, statement
 from components.network import Network
+from components.vpc_lambda import VpcLambdaSpec, vpc_lambda
 from wms_connector.aws_names import aws_name
 from wms_connector.health import config as env
 from wms_connector.health.metric_names import MetricScope
@@ -24,19 +25,9 @@ from wms_connector.topics import StageTopics
 from wms_connector.worker_env import DEFAULT_JMX_EXPORTER_PORT
 
 HANDLER = "functions.health_check.handler"
-RUNTIME = "python3.11"
-MEMORY_MB = 256
 # Connect calls (2 x 20 s at worst), Kafka metadata (10 s), the TCP probe (3 s), scrapes and AWS calls.
 TIMEOUT_SECONDS = 120
 JMX_URL_TEMPLATE = f"http://{{task_ip}}:{DEFAULT_JMX_EXPORTER_PORT}/metrics"
-# ENI management for a Lambda in a VPC; AWS does not allow these to be scoped to resources.
-VPC_ACCESS_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-]
 
 
 def schedule_expression(minutes: int) -> str:
@@ -70,7 +61,8 @@ def _ecs_arn(args: HealthArgs, kind: str) -> pulumi.Output[str]:
     )
 
 
-def role_statements(args: HealthArgs, table_arn: pulumi.Input[str], log_group_arn: pulumi.Input[str]) -> list[dict]:
+def role_statements(args: HealthArgs, table_arn: pulumi.Input[str]) -> list[dict]:
+    """The function's own permissions (its log group and network interfaces are granted by `vpc_lambda`)."""
     namespace = MetricScope.for_stage(args.settings.stage, args.topics.connector_name).namespace
     on_this_cluster = {"ArnEquals": {"ecs:cluster": args.cluster_arn}}
     return [
@@ -83,11 +75,6 @@ def role_statements(args: HealthArgs, table_arn: pulumi.Input[str], log_group_ar
         statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table_arn]),
         statement(["secretsmanager:GetSecretValue"], [args.db_info_arn]),
         statement(["acm-pca:GetCertificateAuthorityCertificate"], [args.private_ca_arn]),
-        statement(
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [pulumi.Output.from_input(log_group_arn).apply(lambda arn: f"{arn}:log-stream:*")],
-        ),
-        statement(VPC_ACCESS_ACTIONS, ["*"]),
     ]
 
 
@@ -129,36 +116,29 @@ class HealthCheck(pulumi.ComponentResource):
             deletion_protection_enabled=stage.is_named,
             opts=child,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=f"/aws/lambda/{function_name}",
-            retention_in_days=settings.logs.retention_days,
-            opts=child,
-        )
-        self.role = args.roles.role(
-            "health", "lambda.amazonaws.com", role_statements(args, self.table.arn, self.log_group.arn), parent=self
-        )
-        self.function = aws.lambda_.Function(
-            f"{name}-function",
-            name=function_name,
+        spec = VpcLambdaSpec(
+            function_name=function_name,
+            role_suffix="health",
             description=f"Health check, restarts and credential-rotation redeploys of {stage.service_name}",
-            runtime=RUNTIME,
             handler=HANDLER,
-            code=args.code,
-            role=self.role.arn,
-            memory_size=MEMORY_MB,
-            timeout=TIMEOUT_SECONDS,
-            # No reserved concurrency (it fails in accounts near their limit): overlapping runs, e.g. the schedule
-            # and a rotation event, are safe because the restart budget is claimed with conditional writes.
-            vpc_config={
-                # Data subnets: the route to the database (the TCP probe) runs through them.
-                "subnet_ids": args.network.data_subnet_ids,
-                "security_group_ids": [args.network.lambda_security_group.id],
-            },
-            environment={"variables": function_environment(args, self.table.name)},
-            logging_config={"log_format": "Text", "log_group": self.log_group.name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+            timeout_seconds=TIMEOUT_SECONDS,
+            # Data subnets: the route to the database (the TCP probe) runs through them.
+            subnet_ids=args.network.data_subnet_ids,
+            environment=function_environment(args, self.table.name),
+            statements=role_statements(args, self.table.arn),
         )
+        # No reserved concurrency (it fails in accounts near their limit): overlapping runs, e.g. the schedule
+        # and a rotation event, are safe because the restart budget is claimed with conditional writes.
+        made = vpc_lambda(
+            name,
+            spec,
+            parent=self,
+            roles=args.roles,
+            network=args.network,
+            code=args.code,
+            retention_days=settings.logs.retention_days,
+        )
+        self.log_group, self.role, self.function = made.log_group, made.role, made.function
 
         self.schedule_rule = aws.cloudwatch.EventRule(
             f"{name}-schedule",

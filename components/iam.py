@@ -19,20 +19,30 @@ import pulumi_aws as aws
 from wms_connector.aws_names import aws_name
 from wms_connector.stages import Stage
 
+# Network interface management for a Lambda in a VPC, as AWSLambdaENIManagementAccess grants it. AWS documents
+# DescribeNetworkInterfaces as working only on "*", and Lambda checks the others against interfaces that do
+# not exist yet when it creates the function; the interfaces are confined by the function's subnets and
+# security group instead.
+VPC_ACCESS_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
 # Actions AWS does not allow to be scoped to a resource; only these may use Resource "*".
 UNSCOPED_ACTIONS = frozenset(
     {
         "ecr:GetAuthorizationToken",
+        # ECS Exec's channels: ssmmessages has no resource types.
         "ssmmessages:CreateControlChannel",
         "ssmmessages:CreateDataChannel",
         "ssmmessages:OpenControlChannel",
         "ssmmessages:OpenDataChannel",
+        # No resource types; scoped by the cloudwatch:namespace condition instead.
         "cloudwatch:PutMetricData",
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
+        *VPC_ACCESS_ACTIONS,
     }
 )
 
