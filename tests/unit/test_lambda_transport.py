@@ -7,7 +7,6 @@ timeout comes from a real slow HTTP server standing in as the Lambda endpoint.
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
@@ -15,9 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
-from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
+from tests.unit.lambda_stubs import fake_credentials, lambda_payload  # noqa: F401 (autouse fixture)
 from wms_connector.providers import debezium_connector, topic_cleanup
 from wms_connector.providers.debezium_connector import ConnectorProviderError, DebeziumConnectorProvider
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider, TopicCleanupError
@@ -31,19 +30,6 @@ from wms_connector.providers.transport import (
 )
 
 FUNCTION = "wms-connector-feat-x-admin"
-
-
-@pytest.fixture(autouse=True)
-def fake_credentials(monkeypatch):
-    # Signing needs some credentials; nothing reaches AWS.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-def _payload(value: object) -> StreamingBody:
-    raw = json.dumps(value).encode()
-    return StreamingBody(io.BytesIO(raw), len(raw))
 
 
 def _stubbed(*answers: dict) -> tuple[object, Stubber]:
@@ -64,7 +50,8 @@ TRANSPORT = LambdaTransport(FUNCTION, "us-east-1")
 
 
 def test_success_returns_the_result_and_sends_the_request():
-    client, stubber = _stubbed({"StatusCode": 200, "Payload": _payload({"ok": True, "result": {"state": "running"}})})
+    answer = {"StatusCode": 200, "Payload": lambda_payload({"ok": True, "result": {"state": "running"}})}
+    client, stubber = _stubbed(answer)
     assert TRANSPORT.invoke({"action": "status", "name": "c"}, client=client) == {"state": "running"}
     stubber.assert_no_pending_responses()
 
@@ -75,7 +62,7 @@ def test_admin_error_payload_becomes_a_readable_failure_with_fields():
         "message": "Connector `c` config is invalid (1 error(s))",
         "fields": {"log.mining.strategy": ["Invalid value bogus"]},
     }
-    client, _ = _stubbed({"StatusCode": 200, "Payload": _payload({"ok": False, "error": error})})
+    client, _ = _stubbed({"StatusCode": 200, "Payload": lambda_payload({"ok": False, "error": error})})
     with pytest.raises(AdminCallFailed) as caught:
         TRANSPORT.invoke({"action": "apply"}, client=client)
     assert caught.value.kind == "ConfigInvalid"
@@ -88,7 +75,7 @@ def test_unhandled_function_error_shows_type_and_message_not_the_stack_trace():
         "errorType": "Runtime.ImportModuleError",
         "stackTrace": ['  File "/var/task/functions/connector_admin.py", line 9, in <module>\n'],
     }
-    client, _ = _stubbed({"StatusCode": 200, "FunctionError": "Unhandled", "Payload": _payload(crash)})
+    client, _ = _stubbed({"StatusCode": 200, "FunctionError": "Unhandled", "Payload": lambda_payload(crash)})
     with pytest.raises(AdminCallFailed) as caught:
         TRANSPORT.invoke({"action": "status"}, client=client)
     message = str(caught.value)
@@ -102,7 +89,7 @@ def test_function_timeout_is_reported_as_a_timeout():
         "errorType": "Sandbox.Timedout",
         "errorMessage": "RequestId: 1 Error: Task timed out after 900.00 seconds",
     }
-    client, _ = _stubbed({"StatusCode": 200, "FunctionError": "Unhandled", "Payload": _payload(timed_out)})
+    client, _ = _stubbed({"StatusCode": 200, "FunctionError": "Unhandled", "Payload": lambda_payload(timed_out)})
     with pytest.raises(AdminCallFailed) as caught:
         TRANSPORT.invoke({"action": "ensure"}, client=client)
     assert caught.value.kind == "LambdaTimeout" and "timed out after 900.00 seconds" in str(caught.value)
@@ -125,7 +112,7 @@ def test_missing_function_is_a_readable_api_error():
 
 
 def test_non_protocol_payload_is_reported():
-    client, _ = _stubbed({"StatusCode": 200, "Payload": _payload(["unexpected"])})
+    client, _ = _stubbed({"StatusCode": 200, "Payload": lambda_payload(["unexpected"])})
     with pytest.raises(AdminCallFailed, match="unexpected"):
         TRANSPORT.invoke({"action": "status"}, client=client)
 
@@ -193,7 +180,7 @@ def test_provider_create_shows_lambda_field_errors_readably(monkeypatch):
         "  database.hostname: Unable to connect: IO Error",
         "fields": {"database.hostname": ["Unable to connect"]},
     }
-    client, _ = _stubbed({"StatusCode": 200, "Payload": _payload({"ok": False, "error": error})})
+    client, _ = _stubbed({"StatusCode": 200, "Payload": lambda_payload({"ok": False, "error": error})})
     monkeypatch.setattr(LambdaTransport, "_client", lambda self: client)
     with pytest.raises(ConnectorProviderError) as caught:
         DebeziumConnectorProvider().create(_provider_props())
@@ -207,7 +194,7 @@ def test_provider_uses_the_state_timeout_plus_margin_for_the_lambda_call(monkeyp
 
     def fake_client(self):
         seen["timeout"] = self.timeout_seconds
-        client, _ = _stubbed({"StatusCode": 200, "Payload": _payload({"ok": True, "result": {"deleted": False}})})
+        client, _ = _stubbed({"StatusCode": 200, "Payload": lambda_payload({"ok": True, "result": {"deleted": False}})})
         return client
 
     monkeypatch.setattr(LambdaTransport, "_client", fake_client)
@@ -222,7 +209,7 @@ def test_topic_cleanup_reports_partial_failure(monkeypatch, capsys):
         "already_absent": [],
         "failed": {"feat-x.mgmt.connect.wms-connector-feat-x.offsets": "TOPIC_AUTHORIZATION_FAILED"},
     }
-    client, _ = _stubbed({"StatusCode": 200, "Payload": _payload({"ok": True, "result": report})})
+    client, _ = _stubbed({"StatusCode": 200, "Payload": lambda_payload({"ok": True, "result": report})})
     monkeypatch.setattr(LambdaTransport, "_client", lambda self: client)
     props = {"stage": "feat-x", "transport": lambda_spec(FUNCTION, "us-east-1")}
     with pytest.raises(TopicCleanupError, match="could not delete: feat-x.mgmt.connect.wms-connector-feat-x.offsets"):
@@ -231,7 +218,7 @@ def test_topic_cleanup_reports_partial_failure(monkeypatch, capsys):
 
 def test_topic_cleanup_reports_what_it_deleted(monkeypatch, capsys):
     report = {"stage": "feat-x", "deleted": ["feat-x.aws.wms.cdc"], "already_absent": [], "failed": {}}
-    client, _ = _stubbed({"StatusCode": 200, "Payload": _payload({"ok": True, "result": report})})
+    client, _ = _stubbed({"StatusCode": 200, "Payload": lambda_payload({"ok": True, "result": report})})
     monkeypatch.setattr(LambdaTransport, "_client", lambda self: client)
     StageTopicCleanupProvider().delete(
         "topic-cleanup-feat-x", {"stage": "feat-x", "transport": lambda_spec(FUNCTION, "us-east-1")}

@@ -11,10 +11,10 @@ import json
 
 import boto3
 import pytest
-from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from components.admin_function import admin_function_name
+from tests.unit.lambda_stubs import fake_credentials, lambda_payload  # noqa: F401 (autouse fixture)
 from wms_connector.aws_names import aws_name
 from wms_connector.connect_client import ConnectorStatus
 from wms_connector.local_stack import PORTS
@@ -59,19 +59,6 @@ def _status(connector: str = "RUNNING", *tasks: str, trace: str | None = None) -
     return ConnectorStatus.from_json(body).to_dict()
 
 
-@pytest.fixture(autouse=True)
-def fake_credentials(monkeypatch):
-    # Signing needs some credentials; nothing reaches AWS.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-def _payload(value: object) -> StreamingBody:
-    raw = json.dumps(value).encode()
-    return StreamingBody(io.BytesIO(raw), len(raw))
-
-
 class Lambda:
     """The real boto3 Lambda client with stubbed answers; records what the command sent."""
 
@@ -81,7 +68,7 @@ class Lambda:
         self.function = admin_function_name(Stage.parse(stage))
 
     def answers(self, request: dict, response: dict, function_error: str | None = None) -> Lambda:
-        answer = {"StatusCode": 200, "Payload": _payload(response)}
+        answer = {"StatusCode": 200, "Payload": lambda_payload(response)}
         if function_error:
             answer["FunctionError"] = function_error
         expected = {
