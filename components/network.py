@@ -1,8 +1,8 @@
 """Security groups of the stack: Connect tasks, the internal load balancer, and the stack's Lambdas.
 
 Who may talk to whom, and nothing else:
-  Lambdas --443--> load balancer --8083--> tasks        (Connect REST, HTTPS inside the VPC)
-  Lambdas --8083/9404--> tasks                          (REST directly, JMX exporter metrics)
+  Lambdas --443--> load balancer --8083--> tasks        (Connect REST: only through the HTTPS endpoint)
+  Lambdas --9404--> tasks                               (JMX exporter metrics of the worker running the task)
   tasks <--8083--> tasks                                (workers forward REST calls to the group leader)
   tasks, Lambdas --oracle port--> database CIDRs; --broker ports--> Kafka CIDRs; --443--> AWS APIs
 No rule accepts traffic from 0.0.0.0/0.
@@ -57,27 +57,35 @@ class Network(pulumi.ComponentResource):
         self.lambda_security_group = self._group(stage, "lambda", "This stack's Lambdas (admin, health)")
         tasks, alb, lambdas = self.tasks_security_group, self.alb_security_group, self.lambda_security_group
 
-        self._ingress("tasks-rest-from-alb", tasks, DEFAULT_REST_PORT, source=alb, why="REST from the endpoint")
-        self._ingress("tasks-rest-from-lambda", tasks, DEFAULT_REST_PORT, source=lambdas, why="REST from Lambdas")
-        self._ingress("tasks-rest-from-tasks", tasks, DEFAULT_REST_PORT, source=tasks, why="worker forwarding")
-        self._ingress("tasks-jmx-from-lambda", tasks, DEFAULT_JMX_EXPORTER_PORT, source=lambdas,
-                      why="JMX exporter metrics for the health check")
-        self._egress("tasks-rest-to-tasks", tasks, DEFAULT_REST_PORT, target=tasks, why="worker forwarding")
-        self._egress_cidrs("tasks-oracle", tasks, args.oracle_port, args.oracle_cidrs, "Oracle")
-        for port in args.kafka_ports:
-            self._egress_cidrs(f"tasks-kafka-{port}", tasks, port, kafka_cidrs, "MSK brokers (TLS)")
-        self._egress_cidrs("tasks-aws-apis", tasks, HTTPS_PORT, [AWS_APIS_CIDR], "AWS APIs")
+        # Between the stack's own groups: (rule, group, port, peer, why); ingress admits from the peer,
+        # egress lets the group reach the peer.
+        ingress = (
+            ("tasks-rest-from-alb", tasks, DEFAULT_REST_PORT, alb, "REST from the endpoint"),
+            ("tasks-rest-from-tasks", tasks, DEFAULT_REST_PORT, tasks, "worker forwarding"),
+            ("tasks-jmx-from-lambda", tasks, DEFAULT_JMX_EXPORTER_PORT, lambdas,
+             "JMX exporter metrics for the health check"),
+            ("alb-https-from-lambda", alb, HTTPS_PORT, lambdas, "HTTPS from Lambdas"),
+        )
+        egress = (
+            ("tasks-rest-to-tasks", tasks, DEFAULT_REST_PORT, tasks, "worker forwarding"),
+            ("alb-rest-to-tasks", alb, DEFAULT_REST_PORT, tasks, "forward to workers"),
+            ("lambda-https-to-alb", lambdas, HTTPS_PORT, alb, "Connect REST endpoint"),
+            ("lambda-jmx-to-tasks", lambdas, DEFAULT_JMX_EXPORTER_PORT, tasks, "JMX metrics"),
+        )
+        for rule, group, port, peer, why in ingress:
+            self._rule(aws.vpc.SecurityGroupIngressRule, rule, group, port, why, referenced_security_group_id=peer.id)
+        for rule, group, port, peer, why in egress:
+            self._rule(aws.vpc.SecurityGroupEgressRule, rule, group, port, why, referenced_security_group_id=peer.id)
 
-        self._ingress("alb-https-from-lambda", alb, HTTPS_PORT, source=lambdas, why="HTTPS from Lambdas")
-        self._egress("alb-rest-to-tasks", alb, DEFAULT_REST_PORT, target=tasks, why="forward to workers")
-
-        self._egress("lambda-https-to-alb", lambdas, HTTPS_PORT, target=alb, why="Connect REST endpoint")
-        self._egress("lambda-rest-to-tasks", lambdas, DEFAULT_REST_PORT, target=tasks, why="Connect REST")
-        self._egress("lambda-jmx-to-tasks", lambdas, DEFAULT_JMX_EXPORTER_PORT, target=tasks, why="JMX metrics")
-        self._egress_cidrs("lambda-oracle", lambdas, args.oracle_port, args.oracle_cidrs, "database probe")
-        for port in args.kafka_ports:
-            self._egress_cidrs(f"lambda-kafka-{port}", lambdas, port, kafka_cidrs, "Kafka admin")
-        self._egress_cidrs("lambda-aws-apis", lambdas, HTTPS_PORT, [AWS_APIS_CIDR], "AWS APIs")
+        # Out of the VPC's groups: workers and Lambdas reach the database, the brokers and the AWS APIs.
+        for prefix, group, database_why, kafka_why in (
+            ("tasks", tasks, "Oracle", "MSK brokers (TLS)"),
+            ("lambda", lambdas, "database probe", "Kafka admin"),
+        ):
+            self._egress_cidrs(f"{prefix}-oracle", group, args.oracle_port, args.oracle_cidrs, database_why)
+            for port in args.kafka_ports:
+                self._egress_cidrs(f"{prefix}-kafka-{port}", group, port, kafka_cidrs, kafka_why)
+            self._egress_cidrs(f"{prefix}-aws-apis", group, HTTPS_PORT, [AWS_APIS_CIDR], "AWS APIs")
 
         self.register_outputs(
             {
@@ -97,41 +105,20 @@ class Network(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _ingress(self, rule: str, group, port: int, *, source, why: str) -> None:
-        aws.vpc.SecurityGroupIngressRule(
+    def _rule(self, rule_type, rule: str, group, port: int, why: str, **peer) -> None:
+        rule_type(
             f"{self._name}-{rule}",
             security_group_id=group.id,
-            referenced_security_group_id=source.id,
             ip_protocol="tcp",
             from_port=port,
             to_port=port,
             description=why,
             opts=self._child,
-        )
-
-    def _egress(self, rule: str, group, port: int, *, target, why: str) -> None:
-        aws.vpc.SecurityGroupEgressRule(
-            f"{self._name}-{rule}",
-            security_group_id=group.id,
-            referenced_security_group_id=target.id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description=why,
-            opts=self._child,
+            **peer,
         )
 
     def _egress_cidrs(self, rule: str, group, port: int, cidrs: Sequence[str], why: str) -> None:
         for cidr in cidrs:
             # Named by CIDR so reordering the list changes nothing.
             slug = cidr.replace(".", "-").replace("/", "-")
-            aws.vpc.SecurityGroupEgressRule(
-                f"{self._name}-{rule}-{slug}",
-                security_group_id=group.id,
-                cidr_ipv4=cidr,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=why,
-                opts=self._child,
-            )
+            self._rule(aws.vpc.SecurityGroupEgressRule, f"{rule}-{slug}", group, port, why, cidr_ipv4=cidr)

@@ -105,6 +105,7 @@ def test_sizing(run):
 
 
 def test_no_ingress_from_anywhere_and_only_the_intended_paths(run):
+    # Lambdas reach Connect REST only through the HTTPS endpoint, never the workers' port directly.
     ingress = run.of_type(INGRESS)
     assert all("cidrIpv4" not in r.inputs and "cidrIpv6" not in r.inputs for r in ingress)
     paths = {(r.inputs["securityGroupId"], int(r.inputs["fromPort"]), r.inputs["referencedSecurityGroupId"])
@@ -112,7 +113,6 @@ def test_no_ingress_from_anywhere_and_only_the_intended_paths(run):
     assert all(int(r.inputs["fromPort"]) == int(r.inputs["toPort"]) for r in ingress)
     assert paths == {
         (sg_id("tasks"), 8083, sg_id("alb")),
-        (sg_id("tasks"), 8083, sg_id("lambda")),
         (sg_id("tasks"), 8083, sg_id("tasks")),
         (sg_id("tasks"), 9404, sg_id("lambda")),
         (sg_id("alb"), 443, sg_id("lambda")),
@@ -135,7 +135,6 @@ def test_egress_reaches_oracle_msk_and_aws_apis_only(run):
         (sg_id("tasks"), 8083, sg_id("tasks")),
         (sg_id("alb"), 8083, sg_id("tasks")),
         (sg_id("lambda"), 443, sg_id("alb")),
-        (sg_id("lambda"), 8083, sg_id("tasks")),
         (sg_id("lambda"), 9404, sg_id("tasks")),
     }
     groups = run.of_type("aws:ec2/securityGroup:SecurityGroup")
