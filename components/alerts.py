@@ -43,27 +43,29 @@ def service_error_pattern(cluster_arn: str, service_arn: str) -> dict:
     }
 
 
+def _message(stage: Stage, paths: dict[str, str], text: str) -> tuple[dict, str]:
+    """An input transformer's paths and template: one readable line, `<name>` filled from `paths`. The template
+    is a JSON string, so EventBridge escapes the values it puts in."""
+    return paths, f'"[{stage.service_name}] {text}"'
+
+
 def task_stopped_message(stage: Stage) -> tuple[dict, str]:
-    paths = {
-        "task": "$.detail.taskArn",
-        "code": "$.detail.stopCode",
-        "reason": "$.detail.stoppedReason",
-        "time": "$.time",
-    }
-    template = (
-        f'"[{stage.service_name}] A Kafka Connect task stopped at <time>. Stop code: <code>. '
-        'Reason: <reason>. Task: <task>. ECS starts a replacement; check the connector log group if it repeats."'
+    return _message(
+        stage,
+        {"task": "$.detail.taskArn", "code": "$.detail.stopCode", "reason": "$.detail.stoppedReason",
+         "time": "$.time"},
+        "A Kafka Connect task stopped at <time>. Stop code: <code>. Reason: <reason>. Task: <task>. "
+        "ECS starts a replacement; check the connector log group if it repeats.",
     )
-    return paths, template
 
 
 def service_error_message(stage: Stage) -> tuple[dict, str]:
-    paths = {"event": "$.detail.eventName", "service": "$.resources[0]", "time": "$.time"}
-    template = (
-        f'"[{stage.service_name}] ECS reported <event> for service <service> at <time>. '
-        'The service cannot run its Kafka Connect tasks; see the service events in the ECS console."'
+    return _message(
+        stage,
+        {"event": "$.detail.eventName", "service": "$.resources[0]", "time": "$.time"},
+        "ECS reported <event> for service <service> at <time>. "
+        "The service cannot run its Kafka Connect tasks; see the service events in the ECS console.",
     )
-    return paths, template
 
 
 def topic_policy(topic_arn: str, account_id: str) -> dict:
@@ -82,6 +84,10 @@ def topic_policy(topic_arn: str, account_id: str) -> dict:
     }
 
 
+# What a publisher needs of the key to publish to the encrypted topic ("Resource": "*" is this key).
+PUBLISHER_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
 def key_policy(account_id: str, partition: str) -> dict:
     return {
         "Version": "2012-10-17",
@@ -94,12 +100,22 @@ def key_policy(account_id: str, partition: str) -> dict:
                 "Resource": "*",
             },
             {
-                "Sid": "PublishersEncrypt",
+                "Sid": "CloudWatchAlarmsEncrypt",
                 "Effect": "Allow",
-                "Principal": {"Service": list(PUBLISHERS)},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": PUBLISHER_KEY_ACTIONS,
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            {
+                # No source condition: EventBridge's key requests for an encrypted SNS target do not carry
+                # aws:SourceAccount/aws:SourceArn, so such a condition would drop every event silently. The
+                # topic policy scopes EventBridge's publishing to this account.
+                "Sid": "EventBridgeEncrypts",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": PUBLISHER_KEY_ACTIONS,
+                "Resource": "*",
             },
         ],
     }
@@ -155,12 +171,8 @@ class Alerts(pulumi.ComponentResource):
             for email in args.emails
         ]
 
-        stopped = pulumi.Output.all(args.cluster_arn, args.service_name).apply(
-            lambda values: task_stopped_pattern(values[0], values[1])
-        )
-        errors = pulumi.Output.all(args.cluster_arn, args.service_arn).apply(
-            lambda values: service_error_pattern(values[0], values[1])
-        )
+        stopped = pulumi.Output.all(args.cluster_arn, args.service_name).apply(lambda v: task_stopped_pattern(*v))
+        errors = pulumi.Output.all(args.cluster_arn, args.service_arn).apply(lambda v: service_error_pattern(*v))
         self.task_stopped_rule = self._rule(
             stage, name, "task-stopped", "Kafka Connect task stopped (not a deployment scale-in)", stopped,
             task_stopped_message(stage), child,

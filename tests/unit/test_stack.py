@@ -252,6 +252,15 @@ def test_alert_topic_is_encrypted_and_only_eventbridge_and_cloudwatch_publish(ru
     assert all(s.inputs["protocol"] == "email" for s in subscriptions)
     key = run.one("aws:kms/key:Key", "alerts-key").inputs
     assert key["enableKeyRotation"] is True
+    publishers = {statement["Principal"].get("Service"): statement
+                  for statement in json.loads(key["policy"])["Statement"]}
+    for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
+        assert publishers[service]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert publishers["cloudwatch.amazonaws.com"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"}
+    }
+    # EventBridge's key requests for an encrypted topic carry no source keys: a condition would drop every event.
+    assert "Condition" not in publishers["events.amazonaws.com"]
 
 
 def test_eventbridge_rules_and_their_targets(run):
