@@ -9,11 +9,13 @@ from typing import Any
 
 from wms_connector.health.clients import build_clients, ecs_client
 from wms_connector.health.config import HealthConfig
+from wms_connector.health.log_guard import hold_wire_loggers_at_info
 from wms_connector.health.rotation import handle_secret_change, is_secret_change_event
 from wms_connector.health.runner import HealthRun
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    hold_wire_loggers_at_info()
     config = HealthConfig.from_env(os.environ)
     if is_secret_change_event(event):
         outcome = handle_secret_change(

@@ -5,6 +5,7 @@ tests/integration/test_health.py."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 
 import boto3
@@ -23,6 +24,7 @@ REGION = "us-east-1"
 CLUSTER = SERVICE = "wms-connector-main"
 TABLE = "wms-connector-main-health"
 PASSWORD = "pw-Zq81-never-logged"
+DB_USER = "cdc_user_x9q_never_logged"
 T0 = 1_800_000_000.0
 
 
@@ -71,7 +73,7 @@ def aws(monkeypatch, listener):
         )
         secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name="wms/main/dbInfo",
-            SecretString=json.dumps({"ip": "127.0.0.1", "port": listener, "user": "cdc", "password": PASSWORD}),
+            SecretString=json.dumps({"ip": "127.0.0.1", "port": listener, "user": DB_USER, "password": PASSWORD}),
         )
         yield {"ecs": ecs, "table": dynamodb.Table(TABLE), "secret_arn": secret["ARN"]}
 
@@ -204,13 +206,19 @@ def test_unpublishable_metrics_fail_the_invocation_after_logging(aws):
     assert json.loads(lines[0])["errors"]["metrics"].startswith("ConnectionError")
 
 
-def test_lambda_handler_runs_the_check_from_its_environment(aws, monkeypatch, capsys):
+def test_lambda_handler_runs_the_check_from_its_environment(aws, monkeypatch, capsys, caplog):
+    # The most verbose logging anyone could turn on: at DEBUG botocore would log the GetSecretValue body.
+    caplog.set_level(logging.DEBUG)
     for key, value in _env(aws["secret_arn"]).items():
         monkeypatch.setenv(key, value)
     result = handler({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}, None)
     assert result["metrics"][m.CONNECT_API_UNREACHABLE] == 1
-    out = capsys.readouterr().out
-    assert out.count('"event": "health_check"') == 1 and PASSWORD not in out
+    assert result["database"] == {"reachable": True}  # the secret was read and used
+    captured = capsys.readouterr()
+    assert captured.out.count('"event": "health_check"') == 1
+    everything = captured.out + captured.err + caplog.text
+    leaked = [name for name, value in (("password", PASSWORD), ("user", DB_USER)) if value in everything]
+    assert not leaked, f"dbInfo {leaked} reached the handler's output or logs"  # names only, never the log
 
 
 def test_lambda_handler_refuses_a_bad_environment(monkeypatch):
