@@ -7,6 +7,7 @@ stack's own AWS provider) is registered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi_aws as aws
@@ -23,27 +24,31 @@ def _is_not_found(error: Exception) -> bool:
     return any(marker in text for marker in _NOT_FOUND_MARKERS)
 
 
-def _fetchers(region: str) -> tuple[Fetch, Fetch]:
-    def fetch_value(path: str) -> FetchedSecret | None:
+def _fetcher(read: Callable[[str], FetchedSecret], action: str) -> Fetch:
+    """`read` with "not found" turned into None and any other failure into a SecretError naming the path."""
+
+    def fetch(path: str) -> FetchedSecret | None:
         try:
-            found = aws.secretsmanager.get_secret_version(secret_id=path, region=region)
+            return read(path)
         except Exception as error:
             if _is_not_found(error):
                 return None
-            raise SecretError(f"Reading secret {path} failed: {error}") from None
+            raise SecretError(f"{action} {path} failed: {error}") from None
+
+    return fetch
+
+
+def _fetchers(region: str) -> tuple[Fetch, Fetch]:
+    def read_value(path: str) -> FetchedSecret:
+        found = aws.secretsmanager.get_secret_version(secret_id=path, region=region)
         return FetchedSecret(path=path, arn=found.secret_arn, value=found.secret_string)
 
-    def fetch_arn(path: str) -> FetchedSecret | None:
+    def read_arn(path: str) -> FetchedSecret:
         # Metadata only: the value (credentials) is never requested.
-        try:
-            found = aws.secretsmanager.get_secret(name=path, region=region)
-        except Exception as error:
-            if _is_not_found(error):
-                return None
-            raise SecretError(f"Looking up secret {path} failed: {error}") from None
+        found = aws.secretsmanager.get_secret(name=path, region=region)
         return FetchedSecret(path=path, arn=found.arn)
 
-    return fetch_value, fetch_arn
+    return _fetcher(read_value, "Reading secret"), _fetcher(read_arn, "Looking up secret")
 
 
 @dataclass(frozen=True)

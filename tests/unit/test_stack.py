@@ -225,8 +225,11 @@ def test_internal_https_endpoint(run):
     certificate = run.one("aws:acm/certificate:Certificate", "endpoint-certificate").inputs
     assert certificate["domainName"] == f"connect.{zone}"
     assert certificate["certificateAuthorityArn"] == PRIVATE_CA_ARN
-    listener = run.one("aws:lb/listener:Listener", "endpoint-https").inputs
+    # HTTPS only (no plain-HTTP listener), TLS 1.2 and 1.3 with AWS's recommended ciphers.
+    [listener] = [r.inputs for r in run.of_type("aws:lb/listener:Listener")]
     assert (listener["port"], listener["protocol"]) == (443, "HTTPS")
+    assert listener["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert balancer["dropInvalidHeaderFields"] is True
     assert listener["certificateArn"].endswith("endpoint-certificate")
     group = run.one("aws:lb/targetGroup:TargetGroup", "endpoint-rest").inputs
     assert (group["port"], group["targetType"], group["vpcId"]) == (8083, "ip", VPC_ID)
