@@ -10,12 +10,12 @@ from __future__ import annotations
 import io
 import json
 import socket
-import time
 
 import pytest
 
+from tests.integration.local_admin import local_admin, wait_until
 from wms_connector.connect_client import ConnectClient, ConnectUnreachable
-from wms_connector.connector_admin import AdminEnvironment, ConfigInvalid, ConnectorAdmin, StateTimeout, build_admin
+from wms_connector.connector_admin import ConfigInvalid, ConnectorAdmin, StateTimeout
 from wms_connector.connector_config import (
     REDACTED,
     ConnectorOptions,
@@ -34,32 +34,34 @@ NAME = "wms-oracle-cdc"
 
 @pytest.fixture
 def admin(local_stack) -> ConnectorAdmin:
-    environment = AdminEnvironment(
-        stage=local_stack.stage,
-        connect_url=local_stack.connect_url,
-        connect_ca=None,
-        private_ca_arn=None,
-        connect_deadline=30,
-        bootstrap_servers=local_stack.bootstrap_servers,
-        security_protocol="PLAINTEXT",
-    )
-    admin = build_admin(environment)
-    admin.poll_interval = 0.2
+    admin = local_admin(local_stack)
     yield admin
     admin.connect.delete(NAME)
-    _wait_absent(admin, NAME)
+    _wait_absent(admin)
 
 
-def _wait_absent(admin: ConnectorAdmin, name: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while admin.connect.get_config(name) is not None:
-        assert time.monotonic() < deadline, f"connector {name} still registered"
-        time.sleep(0.2)
+def _wait_absent(admin: ConnectorAdmin) -> None:
+    wait_until(lambda: admin.connect.get_config(NAME) is None, f"connector {NAME} leaving Connect")
 
 
 def _config(local_stack, **options: object) -> dict[str, str]:
     kafka = KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
     return build_connector_config(local_stack.stage, ConnectorOptions.from_config(options), kafka)
+
+
+def _provider_props(local_stack, transport: dict | None = None, **inputs: object) -> dict:
+    """DebeziumConnector's inputs for the local stack (tolerating its unreachable database)."""
+    return {
+        "name": NAME,
+        "stage": local_stack.stage.name,
+        "config": _config(local_stack),
+        "state": "running",
+        "allowUnreachableDatabase": True,
+        "timeoutSeconds": 60,
+        "transport": transport
+        or direct_spec(local_stack.connect_url, local_stack.stage, bootstrap_servers=local_stack.bootstrap_servers),
+        **inputs,
+    }
 
 
 def test_strict_registration_without_a_database_is_refused_with_the_field_error(local_stack, admin):
@@ -97,10 +99,11 @@ def test_create_registers_with_placeholders_only_then_update_state_and_delete(lo
 
     # The task is real: it tries the (closed) database port and fails, which the health check handles.
     # The connector reports RUNNING a moment before Connect assigns its task.
-    deadline = time.monotonic() + 60
-    while not (status := admin.wait_for_state(NAME, "running", timeout=60, require_tasks=False)).tasks:
-        assert time.monotonic() < deadline, "Connect never assigned the connector's task"
-        time.sleep(0.5)
+    status = wait_until(
+        lambda: (reached := admin.wait_for_state(NAME, "running", timeout=60, require_tasks=False)).tasks and reached,
+        "Connect assigning the connector's task",
+        timeout=60,
+    )
     assert status.tasks[0].state in ("RUNNING", "FAILED", "RESTARTING", "UNASSIGNED")
 
     updated = dict(config, **{"heartbeat.interval.ms": "15000"})
@@ -113,17 +116,18 @@ def test_create_registers_with_placeholders_only_then_update_state_and_delete(lo
         assert admin.read(NAME)["state"] == state
 
     assert admin.delete(NAME) is True
-    _wait_absent(admin, NAME)
+    _wait_absent(admin)
     assert admin.delete(NAME) is False
     assert admin.read(NAME) == {"name": NAME, "exists": False, "config": None, "state": "absent", "status": None}
 
 
 def test_waiting_for_running_tasks_times_out_with_the_task_trace(local_stack, admin):
     admin.ensure(NAME, _config(local_stack), "running", timeout=60, allow_unreachable_database=True)
-    deadline = time.monotonic() + 60
-    while admin.status(NAME).tasks[:1] and admin.status(NAME).tasks[0].state != "FAILED":
-        assert time.monotonic() < deadline, "the task never failed against the closed database port"
-        time.sleep(0.5)
+    wait_until(
+        lambda: any(t.state == "FAILED" for t in admin.status(NAME).tasks),
+        "the task failing against the closed database port",
+        timeout=60,
+    )
     with pytest.raises(StateTimeout) as caught:
         admin.wait_for_state(NAME, "running", timeout=2, require_tasks=True)
     message = str(caught.value)
@@ -133,17 +137,7 @@ def test_waiting_for_running_tasks_times_out_with_the_task_trace(local_stack, ad
 
 def test_provider_read_shows_drift_made_outside_pulumi(local_stack, admin):
     provider = DebeziumConnectorProvider()
-    props = {
-        "name": NAME,
-        "stage": local_stack.stage.name,
-        "config": _config(local_stack),
-        "state": "running",
-        "allowUnreachableDatabase": True,
-        "timeoutSeconds": 60,
-        "transport": direct_spec(
-            local_stack.connect_url, local_stack.stage, bootstrap_servers=local_stack.bootstrap_servers
-        ),
-    }
+    props = _provider_props(local_stack)
     outputs = provider.create(dict(props)).outs
     assert provider.diff(NAME, outputs, props).changes is False
 
@@ -159,10 +153,7 @@ def test_provider_read_shows_drift_made_outside_pulumi(local_stack, admin):
     # including a plaintext password, which must not reach the refreshed state.
     drifted = dict(props["config"], **{"heartbeat.interval.ms": "5000", "database.password": "typed-in-by-hand"})
     local_stack.register_unvalidated(NAME, drifted)
-    deadline = time.monotonic() + 30
-    while admin.connect.get_config(NAME) != drifted:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    wait_until(lambda: admin.connect.get_config(NAME) == drifted, "Connect showing the drifted config")
     refreshed = provider.read(NAME, outputs)
     assert refreshed.outs["config"]["heartbeat.interval.ms"] == "5000"
     assert refreshed.outs["config"]["database.password"] == REDACTED
@@ -176,7 +167,7 @@ def test_provider_read_shows_drift_made_outside_pulumi(local_stack, admin):
 
     # Deleted outside Pulumi: read reports it gone.
     admin.connect.delete(NAME)
-    _wait_absent(admin, NAME)
+    _wait_absent(admin)
     assert provider.read(NAME, repaired).id == ""
 
 
@@ -189,14 +180,12 @@ def test_unreachable_connect_is_a_clear_timeout(local_stack):
     assert url in str(caught.value) and "gave up after" in str(caught.value)
 
     provider = DebeziumConnectorProvider()
-    props = {
-        "name": NAME,
-        "stage": local_stack.stage.name,
-        "config": _config(local_stack),
-        "state": "running",
-        "timeoutSeconds": 30,
-        "transport": direct_spec(url, local_stack.stage, connect_deadline_seconds=2),
-    }
+    props = _provider_props(
+        local_stack,
+        direct_spec(url, local_stack.stage, connect_deadline_seconds=2),
+        allowUnreachableDatabase=False,
+        timeoutSeconds=30,
+    )
     with pytest.raises(
         ConnectorProviderError, match=r"ensure failed \(ConnectUnreachable\).*" + url.replace(".", r"\.")
     ):

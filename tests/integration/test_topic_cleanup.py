@@ -8,7 +8,7 @@ import time
 import pytest
 from kafka.admin import NewTopic
 
-from wms_connector.connector_admin import AdminEnvironment, build_admin
+from tests.integration.local_admin import local_admin, wait_until
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider
 from wms_connector.providers.transport import direct_spec
 from wms_connector.stages import NAMED_STAGES, Stage
@@ -34,10 +34,7 @@ def _create(admin, names: set[str]) -> None:
     missing = sorted(names - existing)
     if missing:
         admin.create_topics([NewTopic(name, 1, 1) for name in missing], timeout_ms=30_000)
-    deadline = time.monotonic() + 30
-    while not names <= set(admin.list_topics()):
-        assert time.monotonic() < deadline, "topics were not created"
-        time.sleep(0.2)
+    wait_until(lambda: names <= set(admin.list_topics()), "creating the topics")
 
 
 @pytest.fixture
@@ -66,25 +63,14 @@ def test_cleanup_deletes_exactly_the_stage_topics(local_stack, broker_topics):
     live_stage = set(admin.list_topics()) & _topics(local_stack.stage.name)
     assert live_stage, "the fixture's worker should have created its internal topics"
 
-    environment = AdminEnvironment(
-        stage=STAGE,
-        connect_url=local_stack.connect_url,
-        connect_ca=None,
-        private_ca_arn=None,
-        connect_deadline=10,
-        bootstrap_servers=local_stack.bootstrap_servers,
-        security_protocol="PLAINTEXT",
-    )
-    response = build_admin(environment).handle({"action": "delete_stage_topics", "stage": STAGE.name})
+    cleanup_admin = local_admin(local_stack, stage=STAGE, connect_deadline=10)
+    response = cleanup_admin.handle({"action": "delete_stage_topics", "stage": STAGE.name})
     assert response["ok"], response
     report = response["result"]
     assert sorted(report["deleted"]) == sorted(stage_topics)
     assert report["failed"] == {}
 
-    deadline = time.monotonic() + 30
-    while set(admin.list_topics()) & stage_topics:
-        assert time.monotonic() < deadline, "deleted topics are still listed"
-        time.sleep(0.2)
+    wait_until(lambda: not set(admin.list_topics()) & stage_topics, "deleted topics leaving the listing")
     remaining = set(admin.list_topics())
     assert others <= remaining
     assert live_stage <= remaining
