@@ -33,10 +33,11 @@ from pathlib import Path
 from wms_connector import worker_env
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_jars import CONNECT_IMAGE_DIR, LOCAL_PROFILES, REPO_ROOT, Manifest, resolve
+from wms_connector.connector_config import CONNECTOR_CLASS as ORACLE_CONNECTOR_CLASS
+from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
-ORACLE_CONNECTOR_CLASS = "io.debezium.connector.oracle.OracleConnector"
 ENTRYPOINT = CONNECT_IMAGE_DIR / "entrypoint.py"
 LOCAL_STAGE = "local"
 BIND_ADDRESS = "127.0.0.1"
@@ -45,13 +46,13 @@ LOCAL_CONTAINER_MEMORY_MIB = 2048
 BROKER_HEAP = "-Xmx512m"
 
 
-
 def new_cluster_id() -> str:
     """A KRaft cluster id (base64url UUID). One starting with '-' would be read by StorageTool as an option."""
     while True:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not cluster_id.startswith("-"):
             return cluster_id
+
 
 class LocalStackError(RuntimeError):
     """Something stopped the local stack from starting or stopping; the message says what to do."""
@@ -363,6 +364,11 @@ class LocalStack:
         if self._jars_dir is None:
             self._jars_dir = resolve(LOCAL_PROFILES, manifest=self.manifest)
         return self._jars_dir
+
+    def connector_config(self, options: ConnectorOptions | None = None) -> dict[str, str]:
+        """The stage's Debezium Oracle connector config as the stack builds it, for this broker (PLAINTEXT, RF 1)."""
+        kafka = KafkaClientSettings(self.bootstrap_servers, "PLAINTEXT", 1)
+        return build_connector_config(self.stage, options or ConnectorOptions(), kafka)
 
     def kafka_admin(self):
         """A kafka-python KafkaAdminClient on the local broker; the caller closes it."""

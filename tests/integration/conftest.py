@@ -17,8 +17,10 @@ interface is:
                            put a connector config in the config topic (REST registration needs Oracle)
     settings.database_env  the DB_* variables the worker has: DB_HOST=127.0.0.1 and DB_PORT=<a closed port>,
                            so every connection to "the database" is refused at once, never sent anywhere
+    connector_config()     the stage's connector config as the stack builds it, for this broker
 
-Start-up is bounded (STACK_START_TIMEOUT_S); when it fails the test fails with the tails of both logs. The stack
+Start-up is bounded (STACK_START_TIMEOUT_S); when it fails the test fails with the tails of both logs, and any
+test using the stack that fails gets the tail of the worker log in its report. The stack
 is stopped at the end of the session, leaving nothing running. The jars come from the cache that
 `make jars` fills (resolved on first use if missing).
 """
@@ -44,9 +46,10 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     database_env = {
         worker_env.DB_HOST: "127.0.0.1",
         worker_env.DB_PORT: str(closed_db_port),
-        worker_env.DB_NAME: "ORCLCDB",
-        worker_env.DB_USER: "c##dbzuser",
-        worker_env.DB_PASSWORD: "local-test-only",
+        # Values found nowhere else, so a test can grep the worker log and every answer for them.
+        worker_env.DB_NAME: "WMSITDB9",
+        worker_env.DB_USER: "c##wms_it_cdc_user",
+        worker_env.DB_PASSWORD: "it-only-Pa55word-7q",
     }
     settings = LocalSettings.on_free_ports(
         tmp_path_factory.mktemp("local-stack"), Stage.parse(TEST_STAGE), database_env=database_env
@@ -61,3 +64,11 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = (yield).get_result()
+    stack = getattr(item, "funcargs", {}).get("local_stack")
+    if report.failed and isinstance(stack, LocalStack):
+        report.sections.append(("worker log", log_tail(stack.worker_log, lines=80)))

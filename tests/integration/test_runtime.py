@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -11,36 +13,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from wms_connector import worker_env
-from wms_connector.connect_jars import Manifest
-from wms_connector.local_stack import ORACLE_CONNECTOR_CLASS, LocalStack, http_json
-from wms_connector.topics import CAPTURED_SCHEMAS, CAPTURED_TABLES
+from wms_connector.connect_jars import CONNECT_IMAGE_DIR, Manifest
+from wms_connector.health.checks.capture import CaptureFindings, parse_capture_metrics
+from wms_connector.local_stack import ORACLE_CONNECTOR_CLASS, LocalStack, free_ports, http_json
+from wms_connector.topics import CAPTURED_TABLES
 
 pytestmark = pytest.mark.integration
 
 # Distinct from the stage's real connector name so other test modules sharing the session stack are unaffected.
 REGISTERED_CONNECTOR = "wms-oracle-cdc-runtime-it"
-
-
-def oracle_connector_config(stack: LocalStack) -> dict[str, str]:
-    """A full Debezium Oracle config for the stack's stage; credentials only as ${env:...} placeholders."""
-    topics = stack.topics
-    return {
-        "connector.class": ORACLE_CONNECTOR_CLASS,
-        "tasks.max": "1",
-        "database.hostname": worker_env.placeholder(worker_env.DB_HOST),
-        "database.port": worker_env.placeholder(worker_env.DB_PORT),
-        "database.dbname": worker_env.placeholder(worker_env.DB_NAME),
-        "database.user": worker_env.placeholder(worker_env.DB_USER),
-        "database.password": worker_env.placeholder(worker_env.DB_PASSWORD),
-        "topic.prefix": topics.topic_prefix,
-        "schema.include.list": ",".join(CAPTURED_SCHEMAS),
-        "table.include.list": ",".join(f"{schema}.{table}" for schema, table in CAPTURED_TABLES),
-        "schema.history.internal.kafka.topic": topics.schema_history_topic,
-        "schema.history.internal.kafka.bootstrap.servers": stack.bootstrap_servers,
-        "topic.heartbeat.prefix": topics.heartbeat_prefix,
-        "heartbeat.interval.ms": "60000",
-        "snapshot.mode": "initial",
-    }
 
 
 def _request(method: str, url: str, body: dict | None = None, timeout_s: float = 60.0) -> dict:
@@ -66,6 +47,16 @@ def _poll(what: str, probe, timeout_s: float = 60.0):
     pytest.fail(f"{what}: not within {timeout_s:.0f} s (last: {last})")
 
 
+def _validate(stack: LocalStack, overrides: dict[str, str] | None = None) -> tuple[dict[str, list[str]], str]:
+    """Validate the stage's connector config (with overrides) on the worker: (errors by property, raw answer)."""
+    config = {**stack.connector_config(), **(overrides or {})}
+    result = _request("PUT", f"{stack.connect_url}/connector-plugins/{ORACLE_CONNECTOR_CLASS}/config/validate", config)
+    values = [entry["value"] for entry in result["configs"]]
+    errors = {value["name"]: value["errors"] for value in values if value["errors"]}
+    assert result["error_count"] == sum(len(messages) for messages in errors.values())
+    return errors, json.dumps(result)
+
+
 def _metric_families(stack: LocalStack) -> dict[str, list]:
     with urllib.request.urlopen(stack.jmx_url, timeout=10) as response:  # noqa: S310 - loopback test URL
         text = response.read().decode()
@@ -75,7 +66,7 @@ def _metric_families(stack: LocalStack) -> dict[str, list]:
 @pytest.fixture(scope="module")
 def registered_connector(local_stack: LocalStack) -> str:
     """The stage's Oracle connector, registered; its task fails because the database port is closed."""
-    local_stack.register_unvalidated(REGISTERED_CONNECTOR, oracle_connector_config(local_stack))
+    local_stack.register_unvalidated(REGISTERED_CONNECTOR, local_stack.connector_config())
 
     def task_failed() -> bool:
         status = http_json(f"{local_stack.connect_url}/connectors/{REGISTERED_CONNECTOR}/status")
@@ -95,26 +86,31 @@ def test_worker_lists_debezium_oracle_at_the_pinned_version(local_stack: LocalSt
 
 
 def test_validate_full_config_reports_only_the_unreachable_database(local_stack: LocalStack):
-    config = {**oracle_connector_config(local_stack), "name": local_stack.topics.connector_name}
-    log_size = local_stack.worker_log.stat().st_size
-    result = _request(
-        "PUT", f"{local_stack.connect_url}/connector-plugins/{ORACLE_CONNECTOR_CLASS}/config/validate", config
-    )
-    values = [entry["value"] for entry in result["configs"]]
-    errors = {value["name"]: value["errors"] for value in values if value["errors"]}
-    assert result["error_count"] == 1, errors
-    # Debezium reports the failed connection on the host setting ...
-    assert list(errors) == ["database.hostname"]
-    assert errors["database.hostname"][0].startswith("Unable to connect")
-    # ... and the driver's cause in the worker log names the host and the (closed) port it tried.
-    db_host, db_port = local_stack.settings.database_env["DB_HOST"], local_stack.settings.database_env["DB_PORT"]
-    with local_stack.worker_log.open() as log:
-        log.seek(log_size)
-        new_lines = log.read()
-    assert "Connection refused" in new_lines
-    assert f"{db_host} {db_port} " in new_lines
-    # The placeholder was resolved for the check but no credential comes back.
-    assert local_stack.settings.database_env["DB_PASSWORD"] not in json.dumps(result)
+    config = local_stack.connector_config()  # the stack's own config: all four tables, ${env:DB_*} credentials
+    assert config["table.include.list"].count(",") == len(CAPTURED_TABLES) - 1
+    assert config["database.password"] == worker_env.placeholder(worker_env.DB_PASSWORD)
+    errors, answer = _validate(local_stack)
+    # Debezium reports the failed connection on the host setting, and nothing else is wrong.
+    assert list(errors) == ["database.hostname"], errors
+    assert len(errors["database.hostname"]) == 1 and errors["database.hostname"][0].startswith("Unable to connect")
+    # The placeholders were resolved for the check, but no database value comes back.
+    database = local_stack.settings.database_env
+    for variable in (worker_env.DB_NAME, worker_env.DB_USER, worker_env.DB_PASSWORD):
+        assert database[variable] not in answer, variable
+
+
+def test_env_provider_resolves_only_the_database_variables(local_stack: LocalStack):
+    database_host = local_stack.settings.database_env[worker_env.DB_HOST]
+    # A transform alias is echoed in Connect's error, which shows what a placeholder resolved to.
+    errors, _ = _validate(local_stack, {"transforms": worker_env.placeholder(worker_env.DB_HOST)})
+    assert f"transforms.{database_host}.type" in errors
+    # PATH is in the worker's environment but not on the allowlist: it stays an unresolved placeholder.
+    errors, answer = _validate(local_stack, {"transforms": worker_env.placeholder("PATH")})
+    assert "transforms.${env:PATH}.type" in errors
+    assert os.environ["PATH"] not in answer
+    # Nor can a worker setting that holds an integer stand in for the database port.
+    errors, _ = _validate(local_stack, {"database.port": worker_env.placeholder(worker_env.REST_PORT)})
+    assert errors["database.port"][0] == "The 'database.port' value is invalid: An integer is expected"
 
 
 def test_internal_topics_exist_with_the_configured_names_and_partitions(local_stack: LocalStack):
@@ -154,8 +150,8 @@ def test_jmx_exporter_serves_connect_worker_connector_and_task_metrics(
 
 
 # Debezium registers its Oracle metrics beans only once its task has connected to Oracle, which cannot happen
-# here. This JVM registers beans under Debezium's exact names so the real agent with the real rules can show
-# the families the dashboards and the lag check read.
+# here. This JVM registers beans under Debezium's exact names and attribute types so the real agent with the real
+# rules serves the families the dashboards, `ops lag` and the health check's capture parser read.
 DEBEZIUM_BEANS_JAVA = """
 import java.lang.management.ManagementFactory;
 import javax.management.ObjectName;
@@ -164,17 +160,21 @@ public class DebeziumBeans {
     public interface StreamingMXBean {
         long getMilliSecondsBehindSource();
         boolean getConnected();
+        long getMilliSecondsSinceLastEvent();
         long getOldestScnAgeInMilliseconds();
     }
     public interface SnapshotMXBean {
+        boolean getSnapshotRunning();
         int getRemainingTableCount();
     }
     public static class Streaming implements StreamingMXBean {
         public long getMilliSecondsBehindSource() { return 1234L; }
         public boolean getConnected() { return true; }
+        public long getMilliSecondsSinceLastEvent() { return 250L; }
         public long getOldestScnAgeInMilliseconds() { return 42L; }
     }
     public static class Snapshot implements SnapshotMXBean {
+        public boolean getSnapshotRunning() { return true; }
         public int getRemainingTableCount() { return 3; }
     }
     public static void main(String[] args) throws Exception {
@@ -190,11 +190,6 @@ public class DebeziumBeans {
 
 
 def test_jmx_exporter_rules_serve_debezium_oracle_families(local_stack: LocalStack, tmp_path):
-    import subprocess
-
-    from wms_connector.connect_jars import CONNECT_IMAGE_DIR
-    from wms_connector.local_stack import free_ports
-
     source = tmp_path / "DebeziumBeans.java"
     source.write_text(DEBEZIUM_BEANS_JAVA)
     agent = next((local_stack.jars_dir / "jmx-exporter").glob("jmx_prometheus_javaagent-*.jar"))
@@ -208,22 +203,27 @@ def test_jmx_exporter_rules_serve_debezium_oracle_families(local_stack: LocalSta
     try:
         assert process.stdout.readline().strip() == "registered"
 
-        def families():
+        def exported() -> str | None:
             url = f"http://127.0.0.1:{port}/metrics"
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback test URL
-                parsed = text_string_to_metric_families(response.read().decode())
-                return {family.name: family.samples for family in parsed}
+                text = response.read().decode()
+            return text if "debezium_oracle_" in text else None
 
-        found = _poll("the stand-in Debezium beans on the exporter", families, timeout_s=30)
+        text = _poll("the stand-in Debezium beans on the exporter", exported, timeout_s=30)
     finally:
         process.kill()
         process.wait(timeout=10)
+    found = {family.name: family.samples for family in text_string_to_metric_families(text)}
     lag = found["debezium_oracle_millisecondsbehindsource"]
     assert [(s.labels, s.value) for s in lag] == [({"context": "streaming", "server": server}, 1234.0)]
-    assert found["debezium_oracle_connected"][0].value == 1.0
     assert found["debezium_oracle_oldestscnageinmilliseconds"][0].value == 42.0
     remaining = found["debezium_oracle_remainingtablecount"]
     assert [(s.labels, s.value) for s in remaining] == [({"context": "snapshot", "server": server}, 3.0)]
+    # The health check reads exactly what the rules export.
+    assert parse_capture_metrics(text, server) == CaptureFindings(
+        lag_ms=1234.0, connected=True, ms_since_last_event=250.0, snapshot_running=True, snapshot_tables_remaining=3.0
+    )
+    assert parse_capture_metrics(text, "other.aws.wms.cdc") == CaptureFindings()
 
 
 def test_worker_restart_keeps_a_registered_connectors_config(local_stack: LocalStack, registered_connector: str):
@@ -247,3 +247,16 @@ def test_up_on_a_running_stack_reuses_it_and_runs_the_steps_again(local_stack):
     stack = up(local_stack.settings, after_ready=[lambda running: seen.append(running.connect_url)])
     assert seen == [local_stack.connect_url]
     assert stack.worker.pid == local_stack.worker.pid and stack.broker.pid == local_stack.broker.pid
+
+
+def test_worker_log_names_the_unreachable_database_but_holds_no_database_value(
+    local_stack: LocalStack, registered_connector: str
+):
+    database = local_stack.settings.database_env
+    log = local_stack.worker_log.read_text(errors="replace")
+    # The task's failed start attempts log the driver's cause, with the host and the (closed) port it tried.
+    assert "Connection refused, socket connect lapse" in log
+    assert f"{database[worker_env.DB_HOST]} {database[worker_env.DB_PORT]} " in log
+    # ... while no resolved credential or database name is ever printed, by the entrypoint, Connect or Debezium.
+    for variable in (worker_env.DB_NAME, worker_env.DB_USER, worker_env.DB_PASSWORD):
+        assert database[variable] not in log, variable
