@@ -30,7 +30,6 @@ from wms_connector.connect_jars import LOCAL_PROFILES, resolve
 from wms_connector.local_stack import ORACLE_CONNECTOR_CLASS, LocalSettings, LocalStack, free_ports, http_json
 from wms_connector.settings import Sizing
 from wms_connector.stages import NAMED_STAGES, Stage
-from wms_connector.topics import CAPTURED_SCHEMAS, CAPTURED_TABLES
 
 MIB = 1024 * 1024
 SETTLE_S = 5.0
@@ -42,24 +41,6 @@ class Run:
     peak_rss_mib: float
     heap_max_mib: float
     outside_heap_mib: float
-
-
-def _connector_config(stack: LocalStack) -> dict[str, str]:
-    topics = stack.topics
-    return {
-        "connector.class": ORACLE_CONNECTOR_CLASS,
-        "tasks.max": "1",
-        "database.hostname": worker_env.placeholder(worker_env.DB_HOST),
-        "database.port": worker_env.placeholder(worker_env.DB_PORT),
-        "database.dbname": worker_env.placeholder(worker_env.DB_NAME),
-        "database.user": worker_env.placeholder(worker_env.DB_USER),
-        "database.password": worker_env.placeholder(worker_env.DB_PASSWORD),
-        "topic.prefix": topics.topic_prefix,
-        "schema.include.list": ",".join(CAPTURED_SCHEMAS),
-        "table.include.list": ",".join(f"{s}.{t}" for s, t in CAPTURED_TABLES),
-        "schema.history.internal.kafka.topic": topics.schema_history_topic,
-        "schema.history.internal.kafka.bootstrap.servers": stack.bootstrap_servers,
-    }
 
 
 def _status_line(pid: int, field: str) -> float:
@@ -94,15 +75,15 @@ def measure(stage_name: str, memory_mib: int, heap_percent: int, jars: Path) -> 
             started = time.monotonic()
             stack.start_worker()
             startup = time.monotonic() - started
-            config = _connector_config(stack)
-            stack.register_unvalidated("wms-oracle-cdc", config)
-            body = json.dumps({**config, "name": "wms-oracle-cdc"}).encode()
+            config = stack.connector_config()
+            stack.register_unvalidated(config["name"], config)
+            body = json.dumps(config).encode()
             request = urllib.request.Request(  # noqa: S310 - loopback
                 f"{stack.connect_url}/connector-plugins/{ORACLE_CONNECTOR_CLASS}/config/validate",
                 data=body, method="PUT", headers={"Content-Type": "application/json"},
             )
             urllib.request.urlopen(request, timeout=60).close()  # noqa: S310 - loopback
-            http_json(f"{stack.connect_url}/connectors/wms-oracle-cdc/status")
+            http_json(f"{stack.connect_url}/connectors/{config['name']}/status")
             time.sleep(SETTLE_S)
             heap_max, heap_used = _heap_max_and_used(stack)
             resident = _status_line(stack.worker.pid, "VmRSS")

@@ -37,6 +37,11 @@ class JarResolutionError(RuntimeError):
     pass
 
 
+def _pinned(key: str) -> property:
+    """A version the manifest pins in its <properties>."""
+    return property(lambda manifest: manifest.properties[key], doc=f"<{key}> of the manifest")
+
+
 @dataclass(frozen=True)
 class Manifest:
     path: Path = MANIFEST
@@ -59,21 +64,10 @@ class Manifest:
             folders[profile.findtext("m:id", namespaces=_POM_NS)] = folder.text.strip()
         return folders
 
-    @property
-    def kafka_version(self) -> str:
-        return self.properties["kafka.version"]
-
-    @property
-    def debezium_version(self) -> str:
-        return self.properties["debezium.version"]
-
-    @property
-    def jmx_exporter_version(self) -> str:
-        return self.properties["jmx.exporter.version"]
-
-    @property
-    def java_major_version(self) -> str:
-        return self.properties["java.major.version"]
+    kafka_version = _pinned("kafka.version")
+    debezium_version = _pinned("debezium.version")
+    jmx_exporter_version = _pinned("jmx.exporter.version")
+    java_major_version = _pinned("java.major.version")
 
     @property
     def digest(self) -> str:

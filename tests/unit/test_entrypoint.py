@@ -191,7 +191,7 @@ def test_heap_percent_defaults_to_50():
 
 def test_heap_rule_agrees_with_the_stage_sizing_check():
     """The stack refuses at deploy time exactly what the entrypoint would refuse at task start."""
-    settings = pytest.importorskip("wms_connector.settings")
+    from wms_connector import settings
     for memory in (1024, 1536, 2048, 2560, 3072, 4096, 6144):
         for percent in range(5, 96, 5):
             sizing = settings.Sizing(
