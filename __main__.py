@@ -23,6 +23,7 @@ from components.network import Network, NetworkArgs
 from components.provider import stage_options, stage_provider
 from components.stack_config import aws_region, project_config
 from components.topic_cleanup import TopicCleanup, TopicCleanupArgs
+from components.vpc_lambda import LambdaFactory
 from wms_connector.settings import load_settings
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
@@ -37,7 +38,6 @@ topics = StageTopics(stage)
 # 2. Resources.
 stack_options = stage_options(stage_provider(settings))
 roles = RoleFactory(stage, secrets.iam_path, secrets.permissions_boundary_arn)
-lambda_archive = lambda_code()  # one archive for both Lambdas
 
 network = Network(
     "network",
@@ -62,13 +62,12 @@ endpoint = ConnectEndpoint(
     ConnectEndpointArgs(stage=stage, network=network, private_ca_arn=secrets.private_ca_arn),
     opts=stack_options,
 )
+lambdas = LambdaFactory(roles, network, lambda_code(), settings.logs.retention_days)
 admin = AdminFunction(
     "admin",
     AdminFunctionArgs(
         settings=settings,
-        network=network,
-        roles=roles,
-        code=lambda_archive,
+        lambdas=lambdas,
         connect_url=endpoint.url,
         private_ca_arn=secrets.private_ca_arn,
         bootstrap_servers=secrets.broker.bootstrap_servers,
@@ -126,9 +125,7 @@ health = HealthCheck(
     HealthArgs(
         settings=settings,
         topics=topics,
-        network=network,
-        roles=roles,
-        code=lambda_archive,
+        lambdas=lambdas,
         account_id=context.account_id,
         partition=context.partition,
         cluster_name=connect.cluster.name,

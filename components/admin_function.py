@@ -15,9 +15,8 @@ import pulumi
 
 from components.connect_cluster import KAFKA_SECURITY_PROTOCOL
 from components.health import JMX_URL_TEMPLATE
-from components.iam import RoleFactory, statement
-from components.network import Network
-from components.vpc_lambda import VpcLambdaSpec, vpc_lambda
+from components.iam import statement
+from components.vpc_lambda import LambdaFactory, VpcLambdaSpec
 from wms_connector import connector_admin as env
 from wms_connector.aws_names import aws_name
 from wms_connector.settings import StageSettings
@@ -32,9 +31,7 @@ CONNECT_DEADLINE_SECONDS = 60
 @dataclass(frozen=True)
 class AdminFunctionArgs:
     settings: StageSettings
-    network: Network
-    roles: RoleFactory
-    code: pulumi.Input[pulumi.Archive]
+    lambdas: LambdaFactory
     connect_url: pulumi.Input[str]
     private_ca_arn: str
     bootstrap_servers: str
@@ -72,20 +69,12 @@ class AdminFunction(pulumi.ComponentResource):
             handler=HANDLER,
             timeout_seconds=TIMEOUT_SECONDS,
             # Next to the load balancer and the brokers; it needs no route to the database.
-            subnet_ids=args.network.private_subnet_ids,
+            subnet_ids=args.lambdas.network.private_subnet_ids,
             environment=function_environment(args),
             # To trust the Connect endpoint's certificate.
             statements=[statement(["acm-pca:GetCertificateAuthorityCertificate"], [args.private_ca_arn])],
         )
-        made = vpc_lambda(
-            name,
-            spec,
-            parent=self,
-            roles=args.roles,
-            network=args.network,
-            code=args.code,
-            retention_days=args.settings.logs.retention_days,
-        )
+        made = args.lambdas.function(name, spec, parent=self)
         self.log_group, self.role, self.function = made.log_group, made.role, made.function
         self.function_name = self.function.name
         self.register_outputs({"functionName": self.function.name, "logGroupName": self.log_group.name})

@@ -13,9 +13,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.connect_cluster import KAFKA_SECURITY_PROTOCOL
-from components.iam import RoleFactory, statement
-from components.network import Network
-from components.vpc_lambda import VpcLambdaSpec, vpc_lambda
+from components.iam import statement
+from components.vpc_lambda import LambdaFactory, VpcLambdaSpec
 from wms_connector.aws_names import aws_name
 from wms_connector.health import config as env
 from wms_connector.health.metric_names import MetricScope
@@ -38,9 +37,7 @@ def schedule_expression(minutes: int) -> str:
 class HealthArgs:
     settings: StageSettings
     topics: StageTopics
-    network: Network
-    roles: RoleFactory
-    code: pulumi.Input[pulumi.Archive]
+    lambdas: LambdaFactory
     account_id: str
     partition: str
     cluster_name: pulumi.Input[str]
@@ -123,21 +120,13 @@ class HealthCheck(pulumi.ComponentResource):
             handler=HANDLER,
             timeout_seconds=TIMEOUT_SECONDS,
             # Data subnets: the route to the database (the TCP probe) runs through them.
-            subnet_ids=args.network.data_subnet_ids,
+            subnet_ids=args.lambdas.network.data_subnet_ids,
             environment=function_environment(args, self.table.name),
             statements=role_statements(args, self.table.arn),
         )
         # No reserved concurrency (it fails in accounts near their limit): overlapping runs, e.g. the schedule
         # and a rotation event, are safe because the restart budget is claimed with conditional writes.
-        made = vpc_lambda(
-            name,
-            spec,
-            parent=self,
-            roles=args.roles,
-            network=args.network,
-            code=args.code,
-            retention_days=settings.logs.retention_days,
-        )
+        made = args.lambdas.function(name, spec, parent=self)
         self.log_group, self.role, self.function = made.log_group, made.role, made.function
 
         self.schedule_rule = aws.cloudwatch.EventRule(

@@ -1,7 +1,7 @@
 """A Lambda in the VPC with its own log group and a role from the shared role factory: the one way this stack
 makes its Lambdas (the connector admin, the health check).
 
-A function, not a component: the resources keep their names and their parent (the calling component), so the
+Not a component of its own: the resources keep their names and their parent (the calling component), so the
 stack's resource URNs stay the same.
 """
 
@@ -50,41 +50,45 @@ def log_stream_statement(log_group_arn: pulumi.Input[str]) -> dict:
     )
 
 
-def vpc_lambda(
-    name: str,
-    spec: VpcLambdaSpec,
-    *,
-    parent: pulumi.Resource,
-    roles: RoleFactory,
-    network: Network,
-    code: pulumi.Input[pulumi.Archive],
-    retention_days: int,
-) -> VpcLambda:
-    """Registers `<name>-logs`, the role `<role_suffix>` and `<name>-function` under `parent`."""
-    child = pulumi.ResourceOptions(parent=parent)
-    log_group = aws.cloudwatch.LogGroup(
-        f"{name}-logs",
-        name=f"/aws/lambda/{spec.function_name}",
-        retention_in_days=retention_days,
-        opts=child,
-    )
-    statements = [*spec.statements, log_stream_statement(log_group.arn), statement(VPC_ACCESS_ACTIONS, ["*"])]
-    role = roles.role(spec.role_suffix, LAMBDA_PRINCIPAL, statements, parent=parent)
-    function = aws.lambda_.Function(
-        f"{name}-function",
-        name=spec.function_name,
-        description=spec.description,
-        runtime=RUNTIME,
-        handler=spec.handler,
-        code=code,
-        role=role.arn,
-        memory_size=MEMORY_MB,
-        timeout=spec.timeout_seconds,
-        vpc_config={"subnet_ids": list(spec.subnet_ids), "security_group_ids": [network.lambda_security_group.id]},
-        environment={"variables": dict(spec.environment)},
-        logging_config={"log_format": "Text", "log_group": log_group.name},
-        # The role's policy (network interfaces, log writes) must exist before Lambda creates the function's
-        # network interfaces, or creation fails on a permission Lambda checks only then.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role]),
-    )
-    return VpcLambda(log_group=log_group, role=role, function=function)
+@dataclass(frozen=True)
+class LambdaFactory:
+    """What the stack's Lambdas share: the role factory, the network (their security group and subnets), one code
+    archive and the stage's log retention."""
+
+    roles: RoleFactory
+    network: Network
+    code: pulumi.Input[pulumi.Archive]
+    retention_days: int
+
+    def function(self, name: str, spec: VpcLambdaSpec, *, parent: pulumi.Resource) -> VpcLambda:
+        """Registers `<name>-logs`, the role `<role_suffix>` and `<name>-function` under `parent`."""
+        child = pulumi.ResourceOptions(parent=parent)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{spec.function_name}",
+            retention_in_days=self.retention_days,
+            opts=child,
+        )
+        statements = [*spec.statements, log_stream_statement(log_group.arn), statement(VPC_ACCESS_ACTIONS, ["*"])]
+        role = self.roles.role(spec.role_suffix, LAMBDA_PRINCIPAL, statements, parent=parent)
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            name=spec.function_name,
+            description=spec.description,
+            runtime=RUNTIME,
+            handler=spec.handler,
+            code=self.code,
+            role=role.arn,
+            memory_size=MEMORY_MB,
+            timeout=spec.timeout_seconds,
+            vpc_config={
+                "subnet_ids": list(spec.subnet_ids),
+                "security_group_ids": [self.network.lambda_security_group.id],
+            },
+            environment={"variables": dict(spec.environment)},
+            logging_config={"log_format": "Text", "log_group": log_group.name},
+            # The role's policy (network interfaces, log writes) must exist before Lambda creates the function's
+            # network interfaces, or creation fails on a permission Lambda checks only then.
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role]),
+        )
+        return VpcLambda(log_group=log_group, role=role, function=function)
