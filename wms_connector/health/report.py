@@ -53,7 +53,8 @@ def _connect_signals(connect: ConnectFindings, streak: int) -> dict[str, float]:
 
 
 def _ecs_signals(ecs: EcsFindings) -> dict[str, float]:
-    values: dict[str, float] = {m.ECS_SERVICE_UNHEALTHY: int(not ecs.healthy)}
+    # An ECS API failure says nothing about the service: it is the check's own trouble (HealthCheckFailed).
+    values: dict[str, float] = {} if ecs.unknown else {m.ECS_SERVICE_UNHEALTHY: int(not ecs.healthy)}
     if ecs.desired is not None:
         values[m.ECS_DESIRED_TASKS] = ecs.desired
         values[m.ECS_RUNNING_TASKS] = ecs.running or 0
@@ -121,12 +122,18 @@ def problems(values: dict[str, float]) -> list[str]:
 
 
 def unexplained_errors(report: RunReport) -> dict[str, str]:
-    """The check errors no specific signal already reports (an unreachable API or database has its own)."""
+    """The check errors no specific signal already reports: an unreachable API or database, a missing ECS
+    service, and a worker that cannot be scraped because it is down each have their own alarm."""
     errors = dict(report.errors)
-    if report.connect is not None and report.connect.reachable is False:
+    connect_down = report.connect.reachable is False
+    if connect_down:
         errors.pop("connect", None)
-    if report.db is not None and report.db.reachable is False:
+    if report.db.reachable is False:
         errors.pop("database", None)
+    if report.ecs.error and not report.ecs.unknown:
+        errors.pop("ecs", None)
+    if connect_down or report.ecs.running == 0:
+        errors.pop("capture", None)
     return errors
 
 

@@ -15,6 +15,8 @@ class EcsFindings:
     pending: int | None = None
     deployment_in_progress: bool = False
     error: str | None = None
+    # The ECS API itself failed (throttling, permissions): nothing is known about the service, good or bad.
+    unknown: bool = False
 
     @property
     def healthy(self) -> bool:
@@ -24,8 +26,11 @@ class EcsFindings:
 def check_ecs_service(ecs: Any, cluster: str, service: str) -> EcsFindings:
     try:
         answer = ecs.describe_services(cluster=cluster, services=[service])
-    except (BotoCoreError, ClientError) as exc:
-        return EcsFindings(error=f"DescribeServices failed: {exc}")
+    except ClientError as exc:
+        gone = exc.response.get("Error", {}).get("Code") == "ClusterNotFoundException"
+        return EcsFindings(error=f"DescribeServices failed: {exc}", unknown=not gone)
+    except BotoCoreError as exc:
+        return EcsFindings(error=f"DescribeServices failed: {exc}", unknown=True)
     found = [s for s in answer.get("services", []) if s.get("status") == "ACTIVE"]
     if not found:
         reasons = ", ".join(f.get("reason", "?") for f in answer.get("failures", [])) or "not ACTIVE"
