@@ -11,6 +11,7 @@ one whole first segment: `feat.` can never match `feat-2.…` or `feat2.…`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 100
 # Group states in which a group has no members (no live worker that would recreate its internal topics).
 _MEMBERLESS_GROUP_STATES = {"Empty", "Dead"}
+# A worker's group session (Connect's session.timeout.ms, 10 s by default) plus a rebalance round, with margin.
+WORKERS_GONE_WITHIN_SECONDS = 90.0
+_GROUP_POLL_SECONDS = 2.0
 _UNKNOWN_TOPIC = 3  # Kafka error code UNKNOWN_TOPIC_OR_PARTITION: already gone, which is what we want
 
 
@@ -149,13 +153,19 @@ class TopicAdmin:
                 return group.get("group_state") or "Unknown"
         return None
 
-    def _check_no_live_workers(self, stage: Stage) -> None:
+    def _check_no_live_workers(self, stage: Stage, wait_seconds: float) -> None:
+        """Refuse while the stage's workers are in their group. Workers of a service that was just deleted may
+        take a little while to leave it (a stopped task's session has to lapse), so wait up to `wait_seconds`."""
+        deadline = time.monotonic() + wait_seconds
         state = self.connect_group_state(stage)
+        while state is not None and state not in _MEMBERLESS_GROUP_STATES and time.monotonic() < deadline:
+            time.sleep(min(_GROUP_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            state = self.connect_group_state(stage)
         if state is not None and state not in _MEMBERLESS_GROUP_STATES:
             raise TopicDeletionRefused(
                 f"Refusing to delete stage `{stage}`'s topics: its Connect workers are still running (group "
-                f"{StageTopics(stage).connect_group_id} is {state}). A live worker recreates its internal topics, so "
-                "topics are deleted only after the Connect service is gone."
+                f"{StageTopics(stage).connect_group_id} is still {state} after {wait_seconds:.0f}s). A live worker "
+                "recreates its internal topics, so topics are deleted only after the Connect service is gone."
             )
 
     def delete_stage_topics(
@@ -165,12 +175,14 @@ class TopicAdmin:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         timeout_ms: int = 60_000,
+        workers_gone_within: float = WORKERS_GONE_WITHIN_SECONDS,
     ) -> CleanupReport:
-        """Delete `topics` (default: every topic of `stage` on the broker) in batches, after the guard."""
+        """Delete `topics` (default: every topic of `stage` on the broker) in batches, after the guard and once
+        the stage's Connect workers have left their group (waiting up to `workers_gone_within` seconds)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
         targets = check_deletable(stage, self.stage_topics(stage) if topics is None else topics)
-        self._check_no_live_workers(stage)
+        self._check_no_live_workers(stage, workers_gone_within)
         report = CleanupReport(stage=stage.name)
         for start in range(0, len(targets), batch_size):
             batch = targets[start : start + batch_size]

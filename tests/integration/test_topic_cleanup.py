@@ -3,9 +3,11 @@ stages named like it, the live stage of the fixture and unrelated teams; only th
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
+from kafka import KafkaConsumer
 from kafka.admin import NewTopic
 
 from tests.integration.local_admin import local_admin, wait_until
@@ -117,11 +119,32 @@ def test_cleanup_is_refused_while_the_stages_workers_run(local_stack):
     live = local_stack.stage  # the fixture's worker is running for this stage
     with TopicAdmin(local_stack.bootstrap_servers) as topics:
         assert topics.connect_group_state(live) == "Stable"
-        with pytest.raises(TopicDeletionRefused, match="Connect workers are still running"):
-            topics.delete_stage_topics(live)
+        with pytest.raises(TopicDeletionRefused, match="Connect workers are still running.*still Stable after 1s"):
+            topics.delete_stage_topics(live, workers_gone_within=1)
         assert topics.connect_group_state(STAGE) is None
     admin = local_stack.kafka_admin()
     try:
         assert set(StageTopics(live).connect_internal_topics) <= set(admin.list_topics())
     finally:
         admin.close()
+
+
+def test_cleanup_waits_for_workers_that_are_leaving_their_group(local_stack, broker_topics):
+    # A member in the stage's worker group, as a worker of a service being deleted would be, leaving a few
+    # seconds after the cleanup started.
+    admin, stage_topics, others = broker_topics
+    member = KafkaConsumer(
+        bootstrap_servers=local_stack.bootstrap_servers, group_id=StageTopics(STAGE).connect_group_id
+    )
+    member.subscribe([sorted(stage_topics)[0]])
+    wait_until(lambda: member.poll(timeout_ms=200) is not None and member.assignment(), "joining the group")
+    leaving = threading.Timer(3.0, member.close)
+    with TopicAdmin(local_stack.bootstrap_servers) as topics:
+        assert topics.connect_group_state(STAGE) == "Stable"
+        with pytest.raises(TopicDeletionRefused, match="still running"):
+            topics.delete_stage_topics(STAGE, workers_gone_within=0)
+        leaving.start()
+        report = topics.delete_stage_topics(STAGE, workers_gone_within=60)
+    leaving.join()
+    assert sorted(report.deleted) == sorted(stage_topics)
+    assert others <= set(admin.list_topics())
