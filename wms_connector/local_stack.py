@@ -18,6 +18,8 @@ import contextlib
 import errno
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -189,6 +191,21 @@ def check_ports_free(ports: Mapping[str, int]) -> None:
                     f"Port {number} ({port.role}) on {BIND_ADDRESS} is already in use. Stop what listens there, "
                     f"or pick another port with {port.env_var}=<port> (or {port.flag} <port>)."
                 ) from None
+
+
+def check_java(required_major: int) -> None:
+    """Raise LocalStackError unless `java` on PATH is at least `required_major` (Debezium 3 needs 17)."""
+    install = f"install a Java {required_major}+ runtime (e.g. `apt-get install openjdk-{required_major}-jre-headless`)"
+    java = shutil.which("java")
+    if not java:
+        raise LocalStackError(f"Java (`java`) is not on PATH; {install}.")
+    result = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60, check=False)
+    # `java -version` writes e.g. `openjdk version "17.0.9" 2023-10-17` (or "1.8.0_392" before Java 9) to stderr.
+    match = re.search(r'version "(?:1\.)?(\d+)', result.stderr + result.stdout)
+    if not match:
+        raise LocalStackError(f"`{java} -version` did not print a Java version; {install}.")
+    if int(match.group(1)) < required_major:
+        raise LocalStackError(f"`{java}` is Java {match.group(1)}; the worker needs Java {required_major}+: {install}.")
 
 
 # ---------------------------------------------------------------- processes
@@ -548,6 +565,7 @@ class LocalStack:
                     "run `make local-down` (python -m wms_connector.local_stack down) first."
                 )
         check_ports_free(self.settings.ports)
+        check_java(int(self.manifest.java_major_version))
         self.jars_dir  # noqa: B018 - resolve (or find cached) jars before anything starts
         deadline = time.monotonic() + timeout_s
         try:

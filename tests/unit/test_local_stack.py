@@ -160,3 +160,45 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch):
     monkeypatch.setattr(local_stack.uuid, "uuid4", lambda: next(draws))
     cluster_id = local_stack.new_cluster_id()
     assert cluster_id == "AAAAAAAAAAAAAAAAAAAAAA"
+
+
+# ---------------------------------------------------------------- java
+
+
+def _path_with_java(monkeypatch, tmp_path: Path, version_line: str | None) -> None:
+    """PATH holding only a `java` that prints `version_line` like `java -version` does (or no java at all)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if version_line is not None:
+        java = bin_dir / "java"
+        java.write_text(f"#!/bin/sh\necho '{version_line}' >&2\n")
+        java.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def test_the_java_on_this_machine_is_accepted():
+    local_stack.check_java(17)
+
+
+def test_start_without_java_says_what_to_install_before_starting_anything(monkeypatch, tmp_path: Path):
+    stack = LocalStack(LocalSettings.on_free_ports(tmp_path, Stage.parse("it")), jars_dir=tmp_path / "no-jars")
+    _path_with_java(monkeypatch, tmp_path, None)
+    with pytest.raises(LocalStackError, match=r"Java \(`java`\) is not on PATH; install a Java 17\+ runtime"):
+        stack.start()
+    assert not stack.broker.pid_file.exists() and not stack.worker.pid_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("version_line", "found"),
+    [('openjdk version "11.0.22" 2024-01-16', "11"), ('java version "1.8.0_392"', "8")],
+)
+def test_an_older_java_is_refused_naming_its_version(monkeypatch, tmp_path: Path, version_line: str, found: str):
+    _path_with_java(monkeypatch, tmp_path, version_line)
+    with pytest.raises(LocalStackError, match=f"is Java {found}; the worker needs Java 17\\+"):
+        local_stack.check_java(17)
+
+
+def test_a_java_without_a_version_is_refused(monkeypatch, tmp_path: Path):
+    _path_with_java(monkeypatch, tmp_path, "something else")
+    with pytest.raises(LocalStackError, match="did not print a Java version"):
+        local_stack.check_java(17)
