@@ -146,7 +146,8 @@ def test_check_create_diff_update_read_delete_through_the_host(host, local_stack
     assert created.id == NAME
     outputs = _dict(created.properties)
     assert outputs["connectorState"] == "running"
-    assert outputs["config"] == connector_inputs["config"]  # outputs keep every input
+    # Outputs keep every input: update and delete receive only the old outputs.
+    assert {key: outputs.get(key) for key in inputs} == inputs
     assert connect.get_config(NAME) == connector_inputs["config"]
 
     same = host.stub.Diff(
@@ -176,6 +177,7 @@ def test_check_create_diff_update_read_delete_through_the_host(host, local_stack
     )
     outputs = _dict(updated.properties)
     assert outputs["connectorState"] == "paused"
+    assert {key: outputs.get(key) for key in news} == news
     assert connect.get_config(NAME)["heartbeat.interval.ms"] == "20000"
     assert connect.status(NAME).state == "PAUSED"
 
@@ -190,6 +192,7 @@ def test_check_create_diff_update_read_delete_through_the_host(host, local_stack
         timeout=RPC_TIMEOUT_S,
     )
     assert read.id == NAME and _dict(read.properties)["connectorState"] == "running"
+    assert {key: _dict(read.properties).get(key) for key in news} == news  # refresh keeps the inputs too
     drift = host.stub.Diff(
         provider_pb2.DiffRequest(id=NAME, urn=CONNECTOR_URN, olds=read.properties, news=_struct(news)),
         timeout=RPC_TIMEOUT_S,
