@@ -30,8 +30,10 @@ import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import pulumi
+import pulumi.runtime.mocks as pulumi_mocks
 import pulumi.runtime.settings as runtime_settings
 import yaml
 from pulumi.runtime.stack import run_pulumi_func
@@ -180,6 +182,12 @@ class StackMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"No mock for invoke {args.token}; add one to tests/unit/pulumi_harness.py")
 
 
+def _type_and_name(urn: str) -> tuple[str, str]:
+    """`urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>` -> (type, name)."""
+    qualified_type, _, name = urn.split("::", 2)[2].rpartition("::")
+    return qualified_type.rpartition("$")[2], name
+
+
 @dataclass
 class ProgramRun:
     stage: str
@@ -187,6 +195,11 @@ class ProgramRun:
     outputs: dict = field(default_factory=dict)
     error: BaseException | None = None
     calls: list[tuple[str, dict]] = field(default_factory=list)
+    # (type, name) -> the (type, name)s its `depends_on` names, as the program registered them.
+    explicit_dependencies: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+
+    def depends_on(self, type_: str, name: str) -> set[tuple[str, str]]:
+        return self.explicit_dependencies[(type_, name)]
 
     def raise_error(self) -> None:
         if self.error is not None:
@@ -230,8 +243,16 @@ def run_program(
     pulumi.runtime.set_all_config(all_config)
 
     run = ProgramRun(stage=stage, resources=mocks.resources, calls=mocks.calls)
+    register = pulumi_mocks.MockMonitor.RegisterResource
+
+    def register_recording_dependencies(monitor, request):
+        response = register(monitor, request)
+        run.explicit_dependencies[(request.type, request.name)] = {_type_and_name(u) for u in request.dependencies}
+        return response
+
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROGRAM), run_name="__main__")))
+        with mock.patch.object(pulumi_mocks.MockMonitor, "RegisterResource", register_recording_dependencies):
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROGRAM), run_name="__main__")))
     except Exception as error:  # the tests assert on it
         run.error = error
         return run

@@ -337,3 +337,12 @@ def test_components_are_registered_with_their_types(run):
     types = {r.type for r in run.resources if not r.custom}
     assert {"wms:network:Network", "wms:image:ConnectImage", "wms:endpoint:ConnectEndpoint",
             "wms:connect_cluster:ConnectCluster", "wms:alerts:Alerts", "wms:iam:ServiceRole"} <= types
+
+
+def test_each_lambda_waits_for_its_log_group_and_role_policy(run):
+    # Lambda checks the role's network interface permissions when it creates the function in the VPC.
+    for name in ("admin", "health"):
+        needed = run.depends_on("aws:lambda/function:Function", f"{name}-function")
+        assert ("aws:cloudwatch/logGroup:LogGroup", f"{name}-logs") in needed
+        assert ("aws:iam/rolePolicy:RolePolicy", f"{name}-policy") in needed
+
