@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 import functions.connector_admin as lambda_module
+from tests.unit.aws_fixtures import active_private_ca
 from wms_connector.connect_client import ConnectClient, ConnectorStatus, FieldErrors, TaskStatus
 from wms_connector.connector_admin import (
     AdminEnvironment,
@@ -211,25 +212,7 @@ def test_environment_defaults():
 @mock_aws
 def test_private_ca_certificate_is_fetched_by_arn(monkeypatch):
     acm_pca = boto3.client("acm-pca", region_name="us-east-1")
-    ca_arn = acm_pca.create_certificate_authority(
-        CertificateAuthorityConfiguration={
-            "KeyAlgorithm": "RSA_2048",
-            "SigningAlgorithm": "SHA256WITHRSA",
-            "Subject": {"CommonName": "wms-connector test CA"},
-        },
-        CertificateAuthorityType="ROOT",
-    )["CertificateAuthorityArn"]
-    # Activate the root CA as one does in AWS: sign its own CSR, import the certificate.
-    csr = acm_pca.get_certificate_authority_csr(CertificateAuthorityArn=ca_arn)["Csr"]
-    issued = acm_pca.issue_certificate(
-        CertificateAuthorityArn=ca_arn,
-        Csr=csr,
-        SigningAlgorithm="SHA256WITHRSA",
-        TemplateArn="arn:aws:acm-pca:::template/RootCACertificate/V1",
-        Validity={"Value": 1, "Type": "DAYS"},
-    )["CertificateArn"]
-    certificate = acm_pca.get_certificate(CertificateAuthorityArn=ca_arn, CertificateArn=issued)["Certificate"]
-    acm_pca.import_certificate_authority_certificate(CertificateAuthorityArn=ca_arn, Certificate=certificate)
+    ca_arn, _ = active_private_ca(acm_pca)
     fetched = acm_pca.get_certificate_authority_certificate(CertificateAuthorityArn=ca_arn)
     environment = AdminEnvironment.from_env({**ENV, "PRIVATE_CA_ARN": ca_arn})
     admin = build_admin(environment, acm_pca=acm_pca)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import boto3
@@ -10,6 +9,7 @@ import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+from tests.unit.aws_fixtures import Clock, create_state_table, fake_credentials, free_port
 from wms_connector.health.restart_budget import (
     HELPED,
     NOT_HELPED,
@@ -25,36 +25,15 @@ T0 = 1_800_000_000.0
 MINUTE = 60.0
 
 
-def _create_table(dynamodb):
-    table = dynamodb.create_table(
-        TableName="health",
-        KeySchema=[{"AttributeName": "connectorId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "connectorId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    table.wait_until_exists()
-    return table
-
-
 @pytest.fixture
 def aws_env(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    fake_credentials(monkeypatch)
 
 
 @pytest.fixture
 def table(aws_env):
     with mock_aws():
-        yield _create_table(boto3.resource("dynamodb", region_name="us-east-1"))
-
-
-class Clock:
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+        yield create_state_table(boto3.resource("dynamodb", region_name="us-east-1"), "health")
 
 
 def test_connector_id_is_stage_and_name():
@@ -184,21 +163,15 @@ def test_not_running_counts_only_after_three_runs():
 # -- concurrency --------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def moto_server_table(aws_env):
     """moto in server mode: each thread's requests go over HTTP, like concurrent Lambdas against DynamoDB."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:
         resource = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=f"http://{host}:{port}")
-        yield _create_table(resource), f"http://{host}:{port}"
+        yield create_state_table(resource, "health"), f"http://{host}:{port}"
     finally:
         server.stop()
 

@@ -4,12 +4,12 @@ metrics parsing, topic offset comparison, and the Connect check against a closed
 from __future__ import annotations
 
 import json
-import socket
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from tests.unit.aws_fixtures import REGION, create_service, fake_credentials, free_port, listening_port
 from wms_connector.connect_client import ConnectClient
 from wms_connector.health.checks.capture import check_capture, check_capture_on_workers, parse_capture_metrics
 from wms_connector.health.checks.connect import check_connect
@@ -23,14 +23,10 @@ from wms_connector.health.checks.ecs_service import check_ecs_service
 from wms_connector.health.checks.topics import check_topics, compare_offsets
 from wms_connector.health.checks.worker_tasks import exporter_urls, running_task_ips
 
-REGION = "us-east-1"
-
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    fake_credentials(monkeypatch)
     with mock_aws():
         yield
 
@@ -38,15 +34,7 @@ def aws(monkeypatch):
 def _service(monkeypatch, running: int, desired: int = 1):
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", str(running))
     ecs = boto3.client("ecs", region_name=REGION)
-    ecs.create_cluster(clusterName="wms-connector-main")
-    ecs.register_task_definition(family="connect", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}])
-    ecs.create_service(
-        cluster="wms-connector-main",
-        serviceName="wms-connector-main",
-        taskDefinition="connect",
-        desiredCount=desired,
-        launchType="FARGATE",
-    )
+    create_service(ecs, "wms-connector-main", "wms-connector-main", desired=desired, launchType="FARGATE")
     return ecs
 
 
@@ -84,19 +72,8 @@ def test_ecs_missing_cluster_is_unhealthy(aws):
 
 @pytest.fixture
 def listener():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    with listening_port() as port:
+        yield port
 
 
 def _secret(info) -> str:
@@ -111,7 +88,7 @@ def test_database_reachable_via_ip_and_port(aws, listener):
 
 
 def test_database_unreachable_reports_no_address_or_secret(aws):
-    port = _closed_port()
+    port = free_port()
     arn = _secret({"host": "127.0.0.1", "port": port, "password": "pw-123456"})
     findings = check_database(boto3.client("secretsmanager", region_name=REGION), arn)
     assert findings.reachable is False
@@ -274,7 +251,7 @@ def test_unreadable_offsets_keep_the_previous_ones():
 
 
 def test_connect_down_is_unreachable():
-    client = ConnectClient(f"http://127.0.0.1:{_closed_port()}", request_timeout=0.5, deadline=1.0)
+    client = ConnectClient(f"http://127.0.0.1:{free_port()}", request_timeout=0.5, deadline=1.0)
     found = check_connect(client, "wms-oracle-cdc")
     assert found.reachable is False and not found.missing and found.status is None
     assert "did not answer" in found.error

@@ -6,6 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.unit.aws_fixtures import fake_credentials
 from wms_connector.health import metric_names as m
 from wms_connector.health.metrics import BATCH_SIZE, publish
 from wms_connector.stages import Stage
@@ -42,8 +43,7 @@ def test_dimensions_stage_always_connector_where_it_applies():
 
 @pytest.fixture
 def cloudwatch(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    fake_credentials(monkeypatch)
     with mock_aws():
         yield boto3.client("cloudwatch", region_name="us-east-1")
 

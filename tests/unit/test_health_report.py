@@ -8,6 +8,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from tests.unit.aws_fixtures import REGION, fake_credentials
 from wms_connector.connect_client import ConnectorStatus
 from wms_connector.health import metric_names as m
 from wms_connector.health.checks.capture import CaptureFindings
@@ -74,10 +75,9 @@ def test_an_unreachable_database_pages_once():
 
 @pytest.fixture
 def ecs(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    fake_credentials(monkeypatch)
     with mock_aws():
-        yield boto3.client("ecs", region_name="us-east-1")
+        yield boto3.client("ecs", region_name=REGION)
 
 
 def test_a_cluster_that_is_gone_is_known_to_be_unhealthy(ecs):

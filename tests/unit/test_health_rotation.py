@@ -9,10 +9,10 @@ import pytest
 from moto import mock_aws
 
 from functions.health_check import handler
+from tests.unit.aws_fixtures import REGION, create_service, fake_credentials
 from wms_connector.health import config as c
 from wms_connector.health.rotation import change_event_pattern, handle_secret_change, is_secret_change, secret_ids
 
-REGION = "us-east-1"
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:wms/main/dbInfo-AbCdEf"
 OTHER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:wms/main/alertEmails-ZyXwVu"
 
@@ -91,8 +91,7 @@ def test_other_events_do_not_count(event):
 def test_the_rule_pattern_and_the_handler_agree_in_eventbridge(monkeypatch):
     """Each event goes through a rule with the pattern (moto's EventBridge) to a queue: the rule lets through
     exactly the events the handler acts on."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    fake_credentials(monkeypatch)
     with mock_aws():
         events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
         queue = sqs.create_queue(QueueName="redeploys")["QueueUrl"]
@@ -122,17 +121,11 @@ def test_a_value_that_is_not_a_secret_arn_is_refused_by_name(bad):
 
 @pytest.fixture
 def ecs(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    fake_credentials(monkeypatch)
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     with mock_aws():
         client = boto3.client("ecs", region_name=REGION)
-        client.create_cluster(clusterName="wms-connector-main")
-        client.register_task_definition(family="t", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}])
-        client.create_service(
-            cluster="wms-connector-main", serviceName="wms-connector-main", taskDefinition="t", desiredCount=1
-        )
+        create_service(client, "wms-connector-main", "wms-connector-main")
         yield client
 
 

@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from functions.health_check import handler
+from tests.unit.aws_fixtures import (
+    REGION,
+    Clock,
+    active_private_ca,
+    create_service,
+    create_state_table,
+    fake_credentials,
+    free_port,
+    listening_port,
+)
 from wms_connector.connect_client import ConnectClient
 from wms_connector.health import config as c
 from wms_connector.health import metric_names as m
@@ -20,7 +29,6 @@ from wms_connector.health.clients import build_clients
 from wms_connector.health.config import HealthConfig
 from wms_connector.health.runner import HealthCheckIncomplete, HealthClients, HealthRun
 
-REGION = "us-east-1"
 CLUSTER = SERVICE = "wms-connector-main"
 TABLE = "wms-connector-main-health"
 PASSWORD = "pw-Zq81-never-logged"
@@ -28,60 +36,31 @@ DB_USER = "cdc_user_x9q_never_logged"
 T0 = 1_800_000_000.0
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Clock:
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def listener():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
+    with listening_port() as port:
+        yield port
 
 
 @pytest.fixture
 def aws(monkeypatch, listener):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    fake_credentials(monkeypatch)
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     with mock_aws():
         ecs = boto3.client("ecs", region_name=REGION)
-        ecs.create_cluster(clusterName=CLUSTER)
-        ecs.register_task_definition(family="t", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}])
-        ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="t", desiredCount=1)
-        dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "connectorId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "connectorId", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_service(ecs, CLUSTER, SERVICE)
+        table = create_state_table(boto3.resource("dynamodb", region_name=REGION), TABLE)
         secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name="wms/main/dbInfo",
             SecretString=json.dumps({"ip": "127.0.0.1", "port": listener, "user": DB_USER, "password": PASSWORD}),
         )
-        yield {"ecs": ecs, "table": dynamodb.Table(TABLE), "secret_arn": secret["ARN"]}
+        yield {"ecs": ecs, "table": table, "secret_arn": secret["ARN"]}
 
 
 def _env(secret_arn: str) -> dict[str, str]:
     return {
         c.STAGE: "main",
-        c.CONNECT_URL: f"http://127.0.0.1:{_closed_port()}",
+        c.CONNECT_URL: f"http://127.0.0.1:{free_port()}",
         c.ECS_CLUSTER: CLUSTER,
         c.ECS_SERVICE: SERVICE,
         c.STATE_TABLE: TABLE,
@@ -170,7 +149,7 @@ def test_one_json_summary_line_and_no_secret_in_it(aws):
 
 def test_database_unreachable_is_reported(aws, listener):
     boto3.client("secretsmanager", region_name=REGION).put_secret_value(
-        SecretId=aws["secret_arn"], SecretString=json.dumps({"host": "127.0.0.1", "port": _closed_port()})
+        SecretId=aws["secret_arn"], SecretString=json.dumps({"host": "127.0.0.1", "port": free_port()})
     )
     summary = _run(aws, Clock(T0), [])
     assert summary["metrics"][m.DB_TCP_UNREACHABLE] == 1
@@ -179,7 +158,7 @@ def test_database_unreachable_is_reported(aws, listener):
 
 def test_held_back_while_a_deployment_rolls_out(aws, monkeypatch):
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "0")
-    aws["ecs"].create_service(cluster=CLUSTER, serviceName="rolling", taskDefinition="t", desiredCount=1)
+    aws["ecs"].create_service(cluster=CLUSTER, serviceName="rolling", taskDefinition="connect", desiredCount=1)
     summary = _run(aws, Clock(T0), [], env={c.ECS_SERVICE: "rolling"})
     assert summary["restart"]["heldBack"] == "an ECS deployment is already rolling out"
     assert summary["restart"]["granted"] is None
@@ -228,26 +207,7 @@ def test_lambda_handler_refuses_a_bad_environment(monkeypatch):
 
 
 def test_clients_trust_the_endpoints_private_ca_fetched_by_arn(aws):
-    acm_pca = boto3.client("acm-pca", region_name=REGION)
-    ca_arn = acm_pca.create_certificate_authority(
-        CertificateAuthorityConfiguration={
-            "KeyAlgorithm": "RSA_2048",
-            "SigningAlgorithm": "SHA256WITHRSA",
-            "Subject": {"CommonName": "wms-connector health test CA"},
-        },
-        CertificateAuthorityType="ROOT",
-    )["CertificateAuthorityArn"]
-    # A root CA becomes usable once its own certificate is imported, as in AWS.
-    csr = acm_pca.get_certificate_authority_csr(CertificateAuthorityArn=ca_arn)["Csr"]
-    issued = acm_pca.issue_certificate(
-        CertificateAuthorityArn=ca_arn,
-        Csr=csr,
-        SigningAlgorithm="SHA256WITHRSA",
-        TemplateArn="arn:aws:acm-pca:::template/RootCACertificate/V1",
-        Validity={"Value": 1, "Type": "DAYS"},
-    )["CertificateArn"]
-    certificate = acm_pca.get_certificate(CertificateAuthorityArn=ca_arn, CertificateArn=issued)["Certificate"]
-    acm_pca.import_certificate_authority_certificate(CertificateAuthorityArn=ca_arn, Certificate=certificate)
+    ca_arn, certificate = active_private_ca(boto3.client("acm-pca", region_name=REGION), "health test CA")
 
     env = {
         **_env(aws["secret_arn"]),
