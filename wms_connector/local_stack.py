@@ -451,6 +451,11 @@ class LocalStack:
             raise LocalStackError(f"Formatting KRaft storage failed:\n{result.stdout}{result.stderr}")
 
     def _broker_answers(self) -> bool:
+        # Until the listener is up, a Kafka client would only log connection errors into the caller's output.
+        with socket.socket() as probe:
+            probe.settimeout(1.0)
+            if probe.connect_ex((BIND_ADDRESS, self.settings.ports["broker"])) != 0:
+                return False
         try:
             admin = self.kafka_admin()
         except Exception:  # noqa: BLE001 - not up yet, whatever the client says
