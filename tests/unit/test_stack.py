@@ -26,7 +26,7 @@ from tests.unit.pulumi_harness import (
 )
 from wms_connector import worker_env
 from wms_connector.settings import DEFAULT_ORACLE_CIDRS
-from wms_connector.stages import Stage
+from wms_connector.stages import InvalidStageError, Stage
 from wms_connector.topics import StageTopics
 
 STAGES = ["main", "val", "production", "feature-login"]
@@ -346,3 +346,42 @@ def test_each_lambda_waits_for_its_log_group_and_role_policy(run):
         assert ("aws:cloudwatch/logGroup:LogGroup", f"{name}-logs") in needed
         assert ("aws:iam/rolePolicy:RolePolicy", f"{name}-policy") in needed
 
+
+
+# Inputs that hold a resource's physical name; a role policy's name is unique only within its role.
+PHYSICAL_NAME_INPUTS = ("name", "family", "dashboardName")
+NAMED_WITHIN_PARENT = {ROLE_POLICY}
+
+
+def physical_names(run: ProgramRun) -> set[tuple[str, str]]:
+    return {
+        (r.type, r.inputs[key])
+        for r in run.resources
+        if r.custom and r.type.startswith("aws:") and r.type not in NAMED_WITHIN_PARENT
+        for key in PHYSICAL_NAME_INPUTS
+        if isinstance(r.inputs.get(key), str)
+    }
+
+
+def test_no_stage_extended_by_a_hyphen_takes_another_stages_names(run):
+    """Every AWS physical name carries `wms-connector-<stage>`, so stage `<stage>-<x>` names a resource of the same
+    type exactly as `<stage>` does only if one name is another's with `-<x>` inserted after the stage. Checked on
+    the names the program really registers, for every resource type."""
+    service = Stage.parse(run.stage).service_name
+    templates: dict[str, set[tuple[str, str]]] = {}
+    for type_, name in physical_names(run):
+        assert service in name, (type_, name)
+        before, _, after = name.partition(service)
+        templates.setdefault(type_, set()).add((before, after))
+    for type_, pairs in templates.items():
+        for before, after in pairs:
+            for other_before, other_after in pairs:
+                inserted = after[: len(after) - len(other_after)] if after.endswith(other_after) else ""
+                if before != other_before or not inserted.startswith("-") or len(inserted) < 2:
+                    continue
+                try:
+                    Stage.parse(run.stage + inserted)
+                except InvalidStageError:
+                    continue  # no stage can be named like that
+                raise AssertionError(f"stage {run.stage + inserted!r} would name a {type_} {before}{service}"
+                                     f"{inserted}{other_after}, as {run.stage!r} does")
