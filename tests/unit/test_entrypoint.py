@@ -189,26 +189,42 @@ def test_heap_percent_defaults_to_50():
     assert _settings(MSK_ENV).heap_percent == 50
 
 
+def _stack_heap(memory: int, percent: int) -> int | None:
+    """The heap the stack would deploy for these values (parsed as stack config, then checked), or None."""
+    from wms_connector import settings
+
+    keys = {key.field: key for key in settings.Sizing.KEYS}
+    try:
+        sizing = settings.Sizing(
+            task_cpu=16384, task_memory=122880, connect_cpu=1024,
+            connect_memory=keys["connect_memory"].parse("connectMemory", memory),
+            heap_percent=keys["heap_percent"].parse("heapPercent", percent),
+            desired_count=1,
+        )
+        sizing.check()
+    except settings.SettingsError:
+        return None
+    return sizing.heap_mib
+
+
+def _entrypoint_heap(memory: int, percent: int) -> int | None:
+    env = {**MSK_ENV, "CONTAINER_MEMORY_MIB": str(memory), "JVM_HEAP_PERCENT": str(percent)}
+    try:
+        settings = _settings(env)
+    except ep.WorkerConfigError:
+        return None
+    return ep.heap_mib(settings.container_memory_mib, settings.heap_percent)
+
+
 def test_heap_rule_agrees_with_the_stage_sizing_check():
     """The stack refuses at deploy time exactly what the entrypoint would refuse at task start."""
-    from wms_connector import settings
-    for memory in (1024, 1536, 2048, 2560, 3072, 4096, 6144):
-        for percent in range(5, 96, 5):
-            sizing = settings.Sizing(
-                task_cpu=4096, task_memory=30720, connect_cpu=1024, connect_memory=memory,
-                heap_percent=percent, desired_count=1,
-            )
-            try:
-                sizing.check()
-                stack_heap = sizing.heap_mib
-            except settings.SettingsError:
-                stack_heap = None
-            try:
-                env = {**MSK_ENV, "CONTAINER_MEMORY_MIB": str(memory), "JVM_HEAP_PERCENT": str(percent)}
-                entrypoint_heap = ep.heap_mib(memory, _settings(env).heap_percent)
-            except ep.WorkerConfigError:
-                entrypoint_heap = None
-            assert entrypoint_heap == stack_heap, (memory, percent)
+    accepted = 0
+    for memory in (512, 1023, 1024, 1536, 2048, 2560, 3072, 4096, 6144, 30720, 122880):
+        for percent in (*range(0, 101, 5), 9, 11, 89, 91):
+            stack_heap = _stack_heap(memory, percent)
+            assert _entrypoint_heap(memory, percent) == stack_heap, (memory, percent)
+            accepted += stack_heap is not None
+    assert accepted > 50  # the sweep covers accepted sizes, not only refusals
 
 
 # ---------------------------------------------------------------- bad worker input
