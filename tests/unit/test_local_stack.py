@@ -202,3 +202,19 @@ def test_a_java_without_a_version_is_refused(monkeypatch, tmp_path: Path):
     _path_with_java(monkeypatch, tmp_path, "something else")
     with pytest.raises(LocalStackError, match="did not print a Java version"):
         local_stack.check_java(17)
+
+
+def test_summary_names_the_connect_url_the_broker_and_the_logs(tmp_path: Path):
+    settings = LocalSettings.on_free_ports(tmp_path, Stage.parse("it"))
+    lines = dict(
+        line.split(" : ", 1) for line in LocalStack(settings, jars_dir=tmp_path / "jars").summary().splitlines()
+    )
+    ports = settings.ports
+    assert {key.strip(): value for key, value in lines.items()} == {
+        "Kafka Connect REST": f"http://127.0.0.1:{ports['connect']}",
+        "Kafka broker": f"127.0.0.1:{ports['broker']}",
+        "JMX exporter": f"http://127.0.0.1:{ports['jmx']}/metrics",
+        "Stage": "it (group it.mgmt.connect.wms-connector-it)",
+        "Worker log": str(tmp_path / "logs" / "worker.log"),
+        "Broker log": str(tmp_path / "logs" / "broker.log"),
+    }
