@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 
 import boto3
 import pytest
 from kafka import KafkaProducer
 from moto import mock_aws
 
+from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
+from tests.unit.aws_fixtures import Clock, create_service, create_state_table, fake_credentials
 from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_jars import CONNECT_IMAGE_DIR
-from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
 from wms_connector.health import config as c
 from wms_connector.health import metric_names as m
 from wms_connector.health.checks.capture import check_capture_on_workers, http_fetch, parse_capture_metrics
@@ -35,26 +35,6 @@ REGION = "us-east-1"
 CLUSTER = SERVICE = "wms-connector-it"
 TABLE = "wms-connector-it-health"
 T0 = 1_800_000_000.0
-FAILED_WITHIN_S = 120.0
-
-
-class Clock:
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _wait_for(what: str, check, timeout_s: float, interval_s: float = 1.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
-        time.sleep(interval_s)
 
 
 def _failed(client: ConnectClient, name: str):
@@ -69,36 +49,20 @@ def failing_connector(local_stack) -> ConnectClient:
     """The stage's connector, registered (once) and FAILED because its database port is closed."""
     client = ConnectClient(local_stack.connect_url, request_timeout=5, deadline=60)
     name = local_stack.topics.connector_name
-    if client.status(name) is None:
-        config = build_connector_config(
-            local_stack.stage,
-            ConnectorOptions.from_config({}),
-            KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1),
-        )
-        local_stack.register_unvalidated(name, config)
-    _wait_for(f"connector {name} FAILED", lambda: _failed(client, name), FAILED_WITHIN_S)
+    register_failing_connector(local_stack, client)
+    wait_for(f"connector {name} FAILED", lambda: _failed(client, name), FAILED_WITHIN_S)
     return client
 
 
 @pytest.fixture
 def aws(monkeypatch, local_stack):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    fake_credentials(monkeypatch, REGION)
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     db = local_stack.settings.database_env
     with mock_aws():
         ecs = boto3.client("ecs", region_name=REGION)
-        ecs.create_cluster(clusterName=CLUSTER)
-        ecs.register_task_definition(family="t", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}])
-        ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="t", desiredCount=1)
-        dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "connectorId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "connectorId", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_service(ecs, CLUSTER, SERVICE)
+        table = create_state_table(boto3.resource("dynamodb", region_name=REGION), TABLE)
         # The same (unreachable) database the worker was given.
         secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name="wms/it/dbInfo",
@@ -111,7 +75,7 @@ def aws(monkeypatch, local_stack):
                 }
             ),
         )
-        yield {"ecs": ecs, "table": dynamodb.Table(TABLE), "secret_arn": secret["ARN"]}
+        yield {"ecs": ecs, "table": table, "secret_arn": secret["ARN"]}
 
 
 def _run(local_stack, aws, clock, lines=None, jmx_url: str | None = None) -> dict:
@@ -165,13 +129,13 @@ def test_failed_connector_is_detected_and_restarted_through_the_rest_api(local_s
     assert summary["restart"]["action"] == "connect_restart"
     assert summary["restart"]["granted"] is True and summary["restart"]["done"] is True
     # The worker really received the restart: it restarts the failed task (or connector) and it fails again.
-    restarted = _wait_for(
+    restarted = wait_for(
         "restart in the worker log",
         lambda: "restart" in _log_since(local_stack, log_offset).lower(),
         30,
     )
     assert restarted
-    assert _wait_for("connector FAILED again", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
+    assert wait_for("connector FAILED again", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
     assert local_stack.settings.database_env[worker_env.DB_PASSWORD] not in lines[0]
 
 
@@ -189,7 +153,7 @@ def test_budget_stops_the_fourth_restart_and_frees_a_slot_after_the_window(local
     # find nothing to restart; only runs that needed one reach a budget decision.
     for run in range(11):
         clock.now = T0 + run * 5 * 60
-        _wait_for("connector FAILED", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
+        wait_for("connector FAILED", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
         summary = _run(local_stack, aws, clock)
         if summary["restart"]["granted"] is not None:
             decisions.append(summary["restart"]["granted"])
@@ -206,7 +170,7 @@ def test_budget_stops_the_fourth_restart_and_frees_a_slot_after_the_window(local
     ]
     # One hour after the first restart its slot frees.
     clock.now = T0 + 60 * 60 + 1
-    _wait_for("connector FAILED", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
+    wait_for("connector FAILED", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
     again = _run(local_stack, aws, clock)
     assert again["restart"]["granted"] is True and again["restart"]["done"] is True
 
@@ -321,7 +285,7 @@ def debezium_exporter(local_stack, tmp_path):
             return False
 
     try:
-        _wait_for("the JMX exporter serving Debezium metrics", serving, 60, interval_s=0.5)
+        wait_for("the JMX exporter serving Debezium metrics", serving, 60, interval_s=0.5)
         yield url
     finally:
         process.kill()
@@ -364,7 +328,7 @@ def test_paused_connector_counts_only_after_three_runs_and_is_not_restarted(loca
     name = local_stack.topics.connector_name
     failing_connector.pause(name)
     try:
-        _wait_for("connector PAUSED", lambda: failing_connector.status(name).state == "PAUSED", 60)
+        wait_for("connector PAUSED", lambda: failing_connector.status(name).state == "PAUSED", 60)
         clock, flagged, restarts = Clock(T0), [], []
         for run in range(4):
             clock.now = T0 + run * 600

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
 from wms_connector.ops import OK, UNHEALTHY, main
@@ -21,18 +21,6 @@ from wms_connector.ops import OK, UNHEALTHY, main
 pytestmark = pytest.mark.integration
 
 NAME = "wms-oracle-cdc"
-FAILED_WITHIN_S = 120.0
-
-
-def _wait_for(what: str, check, timeout_s: float, interval_s: float = 0.5):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
-        time.sleep(interval_s)
 
 
 def ops(local_stack, *argv: str, json_output: bool = False) -> tuple[int, str, str]:
@@ -58,10 +46,10 @@ def _remove(client: ConnectClient) -> None:
     if client.status(NAME) is None:
         return
     client.stop(NAME)
-    _wait_for("connector STOPPED", lambda: (s := client.status(NAME)) and s.state == "STOPPED" and not s.tasks, 60)
+    wait_for("connector STOPPED", lambda: (s := client.status(NAME)) and s.state == "STOPPED" and not s.tasks, 60)
     client.reset_offsets(NAME)
     client.delete(NAME)
-    _wait_for("connector deleted", lambda: client.get_config(NAME) is None, 30)
+    wait_for("connector deleted", lambda: client.get_config(NAME) is None, 30)
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +63,8 @@ def client(local_stack) -> ConnectClient:
 @pytest.fixture
 def failing_connector(local_stack, client) -> ConnectClient:
     """The stage's connector, RUNNING as a connector with its task FAILED (no database)."""
-    status = client.status(NAME)
-    if status is None:
-        config = build_connector_config(
-            local_stack.stage, ConnectorOptions(), KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
-        )
-        local_stack.register_unvalidated(NAME, config)
-    elif status.state in ("PAUSED", "STOPPED"):
-        client.resume(NAME)
-    _wait_for(f"task of {NAME} FAILED", lambda: _task_failed(client), FAILED_WITHIN_S)
+    register_failing_connector(local_stack, client)
+    wait_for(f"task of {NAME} FAILED", lambda: _task_failed(client), FAILED_WITHIN_S)
     return client
 
 
@@ -215,7 +196,7 @@ def test_restart_restarts_the_failed_task(local_stack, failing_connector):
     code, out, err = ops(local_stack, "restart")
     assert code == UNHEALTHY, err  # restarted; with no database it fails again, and the verdict says so
     assert out.splitlines()[0].startswith(f"connector {NAME} (stage it): RUNNING")
-    assert _wait_for("task FAILED again", lambda: _task_failed(failing_connector), FAILED_WITHIN_S)
+    assert wait_for("task FAILED again", lambda: _task_failed(failing_connector), FAILED_WITHIN_S)
 
 
 def test_ensure_creates_the_signal_topic_before_the_connector_reads_it(local_stack, failing_connector):
