@@ -60,6 +60,11 @@ def dashboard_body(
     logs_namespace = m.log_metrics_namespace(stage)
     lag_line = {"horizontal": [{"label": "lag alarm", "value": settings.health.lag_threshold_ms}]}
     ecs_service = {"ClusterName": cluster_name, "ServiceName": service_name}
+
+    def health_graph(title: str, lines: list[tuple[str, ...]], **extra) -> dict:
+        """A graph of health-check metrics, each line (name, statistic[, label]), at the check's period."""
+        return _graph(title, [_metric(scope, *line) for line in lines], region, period, **extra)
+
     return {
         "widgets": [
             {
@@ -83,52 +88,44 @@ def dashboard_body(
                     "sortBy": "stateUpdatedTimestamp",
                 },
             },
-            _graph(
+            health_graph(
                 "Connector and task state (1 = problem)",
                 [
-                    _metric(scope, m.CONNECT_API_UNREACHABLE, "Maximum"),
-                    _metric(scope, m.CONNECTOR_MISSING, "Maximum"),
-                    _metric(scope, m.CONNECTOR_STATE_FAILED, "Maximum"),
-                    _metric(scope, m.CONNECTOR_TASK_FAILED, "Maximum"),
-                    _metric(scope, m.CONNECTOR_NOT_RUNNING, "Maximum"),
-                    _metric(scope, m.DB_TCP_UNREACHABLE, "Maximum"),
-                    _metric(scope, m.SOURCE_CONNECTED, "Minimum", "SourceConnected (1 = connected)"),
+                    (m.CONNECT_API_UNREACHABLE, "Maximum"),
+                    (m.CONNECTOR_MISSING, "Maximum"),
+                    (m.CONNECTOR_STATE_FAILED, "Maximum"),
+                    (m.CONNECTOR_TASK_FAILED, "Maximum"),
+                    (m.CONNECTOR_NOT_RUNNING, "Maximum"),
+                    (m.DB_TCP_UNREACHABLE, "Maximum"),
+                    (m.SOURCE_CONNECTED, "Minimum", "SourceConnected (1 = connected)"),
                 ],
-                region,
-                period,
             ),
-            _graph(
+            health_graph(
                 "Replication lag",
                 [
-                    _metric(scope, m.REPLICATION_LAG_MS, "Maximum"),
-                    _metric(scope, m.MS_SINCE_LAST_EVENT, "Maximum"),
+                    (m.REPLICATION_LAG_MS, "Maximum"),
+                    (m.MS_SINCE_LAST_EVENT, "Maximum"),
                 ],
-                region,
-                period,
                 annotations=lag_line,
             ),
-            _graph(
+            health_graph(
                 "Events captured and snapshot",
                 [
-                    _metric(scope, m.EVENTS_CAPTURED, "Sum"),
-                    _metric(scope, m.TOPIC_OFFSETS_STALLED, "Maximum"),
-                    _metric(scope, m.SNAPSHOT_RUNNING, "Maximum"),
-                    _metric(scope, m.SNAPSHOT_TABLES_REMAINING, "Minimum"),
+                    (m.EVENTS_CAPTURED, "Sum"),
+                    (m.TOPIC_OFFSETS_STALLED, "Maximum"),
+                    (m.SNAPSHOT_RUNNING, "Maximum"),
+                    (m.SNAPSHOT_TABLES_REMAINING, "Minimum"),
                 ],
-                region,
-                period,
             ),
-            _graph(
+            health_graph(
                 "Restarts and budget",
                 [
-                    _metric(scope, m.AUTO_RESTART_ATTEMPTED, "Sum"),
-                    _metric(scope, m.AUTO_RESTART_HELPED, "Sum"),
-                    _metric(scope, m.AUTO_RESTART_NOT_HELPED, "Sum"),
-                    _metric(scope, m.AUTO_RESTART_BUDGET_EXCEEDED, "Sum"),
-                    _metric(scope, m.RESTART_BUDGET_REMAINING, "Minimum"),
+                    (m.AUTO_RESTART_ATTEMPTED, "Sum"),
+                    (m.AUTO_RESTART_HELPED, "Sum"),
+                    (m.AUTO_RESTART_NOT_HELPED, "Sum"),
+                    (m.AUTO_RESTART_BUDGET_EXCEEDED, "Sum"),
+                    (m.RESTART_BUDGET_REMAINING, "Minimum"),
                 ],
-                region,
-                period,
             ),
             _graph(
                 "ECS service CPU and memory (%)",
@@ -140,11 +137,8 @@ def dashboard_body(
                 region,
                 300,
             ),
-            _graph(
-                "ECS tasks running vs desired",
-                [_metric(scope, m.ECS_RUNNING_TASKS, "Minimum"), _metric(scope, m.ECS_DESIRED_TASKS, "Maximum")],
-                region,
-                period,
+            health_graph(
+                "ECS tasks running vs desired", [(m.ECS_RUNNING_TASKS, "Minimum"), (m.ECS_DESIRED_TASKS, "Maximum")]
             ),
             _graph(
                 "Worker log errors",
