@@ -6,8 +6,9 @@
    unreachable database and registration goes through the stage's config topic (allowUnreachableDatabase);
    the validate call alone is timed too.
 2. Topic cleanup for 10, 100 and 1,000 stage topics, with the worker stopped first (as on destroy) and 200
-   other stages' topics on the broker. 10 is the stage's exact set; larger sets add topics under the stage's own
-   families (`<stage>.aws.wms.cdc.…`), which the guard allows. Deletes go in batches of 100; the time per topic
+   other stages' topics on the broker. The smallest run is the stage's exact set (11 topics: a size under that
+   still deletes all of them); larger sets add topics under the stage's own families (`<stage>.aws.wms.cdc.…`),
+   which the guard allows. The table shows how many were deleted. Deletes go in batches of 100; the time per topic
    shows whether it grows faster than linearly.
 
     PYTHONPATH=. .venv/bin/python bench/bench_connector_lifecycle.py [--runs N] [--sizes 10,100,1000] [--repeats N]
@@ -101,11 +102,12 @@ def _create_topics(admin, names: list[str]) -> None:
 
 
 def bench_cleanup(stack: LocalStack, sizes: list[int], repeats: int) -> list[tuple[int, float, float, int]]:
-    """Per size: median time until the deletes are acknowledged, and until the broker no longer lists them."""
+    """Per size: topics deleted, median time until the deletes are acknowledged and until the broker no longer
+    lists them, and failures."""
     admin = stack.kafka_admin()
     others = sorted({f"{StageTopics(s).topic_prefix}.OTHER.T{i:03d}" for s in OTHER_STAGES for i in range(40)})
     _create_topics(admin, others)
-    samples: dict[int, list[tuple[float, float, int]]] = {size: [] for size in sizes}
+    samples: dict[int, list[tuple[float, float, int, int]]] = {size: [] for size in sizes}
     try:
         for _ in range(repeats):
             for size in sizes:
@@ -115,7 +117,7 @@ def bench_cleanup(stack: LocalStack, sizes: list[int], repeats: int) -> list[tup
         admin.close()
     return [
         (
-            size,
+            max(r[3] for r in rows),  # topics deleted (at least `size`)
             statistics.median(r[0] for r in rows),
             statistics.median(r[1] for r in rows),
             sum(r[2] for r in rows),
@@ -124,19 +126,22 @@ def bench_cleanup(stack: LocalStack, sizes: list[int], repeats: int) -> list[tup
     ]
 
 
-def _cleanup_once(stack: LocalStack, admin, size: int, others: list[str]) -> tuple[float, float, int]:
+def _cleanup_once(stack: LocalStack, admin, size: int, others: list[str]) -> tuple[float, float, int, int]:
     names = _stage_topics(size)
     _create_topics(admin, names)
     with TopicAdmin(stack.bootstrap_servers) as topics:
+        # The stage's topics the broker holds: these, plus any the run made itself (the signal topic, …).
+        expected = topics.stage_topics(STAGE)
+        assert set(names) <= set(expected)
         started = time.perf_counter()
         report = topics.delete_stage_topics(STAGE)
         acknowledged = time.perf_counter() - started
-        gone = set(names)
+        gone = set(expected)
         _wait(lambda: not gone & set(admin.list_topics()), "topics gone", interval=0.05)
         until_gone = time.perf_counter() - started
-    assert sorted(report.deleted) == sorted(names), "cleanup deleted something else"
+    assert sorted(report.deleted) == expected, "cleanup deleted something else"
     assert set(others) <= set(admin.list_topics()), "cleanup touched another stage's topics"
-    return acknowledged, until_gone, len(report.failed)
+    return acknowledged, until_gone, len(report.failed), len(expected)
 
 
 def main() -> None:
