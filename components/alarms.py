@@ -67,6 +67,18 @@ def _described(stage_service: str, key: str, what: str) -> str:
     return f"{stage_service}: {what}. See the README runbook, alarm {key}."
 
 
+def _held_through_restart_window(settings: StageSettings, period_minutes: int) -> dict[str, int]:
+    """ALARM on the first breaching period; OK only once the restart window has passed without one.
+
+    An incident repeats its symptoms with every automatic restart (restartLimit per restartWindowMinutes): held
+    this way, it sends one ALARM and one OK instead of a pair per restart. Never more than a day, CloudWatch's
+    limit for how far an alarm looks back."""
+    return {
+        "evaluation_periods": max(1, settings.health.restart_window_minutes // period_minutes),
+        "datapoints_to_alarm": 1,
+    }
+
+
 def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpec]:
     """Alarms on the metrics the health check publishes (each run publishes 0 or 1 for every signal)."""
     stage, health = settings.stage, settings.health
@@ -90,12 +102,7 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
             **rule,
         )
 
-    # One incident restarts up to restartLimit times: this alarm stays up while any restart is inside the budget's
-    # window, so an incident sends one ALARM and one OK, not a pair per restart.
-    restarts_in_window = {
-        "evaluation_periods": max(1, health.restart_window_minutes // health.schedule_minutes),
-        "datapoints_to_alarm": 1,
-    }
+    restarts_in_window = _held_through_restart_window(settings, health.schedule_minutes)
     specs = [
         spec(name, name, meaning, **(restarts_in_window if name == m.AUTO_RESTART_ATTEMPTED else {}))
         for name, (meaning, _) in m.ALARMED_SIGNALS.items()
@@ -144,16 +151,19 @@ def log_alarm_spec(settings: StageSettings, log_filter: LogFilter) -> AlarmSpec:
     return AlarmSpec(
         key=log_filter.metric,
         description=_described(
-            stage.service_name, log_filter.metric, f"{log_filter.description}, at least {threshold} in {minutes} min"
+            stage.service_name,
+            log_filter.metric,
+            f"{log_filter.description}, at least {threshold} in {minutes} min "
+            f"(OK after {health.restart_window_minutes} min without)",
         ),
         namespace=m.log_metrics_namespace(stage),
         metric=log_filter.metric,
         dimensions={},
         statistic="Sum",
         period_seconds=minutes * 60,
-        evaluation_periods=1,
         threshold=threshold,
         comparison="GreaterThanOrEqualToThreshold",
+        **_held_through_restart_window(settings, minutes),
     )
 
 

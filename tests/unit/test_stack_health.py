@@ -184,10 +184,12 @@ def test_a_restart_keeps_its_alarm_up_for_the_budget_window_so_an_incident_mails
     failed = _alarms(main_run)["wms-connector-main-ConnectorTaskFailed"]
     assert (failed["evaluationPeriods"], failed["datapointsToAlarm"]) == (1, 1)
     # CloudWatch refuses alarms that look back more than a day: the longest window with an odd schedule fits.
-    longest = run_program("main", config={"restartWindowMinutes": "1440", "healthScheduleMinutes": "7"})
+    longest = run_program(
+        "main", config={"restartWindowMinutes": "1440", "healthScheduleMinutes": "7", "logAlarmPeriodMinutes": "1"}
+    )
     longest.raise_error()
-    restarts = _alarms(longest)["wms-connector-main-AutoRestartAttempted"]
-    assert restarts["period"] * restarts["evaluationPeriods"] <= 86_400
+    for name, alarm in _alarms(longest).items():
+        assert alarm["period"] * alarm["evaluationPeriods"] <= 86_400, name
 
 
 def test_lag_alarm_thresholds_per_stage_and_from_config(main_run):
@@ -229,6 +231,10 @@ def test_log_metric_filters_on_the_worker_log_group(main_run):
     assert alarms["wms-connector-main-UnknownTopicOrPartition"]["threshold"] == 5
     assert alarms["wms-connector-main-OracleErrors"]["threshold"] == 1
     assert alarms["wms-connector-main-OracleErrors"]["period"] == 300
+    # Errors come back with each restart: the alarm holds through the 60-minute restart window (one mail pair).
+    for metric in filters:
+        held = alarms[f"wms-connector-main-{metric}"]
+        assert (held["evaluationPeriods"], held["datapointsToAlarm"]) == (12, 1)
     assert len(LOG_FILTERS) == len(filters)
 
 
