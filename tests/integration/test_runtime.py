@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -149,59 +150,101 @@ def test_jmx_exporter_serves_connect_worker_connector_and_task_metrics(
     assert families["jvm_memory_heap_max_bytes"][0].value > 0
 
 
-# Debezium registers its Oracle metrics beans only once its task has connected to Oracle, which cannot happen
-# here. This JVM registers beans under Debezium's exact names and attribute types so the real agent with the real
-# rules serves the families the dashboards, `ops lag` and the health check's capture parser read.
-DEBEZIUM_BEANS_JAVA = """
-import java.lang.management.ManagementFactory;
-import javax.management.ObjectName;
+# Debezium registers its Oracle metrics beans once its task has connected to Oracle, which cannot happen here.
+# This JVM builds Debezium's own metrics objects from the pinned plugin (LogMiner streaming, snapshot), registers
+# them as the task does and feeds them one change event and a snapshot start, so the real agent with the real
+# rules serves the real families that the dashboards, `ops lag` and the health check's capture parser read.
+DEBEZIUM_METRICS_JAVA = """import io.debezium.config.Configuration;
+import io.debezium.connector.base.ChangeEventQueueMetrics;
+import io.debezium.connector.common.CdcSourceTaskContext;
+import io.debezium.connector.oracle.OracleConnectorConfig;
+import io.debezium.connector.oracle.OraclePartition;
+import io.debezium.connector.oracle.logminer.LogMinerStreamingChangeEventSourceMetrics;
+import io.debezium.data.Envelope;
+import io.debezium.pipeline.metrics.DefaultSnapshotChangeEventSourceMetrics;
+import io.debezium.pipeline.source.spi.EventMetadataProvider;
+import io.debezium.pipeline.spi.OffsetContext;
+import io.debezium.relational.TableId;
+import io.debezium.spi.schema.DataCollectionId;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Struct;
 
-public class DebeziumBeans {
-    public interface StreamingMXBean {
-        long getMilliSecondsBehindSource();
-        boolean getConnected();
-        long getMilliSecondsSinceLastEvent();
-        long getOldestScnAgeInMilliseconds();
-    }
-    public interface SnapshotMXBean {
-        boolean getSnapshotRunning();
-        int getRemainingTableCount();
-    }
-    public static class Streaming implements StreamingMXBean {
-        public long getMilliSecondsBehindSource() { return 1234L; }
-        public boolean getConnected() { return true; }
-        public long getMilliSecondsSinceLastEvent() { return 250L; }
-        public long getOldestScnAgeInMilliseconds() { return 42L; }
-    }
-    public static class Snapshot implements SnapshotMXBean {
-        public boolean getSnapshotRunning() { return true; }
-        public int getRemainingTableCount() { return 3; }
-    }
+/** Debezium's own Oracle metrics objects, registered as the connector's task registers them. */
+public class DebeziumMetrics {
     public static void main(String[] args) throws Exception {
-        String name = "debezium.oracle:type=connector-metrics,context=%s,server=" + args[0];
-        var server = ManagementFactory.getPlatformMBeanServer();
-        server.registerMBean(new Streaming(), new ObjectName(String.format(name, "streaming")));
-        server.registerMBean(new Snapshot(), new ObjectName(String.format(name, "snapshot")));
+        String topicPrefix = args[0];
+        long lagMs = Long.parseLong(args[1]);
+        List<TableId> tables = new java.util.ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            String[] schemaTable = args[i].split("[.]");
+            tables.add(new TableId("ORCLCDB", schemaTable[0], schemaTable[1]));
+        }
+        OracleConnectorConfig config = new OracleConnectorConfig(Configuration.from(Map.of(
+            "topic.prefix", topicPrefix, "database.dbname", "ORCLCDB", "connector.class",
+            "io.debezium.connector.oracle.OracleConnector")));
+        CdcSourceTaskContext context = new CdcSourceTaskContext(config, "0", Map.of(), List::of);
+        ChangeEventQueueMetrics queue = new ChangeEventQueueMetrics() {
+            public int totalCapacity() { return 8192; }
+            public int remainingCapacity() { return 8192; }
+            public long maxQueueSizeInBytes() { return 0L; }
+            public long currentQueueSizeInBytes() { return 0L; }
+        };
+        EventMetadataProvider events = new EventMetadataProvider() {
+            public Instant getEventTimestamp(DataCollectionId c, OffsetContext o, Object k, Struct v) {
+                return Instant.now().minusMillis(lagMs);
+            }
+            public Map<String, String> getEventSourcePosition(DataCollectionId c, OffsetContext o, Object k, Struct v) {
+                return Map.of();
+            }
+            public String getTransactionId(DataCollectionId c, OffsetContext o, Object k, Struct v) { return null; }
+        };
+        OraclePartition partition = new OraclePartition(topicPrefix, "ORCLCDB");
+
+        LogMinerStreamingChangeEventSourceMetrics streaming =
+            new LogMinerStreamingChangeEventSourceMetrics(context, queue, events, config);
+        streaming.register();
+        streaming.connected(true);
+        streaming.onEvent(partition, tables.get(0), null, null, null, Envelope.Operation.UPDATE);
+
+        DefaultSnapshotChangeEventSourceMetrics<OraclePartition> snapshot =
+            new DefaultSnapshotChangeEventSourceMetrics<>(context, queue, events);
+        snapshot.register();
+        snapshot.monitoredDataCollectionsDetermined(partition, tables);
+        snapshot.snapshotStarted(partition);
         System.out.println("registered");
         Thread.sleep(120_000L);
     }
 }
 """
+EVENT_LAG_MS = 1234
 
 
 def test_jmx_exporter_rules_serve_debezium_oracle_families(local_stack: LocalStack, tmp_path):
-    source = tmp_path / "DebeziumBeans.java"
-    source.write_text(DEBEZIUM_BEANS_JAVA)
-    agent = next((local_stack.jars_dir / "jmx-exporter").glob("jmx_prometheus_javaagent-*.jar"))
+    source = tmp_path / "DebeziumMetrics.java"
+    source.write_text(DEBEZIUM_METRICS_JAVA)
+    jars = local_stack.jars_dir
+    agent = next((jars / "jmx-exporter").glob("jmx_prometheus_javaagent-*.jar"))
     port = free_ports(1)[0]
     server = local_stack.topics.topic_prefix
     command = [
-        "java", "-Xmx64m", f"-javaagent:{agent}=127.0.0.1:{port}:{CONNECT_IMAGE_DIR / 'jmx-exporter.yml'}",
-        str(source), server,
+        "java", "-Xmx128m", f"-javaagent:{agent}=127.0.0.1:{port}:{CONNECT_IMAGE_DIR / 'jmx-exporter.yml'}",
+        f"-Dlog4j.configuration={(CONNECT_IMAGE_DIR / 'log4j.properties').as_uri()}",
+        "-cp", f"{jars / 'plugins' / 'debezium-connector-oracle'}/*:{jars / 'libs'}/*",
+        str(source), server, str(EVENT_LAG_MS), *(f"{schema}.{table}" for schema, table in CAPTURED_TABLES),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(120, process.kill)  # compiling and starting may take a while; never forever
+    watchdog.start()
     try:
-        assert process.stdout.readline().strip() == "registered"
+        output = []
+        for line in process.stdout:
+            output.append(line)
+            if line.strip() == "registered":
+                break
+        else:
+            pytest.fail("The Debezium metrics JVM exited before registering:\n" + "".join(output[-40:]))
 
         def exported() -> str | None:
             url = f"http://127.0.0.1:{port}/metrics"
@@ -209,20 +252,27 @@ def test_jmx_exporter_rules_serve_debezium_oracle_families(local_stack: LocalSta
                 text = response.read().decode()
             return text if "debezium_oracle_" in text else None
 
-        text = _poll("the stand-in Debezium beans on the exporter", exported, timeout_s=30)
+        text = _poll("Debezium's metrics on the exporter", exported, timeout_s=30)
     finally:
+        watchdog.cancel()
         process.kill()
         process.wait(timeout=10)
     found = {family.name: family.samples for family in text_string_to_metric_families(text)}
-    lag = found["debezium_oracle_millisecondsbehindsource"]
-    assert [(s.labels, s.value) for s in lag] == [({"context": "streaming", "server": server}, 1234.0)]
-    assert found["debezium_oracle_oldestscnageinmilliseconds"][0].value == 42.0
+    streaming = {"context": "streaming", "server": server}
+    # The streaming attributes the runbook and the alarms speak of, under the names the rules give them.
+    for attribute in ("MilliSecondsBehindSource", "Connected", "MilliSecondsSinceLastEvent",
+                      "LagFromSourceInMilliseconds", "OldestScnAgeInMilliseconds", "ScnFreezeCount",
+                      "NumberOfEventsInBuffer"):
+        samples = found[f"debezium_oracle_{attribute.lower()}"]
+        assert streaming in [sample.labels for sample in samples], attribute
+    lag = found["debezium_oracle_millisecondsbehindsource"][0].value
+    assert EVENT_LAG_MS <= lag < EVENT_LAG_MS + 1000
     remaining = found["debezium_oracle_remainingtablecount"]
-    assert [(s.labels, s.value) for s in remaining] == [({"context": "snapshot", "server": server}, 3.0)]
+    assert [(s.labels, s.value) for s in remaining] == [({"context": "snapshot", "server": server}, 4.0)]
     # The health check reads exactly what the rules export.
-    assert parse_capture_metrics(text, server) == CaptureFindings(
-        lag_ms=1234.0, connected=True, ms_since_last_event=250.0, snapshot_running=True, snapshot_tables_remaining=3.0
-    )
+    findings = parse_capture_metrics(text, server)
+    assert (findings.connected, findings.snapshot_running, findings.snapshot_tables_remaining) == (True, True, 4.0)
+    assert findings.lag_ms == lag and findings.ms_since_last_event >= 0 and findings.error is None
     assert parse_capture_metrics(text, "other.aws.wms.cdc") == CaptureFindings()
 
 
