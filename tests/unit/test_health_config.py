@@ -68,6 +68,8 @@ def test_blank_counts_as_missing():
         (c.RESTART_LIMIT, "0", "RESTART_LIMIT must be a positive whole number"),
         (c.RESTART_WINDOW_MINUTES, "-5", "RESTART_WINDOW_MINUTES must be a positive whole number"),
         (c.CONNECT_DEADLINE_SECONDS, "1.5", "CONNECT_DEADLINE_SECONDS must be a positive whole number"),
+        (c.DB_SECRET_ARN, "wms/main/dbInfo", "DB_INFO_SECRET_ARN: .* is not a Secrets Manager secret ARN"),
+        (c.DB_SECRET_ARN, "arn:aws:s3:::bucket", "DB_INFO_SECRET_ARN: .* is not a Secrets Manager secret ARN"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_name(name, value, message):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from wms_connector.health.restart_budget import DEFAULT_LIMIT, DEFAULT_WINDOW_SECONDS
+from wms_connector.health.rotation import secret_ids
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
@@ -74,6 +75,11 @@ class HealthConfig:
         jmx = env.get(JMX_URL, "").strip() or None
         if jmx and not jmx.startswith(("http://", "https://")):
             raise HealthConfigError(f"{JMX_URL} must start with http:// or https://, got {jmx!r}.")
+        db_secret_arn = env[DB_SECRET_ARN].strip()
+        try:
+            secret_ids(db_secret_arn)
+        except ValueError as exc:
+            raise HealthConfigError(f"{DB_SECRET_ARN}: {exc}") from None
         protocol = env.get(SECURITY_PROTOCOL, "SSL").strip().upper() or "SSL"
         if protocol not in SECURITY_PROTOCOLS:
             raise HealthConfigError(
@@ -85,7 +91,7 @@ class HealthConfig:
             ecs_cluster=env[ECS_CLUSTER].strip(),
             ecs_service=env[ECS_SERVICE].strip(),
             table_name=env[STATE_TABLE].strip(),
-            db_secret_arn=env[DB_SECRET_ARN].strip(),
+            db_secret_arn=db_secret_arn,
             connect_ca=env.get(CONNECT_CA, "").strip() or None,
             connect_ca_arn=env.get(CONNECT_CA_ARN, "").strip() or None,
             jmx_url=jmx,
