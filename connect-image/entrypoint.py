@@ -246,7 +246,8 @@ def _unpack_db_info(raw: str) -> dict[str, str]:
         value = info[present[0]]
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise WorkerConfigError(f"{DB_INFO} key {present[0]!r} must be a string or a number.")
-        unpacked[variable] = str(value).strip()
+        # A password is taken byte for byte: blanks at its ends may be part of it.
+        unpacked[variable] = str(value) if variable == DB_PASSWORD else str(value).strip()
     if not _db_port_valid(unpacked[DB_PORT]):
         raise WorkerConfigError(f"{DB_INFO} key 'port' must be an integer from 1 to 65535.")
     return unpacked
@@ -309,7 +310,8 @@ def _ecs_task_ipv4(metadata_uri: str, attempts: int = 5, timeout_s: float = 2.0)
             break
         except (urllib.error.URLError, OSError, ValueError) as error:
             last_error = str(error)
-            time.sleep(min(1.0 * (attempt + 1), 3.0))
+            if attempt + 1 < attempts:
+                time.sleep(min(1.0 * (attempt + 1), 3.0))
     raise WorkerConfigError(
         f"{ECS_METADATA_URI} is set but the task's IPv4 could not be read ({last_error}); set "
         f"{REST_ADVERTISED_HOST} to override."

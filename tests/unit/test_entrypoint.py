@@ -311,6 +311,12 @@ def test_db_info_is_unpacked_into_the_db_variables():
     }
 
 
+def test_db_info_password_is_kept_exactly_while_other_values_are_trimmed():
+    info = {**DB_INFO, "host": " db.example ", "user": "cdc\n", "password": " pass word "}
+    unpacked = ep.database_environment({"DB_INFO": json.dumps(info)})
+    assert (unpacked["DB_HOST"], unpacked["DB_USER"], unpacked["DB_PASSWORD"]) == ("db.example", "cdc", " pass word ")
+
+
 def test_db_info_accepts_ip_for_host_and_leaves_optional_keys_out():
     info = {"ip": "10.9.8.7", "port": "1521", "db": "WMSDB", "user": "cdc", "password": SECRET_PASSWORD}
     unpacked = ep.database_environment({"DB_INFO": json.dumps(info)})
@@ -406,13 +412,16 @@ def test_advertised_host_metadata_without_an_address_fails(metadata_server):
         ep.advertised_host({"ECS_CONTAINER_METADATA_URI_V4": uri})
 
 
-def test_advertised_host_unreachable_metadata_fails_naming_the_variable():
+def test_advertised_host_unreachable_metadata_fails_naming_the_variable(monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
+    pauses = []
+    monkeypatch.setattr(ep.time, "sleep", pauses.append)
     env = {"ECS_CONTAINER_METADATA_URI_V4": f"http://127.0.0.1:{closed_port}/v4"}
     with pytest.raises(ep.WorkerConfigError, match="CONNECT_REST_ADVERTISED_HOST to override"):
-        ep.advertised_host(env, task_ipv4=lambda uri: ep._ecs_task_ipv4(uri, attempts=1, timeout_s=1.0))
+        ep.advertised_host(env, task_ipv4=lambda uri: ep._ecs_task_ipv4(uri, attempts=3, timeout_s=1.0))
+    assert pauses == [1.0, 2.0]  # between attempts only: no pause before giving up
 
 
 def test_advertised_host_falls_back_to_the_hostname():
