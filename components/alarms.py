@@ -7,6 +7,7 @@ list the component creates. Names are `wms-connector-<stage>-<what>`; thresholds
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pulumi
@@ -79,6 +80,13 @@ def _held_through_restart_window(settings: StageSettings, period_minutes: int) -
     }
 
 
+def _runs_covering_two_heartbeats(settings: StageSettings) -> int:
+    """Consecutive stalled runs before TopicOffsetsStalled fires: runs closer together than the heartbeat interval
+    can both see a healthy, quiet connector write nothing; two heartbeat intervals without a write cannot."""
+    run_ms = settings.health.schedule_minutes * 60_000
+    return max(1, math.ceil(2 * settings.connector.options.heartbeat_interval_ms / run_ms))
+
+
 def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpec]:
     """Alarms on the metrics the health check publishes (each run publishes 0 or 1 for every signal)."""
     stage, health = settings.stage, settings.health
@@ -102,11 +110,11 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
             **rule,
         )
 
-    restarts_in_window = _held_through_restart_window(settings, health.schedule_minutes)
-    specs = [
-        spec(name, name, meaning, **(restarts_in_window if name == m.AUTO_RESTART_ATTEMPTED else {}))
-        for name, (meaning, _) in m.ALARMED_SIGNALS.items()
-    ]
+    rules = {
+        m.AUTO_RESTART_ATTEMPTED: _held_through_restart_window(settings, health.schedule_minutes),
+        m.TOPIC_OFFSETS_STALLED: {"evaluation_periods": _runs_covering_two_heartbeats(settings)},
+    }
+    specs = [spec(name, name, meaning, **rules.get(name, {})) for name, (meaning, _) in m.ALARMED_SIGNALS.items()]
     specs.append(
         spec(
             "ReplicationLag",

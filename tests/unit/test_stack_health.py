@@ -192,6 +192,21 @@ def test_a_restart_keeps_its_alarm_up_for_the_budget_window_so_an_incident_mails
         assert alarm["period"] * alarm["evaluationPeriods"] <= 86_400, name
 
 
+@pytest.mark.parametrize(
+    ("config", "runs"),
+    [
+        ({}, 1),  # heartbeat every minute, a run every ten: one stalled run means two missed heartbeats and more
+        ({"healthScheduleMinutes": "1"}, 2),
+        ({"connector": {"heartbeatIntervalMs": 3_600_000}}, 12),  # hourly heartbeats: two hours of runs
+    ],
+)
+def test_stalled_topics_alarm_waits_for_two_heartbeat_intervals(main_run, config, runs):
+    run = run_program("main", config=config) if config else main_run
+    run.raise_error()
+    stalled = _alarms(run)["wms-connector-main-TopicOffsetsStalled"]
+    assert (stalled["evaluationPeriods"], stalled["datapointsToAlarm"]) == (runs, runs)
+
+
 def test_lag_alarm_thresholds_per_stage_and_from_config(main_run):
     lag = _alarms(main_run)["wms-connector-main-ReplicationLag"]
     assert (lag["threshold"], lag["evaluationPeriods"], lag["datapointsToAlarm"]) == (900_000, 3, 3)
