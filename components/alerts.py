@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.connect_cluster import ConnectCluster
 from wms_connector.aws_names import aws_name
 from wms_connector.stages import Stage
 
@@ -127,9 +128,7 @@ class AlertsArgs:
     account_id: str
     partition: str
     emails: Sequence[str]
-    cluster_arn: pulumi.Input[str]
-    service_name: pulumi.Input[str]
-    service_arn: pulumi.Input[str]
+    connect: ConnectCluster  # the service whose task stops and errors are reported
 
 
 class Alerts(pulumi.ComponentResource):
@@ -171,8 +170,9 @@ class Alerts(pulumi.ComponentResource):
             for email in args.emails
         ]
 
-        stopped = pulumi.Output.all(args.cluster_arn, args.service_name).apply(lambda v: task_stopped_pattern(*v))
-        errors = pulumi.Output.all(args.cluster_arn, args.service_arn).apply(lambda v: service_error_pattern(*v))
+        cluster, service = args.connect.cluster, args.connect.service
+        stopped = pulumi.Output.all(cluster.arn, service.name).apply(lambda v: task_stopped_pattern(*v))
+        errors = pulumi.Output.all(cluster.arn, service.arn).apply(lambda v: service_error_pattern(*v))
         self.task_stopped_rule = self._rule(
             stage, name, "task-stopped", "Kafka Connect task stopped (not a deployment scale-in)", stopped,
             task_stopped_message(stage), child,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.connect_cluster import KAFKA_SECURITY_PROTOCOL
+from components.connect_cluster import KAFKA_SECURITY_PROTOCOL, ConnectCluster
 from components.iam import statement
 from components.vpc_lambda import LambdaFactory, VpcLambdaSpec
 from wms_connector.aws_names import aws_name
@@ -40,10 +40,7 @@ class HealthArgs:
     lambdas: LambdaFactory
     account_id: str
     partition: str
-    cluster_name: pulumi.Input[str]
-    cluster_arn: pulumi.Input[str]
-    service_name: pulumi.Input[str]
-    service_arn: pulumi.Input[str]
+    connect: ConnectCluster  # the service it checks, restarts and redeploys
     connect_url: pulumi.Input[str]
     private_ca_arn: str
     db_info_arn: str
@@ -53,18 +50,18 @@ class HealthArgs:
 
 def _ecs_arn(args: HealthArgs, kind: str) -> pulumi.Output[str]:
     region = args.settings.region
-    return pulumi.Output.from_input(args.cluster_name).apply(
+    return args.connect.cluster.name.apply(
         lambda cluster: f"arn:{args.partition}:ecs:{region}:{args.account_id}:{kind}/{cluster}/*"
     )
 
 
 def role_statements(args: HealthArgs, table_arn: pulumi.Input[str]) -> list[dict]:
-    """The function's own permissions (its log group and network interfaces are granted by `vpc_lambda`)."""
+    """The function's own permissions (its log group and network interfaces are granted by `LambdaFactory`)."""
     namespace = MetricScope.for_stage(args.settings.stage, args.topics.connector_name).namespace
-    on_this_cluster = {"ArnEquals": {"ecs:cluster": args.cluster_arn}}
+    on_this_cluster = {"ArnEquals": {"ecs:cluster": args.connect.cluster.arn}}
     return [
         # Desired vs running; forced redeploys (API down, rotated credentials).
-        statement(["ecs:DescribeServices", "ecs:UpdateService"], [args.service_arn]),
+        statement(["ecs:DescribeServices", "ecs:UpdateService"], [args.connect.service.arn]),
         # The workers' IPs, to scrape their JMX exporters.
         statement(["ecs:ListTasks"], [_ecs_arn(args, "container-instance")], on_this_cluster),
         statement(["ecs:DescribeTasks"], [_ecs_arn(args, "task")], on_this_cluster),
@@ -81,8 +78,8 @@ def function_environment(args: HealthArgs, table_name: pulumi.Input[str]) -> dic
         env.STAGE: args.settings.stage.name,
         env.CONNECT_URL: args.connect_url,
         env.CONNECT_CA_ARN: args.private_ca_arn,
-        env.ECS_CLUSTER: args.cluster_name,
-        env.ECS_SERVICE: args.service_name,
+        env.ECS_CLUSTER: args.connect.cluster.name,
+        env.ECS_SERVICE: args.connect.service.name,
         env.STATE_TABLE: table_name,
         env.DB_SECRET_ARN: args.db_info_arn,
         env.JMX_URL: JMX_URL_TEMPLATE,
