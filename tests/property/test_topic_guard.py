@@ -30,8 +30,11 @@ ephemeral_stages = _STAGE_TEXT.map(_valid).filter(lambda s: s is not None and s.
 named_stages = st.sampled_from(NAMED_STAGES).map(Stage.parse)
 any_stages = st.one_of(named_stages, ephemeral_stages)
 
-# Names that look like a stage's relatives: `feat` -> `feat-2`, `feat2`, `fea`, `feat-feat`, `x-feat`.
-lookalike_suffixes = st.sampled_from(["-2", "2", "-x", "x", "-" + "a" * 5, "0"])
+# What turns a stage's name into a relative's: `feat` -> `feat-2`, `feat2`, `feat-x`, … (the usual ones, and any).
+lookalike_suffixes = st.one_of(
+    st.sampled_from(["-2", "2", "-x", "x", "-" + "a" * 5, "0"]),
+    st.from_regex(r"[a-z0-9-]{1,8}", fullmatch=True),
+)
 
 
 def _suffix_extras(stage: Stage) -> st.SearchStrategy[str]:
@@ -74,9 +77,11 @@ def test_no_stage_can_delete_another_stages_topics(stage, other, data):
         check_deletable(stage, [data.draw(st.sampled_from(sorted(others)))])
 
 
-@given(stage=ephemeral_stages, suffix=lookalike_suffixes, data=st.data())
-def test_lookalike_stages_are_never_confused(stage, suffix, data):
-    for name in (stage.name + suffix, stage.name[:-1] or "z", f"x-{stage.name}", f"{stage.name}-{stage.name}"):
+@given(stage=ephemeral_stages, suffix=lookalike_suffixes, cut=st.integers(min_value=1, max_value=40), data=st.data())
+def test_lookalike_stages_are_never_confused(stage, suffix, cut, data):
+    # Longer (`feat-2`), shorter (`fea`, any prefix of the name), wrapped (`x-feat`) and doubled names.
+    shorter = stage.name[: max(1, len(stage.name) - cut)]
+    for name in (stage.name + suffix, shorter, f"x-{stage.name}", f"{stage.name}-{stage.name}"):
         lookalike = _valid(name)
         if lookalike is None or lookalike == stage:
             continue
