@@ -248,3 +248,30 @@ def test_providers_capture_no_client():
     assert vars(DebeziumConnectorProvider()) == {} and vars(StageTopicCleanupProvider()) == {}
     assert debezium_connector.DebeziumConnectorProvider.__module__ == "wms_connector.providers.debezium_connector"
     assert topic_cleanup.StageTopicCleanupProvider.__module__ == "wms_connector.providers.topic_cleanup"
+
+
+@pytest.mark.parametrize(
+    ("change", "replaces"),
+    [
+        ({"config": {"name": "wms-oracle-cdc", "connector.class": "x", "heartbeat.interval.ms": "1"}}, []),
+        ({"state": "paused"}, []),
+        ({"allowUnreachableDatabase": True}, []),
+        ({"transport": lambda_spec("another-function", "us-east-1")}, []),
+        ({"name": "another-connector"}, ["name"]),
+        ({"stage": "feat-y"}, ["stage"]),
+    ],
+)
+def test_diff_updates_in_place_and_replaces_only_for_another_connector(change, replaces):
+    olds = {**_provider_props(), "connectorState": "running", "tasks": [{"id": 0, "state": "RUNNING"}]}
+    diff = DebeziumConnectorProvider().diff("wms-oracle-cdc", olds, {**_provider_props(), **change})
+    assert diff.changes is True and diff.replaces == replaces
+    # Two connectors with one topic.prefix must never run at once: the old one goes first.
+    assert diff.delete_before_replace is True
+
+
+def test_diff_sees_no_change_and_drift_after_a_refresh():
+    olds = {**_provider_props(), "connectorState": "running", "tasks": []}
+    assert DebeziumConnectorProvider().diff("wms-oracle-cdc", olds, _provider_props()).changes is False
+    for live in ("paused", "failed", "stopped"):  # what `read` found on the live cluster
+        diff = DebeziumConnectorProvider().diff("wms-oracle-cdc", {**olds, "connectorState": live}, _provider_props())
+        assert diff.changes is True and diff.replaces == []
