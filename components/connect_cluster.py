@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.endpoint import ConnectEndpoint
-from components.iam import RoleFactory, statement
+from components.iam import RoleFactory, log_stream_statement, statement
 from components.image import ConnectImage
 from components.network import Network
 from wms_connector import worker_env
@@ -119,10 +119,7 @@ class ConnectCluster(pulumi.ComponentResource):
             "ecs-tasks.amazonaws.com",
             [
                 *args.image.pull_statements,
-                statement(
-                    ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    [self.log_group.arn.apply(lambda arn: f"{arn}:log-stream:*")],
-                ),
+                log_stream_statement(self.log_group.arn),
                 statement(["secretsmanager:GetSecretValue"], [args.db_info_arn]),
             ],
             parent=self,

@@ -57,6 +57,14 @@ def statement(
     return result
 
 
+def log_stream_statement(log_group_arn: pulumi.Input[str]) -> dict:
+    """Writing to one log group's streams (they are created at run time, hence the `log-stream:*`)."""
+    return statement(
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        [pulumi.Output.from_input(log_group_arn).apply(lambda arn: f"{arn}:log-stream:*")],
+    )
+
+
 def check_statements(statements: Sequence[dict]) -> None:
     """Refuse a wildcard resource unless every action in the statement cannot be scoped."""
     if not statements:

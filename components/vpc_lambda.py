@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import VPC_ACCESS_ACTIONS, RoleFactory, ServiceRole, statement
+from components.iam import VPC_ACCESS_ACTIONS, RoleFactory, ServiceRole, log_stream_statement, statement
 from components.network import Network
 
 RUNTIME = "python3.11"
@@ -41,13 +41,6 @@ class VpcLambda:
     log_group: aws.cloudwatch.LogGroup
     role: ServiceRole
     function: aws.lambda_.Function
-
-
-def log_stream_statement(log_group_arn: pulumi.Input[str]) -> dict:
-    return statement(
-        ["logs:CreateLogStream", "logs:PutLogEvents"],
-        [pulumi.Output.from_input(log_group_arn).apply(lambda arn: f"{arn}:log-stream:*")],
-    )
 
 
 @dataclass(frozen=True)
