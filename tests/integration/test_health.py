@@ -7,7 +7,6 @@ fault the health check exists to handle. Tests that stop the worker run last in 
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import boto3
@@ -16,7 +15,7 @@ from kafka import KafkaProducer
 from moto import mock_aws
 
 from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
-from tests.unit.aws_fixtures import Clock, create_service, create_state_table, fake_credentials
+from tests.unit.aws_fixtures import Clock, fake_credentials, health_check_aws
 from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_jars import CONNECT_IMAGE_DIR
@@ -59,23 +58,15 @@ def aws(monkeypatch, local_stack):
     fake_credentials(monkeypatch, REGION)
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     db = local_stack.settings.database_env
+    # The same (unreachable) database the worker was given.
+    db_info = {
+        "host": db[worker_env.DB_HOST],
+        "port": db[worker_env.DB_PORT],
+        "user": db[worker_env.DB_USER],
+        "password": db[worker_env.DB_PASSWORD],
+    }
     with mock_aws():
-        ecs = boto3.client("ecs", region_name=REGION)
-        create_service(ecs, CLUSTER, SERVICE)
-        table = create_state_table(boto3.resource("dynamodb", region_name=REGION), TABLE)
-        # The same (unreachable) database the worker was given.
-        secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name="wms/it/dbInfo",
-            SecretString=json.dumps(
-                {
-                    "host": db[worker_env.DB_HOST],
-                    "port": db[worker_env.DB_PORT],
-                    "user": db[worker_env.DB_USER],
-                    "password": db[worker_env.DB_PASSWORD],
-                }
-            ),
-        )
-        yield {"ecs": ecs, "table": table, "secret_arn": secret["ARN"]}
+        yield health_check_aws(CLUSTER, SERVICE, TABLE, "wms/it/dbInfo", db_info)
 
 
 def _run(local_stack, aws, clock, lines=None, jmx_url: str | None = None) -> dict:

@@ -6,11 +6,13 @@ Plain functions (and context managers), so each test module keeps its own small 
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
 
 REGION = "us-east-1"
@@ -42,6 +44,17 @@ def create_state_table(dynamodb: Any, name: str) -> Any:
     )
     table.wait_until_exists()
     return table
+
+
+def health_check_aws(cluster: str, service: str, table: str, db_secret: str, db_info: dict[str, Any]) -> dict:
+    """What one health-check run reads in AWS, inside an active moto context: the Connect service, the state
+    table and the dbInfo secret. Returns {"ecs": client, "table": Table, "secret_arn": ARN}."""
+    ecs = boto3.client("ecs", region_name=REGION)
+    create_service(ecs, cluster, service)
+    state = create_state_table(boto3.resource("dynamodb", region_name=REGION), table)
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    secret_arn = secrets.create_secret(Name=db_secret, SecretString=json.dumps(db_info))["ARN"]
+    return {"ecs": ecs, "table": state, "secret_arn": secret_arn}
 
 
 def active_private_ca(acm_pca: Any, common_name: str = "wms-connector test CA") -> tuple[str, str]:

@@ -16,10 +16,9 @@ from tests.unit.aws_fixtures import (
     REGION,
     Clock,
     active_private_ca,
-    create_service,
-    create_state_table,
     fake_credentials,
     free_port,
+    health_check_aws,
     listening_port,
 )
 from wms_connector.connect_client import ConnectClient
@@ -46,15 +45,9 @@ def listener():
 def aws(monkeypatch, listener):
     fake_credentials(monkeypatch)
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    db_info = {"ip": "127.0.0.1", "port": listener, "user": DB_USER, "password": PASSWORD}
     with mock_aws():
-        ecs = boto3.client("ecs", region_name=REGION)
-        create_service(ecs, CLUSTER, SERVICE)
-        table = create_state_table(boto3.resource("dynamodb", region_name=REGION), TABLE)
-        secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name="wms/main/dbInfo",
-            SecretString=json.dumps({"ip": "127.0.0.1", "port": listener, "user": DB_USER, "password": PASSWORD}),
-        )
-        yield {"ecs": ecs, "table": table, "secret_arn": secret["ARN"]}
+        yield health_check_aws(CLUSTER, SERVICE, TABLE, "wms/main/dbInfo", db_info)
 
 
 def _env(secret_arn: str) -> dict[str, str]:
