@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -28,6 +30,7 @@ def _event(
     key: str = "arn",
     secret_id: str | None = None,
     detail_type: str = "AWS API Call via CloudTrail",
+    at: datetime | None = None,
     **extra,
 ):
     """A CloudTrail record as EventBridge delivers it. `secret_id` is what the caller passed (ARN or name)."""
@@ -44,7 +47,7 @@ def _event(
         "source": "aws.secretsmanager",
         "detail-type": detail_type,
         "account": "123456789012",
-        "time": "2026-11-25T12:00:00Z",
+        "time": (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": REGION,
         "resources": [],
         "detail": detail,
@@ -140,6 +143,28 @@ def test_change_forces_a_new_deployment(ecs):
     assert outcome.redeployed and outcome.event_name == "PutSecretValue"
     assert outcome.deployment_id and outcome.deployment_id not in before
     assert outcome.deployment_id in _deployment_ids(ecs)
+
+
+def test_one_rotations_records_redeploy_once(ecs):
+    """The records of one rotation arrive together, late: the first redeploys, the rest find that deployment
+    started after their change."""
+    time.sleep(2.2)  # the rotation happens after the service's first deployment, and is delivered late
+    changed = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    first = handle_secret_change(
+        _event("UpdateSecretVersionStage", at=changed), ARN, ecs, "wms-connector-main", "wms-connector-main"
+    )
+    assert first.redeployed
+    after_first = _deployment_ids(ecs)
+    earlier = changed - timedelta(seconds=1)
+    late_records = (_event("PutSecretValue", at=earlier), _event("RotationSucceeded", at=changed))
+    for record in late_records:
+        outcome = handle_secret_change(record, ARN, ecs, "wms-connector-main", "wms-connector-main")
+        assert not outcome.redeployed and outcome.deployment_id == first.deployment_id
+        assert "already runs" in outcome.reason
+    assert _deployment_ids(ecs) == after_first
+    # A later change (the next rotation) redeploys again.
+    later = _event("PutSecretValue", at=datetime.now(UTC) + timedelta(minutes=5))
+    assert handle_secret_change(later, ARN, ecs, "wms-connector-main", "wms-connector-main").redeployed
 
 
 def test_change_of_another_secret_leaves_the_service_alone(ecs):

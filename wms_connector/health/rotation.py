@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wms_connector.health.redeploy import force_new_deployment
+from wms_connector.health.redeploy import force_new_deployment, primary_deployment
 
 # Calls that change which value is current. A rotation sets the new value as AWSPENDING with PutSecretValue
 # and makes it current with UpdateSecretVersionStage; RotationSucceeded marks its end. A redeploy on an earlier
@@ -99,8 +100,28 @@ class RotationOutcome:
         }
 
 
+def _changed_at(event: dict[str, Any]) -> datetime | None:
+    """When the change was made (EventBridge's `time`, UTC); None when the event does not say."""
+    try:
+        at = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def handle_secret_change(event: Any, secret_arn: str, ecs: Any, cluster: str, service: str) -> RotationOutcome:
+    """Redeploy unless a deployment that started after this change already exists.
+
+    One rotation sends several records (RotateSecret, PutSecretValue, UpdateSecretVersionStage,
+    RotationSucceeded), often delivered minutes late and together: the first redeploys, and the others find that
+    deployment newer than their change. Its tasks start after the change, so they read the new value."""
     name = (event.get("detail") or {}).get("eventName") if isinstance(event, dict) else None
     if not is_secret_change(event, secret_arn):
         return RotationOutcome(False, name, reason="not a successful change of this stage's dbInfo secret")
+    changed_at, current = _changed_at(event), primary_deployment(ecs, cluster, service)
+    # Event times have whole seconds: a deployment in the same second as the change may predate it.
+    if changed_at and current and current[1] >= changed_at + timedelta(seconds=1):
+        return RotationOutcome(
+            False, name, deployment_id=current[0], reason="a deployment started after this change already runs"
+        )
     return RotationOutcome(True, name, deployment_id=force_new_deployment(ecs, cluster, service))
