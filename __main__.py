@@ -131,6 +131,7 @@ health = HealthCheck(
         private_ca_arn=secrets.private_ca_arn,
         db_info_arn=secrets.db_info_arn,
         bootstrap_servers=secrets.broker.bootstrap_servers,
+        start_after=[connector],
     ),
     opts=stack_options,
 )

@@ -7,6 +7,7 @@ table, the one secret, the one private CA, and PutMetricData only into this stag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -46,6 +47,9 @@ class HealthArgs:
     db_info_arn: str
     bootstrap_servers: str
     kafka_security_protocol: str = KAFKA_SECURITY_PROTOCOL  # as the workers reach MSK
+    # The schedule starts only after these exist (the connector): a new stack's first runs must not page
+    # ConnectApiUnreachable/ConnectorMissing while Connect is still starting.
+    start_after: Sequence[pulumi.Resource] = ()
 
 
 def _ecs_arn(args: HealthArgs, kind: str) -> pulumi.Output[str]:
@@ -131,7 +135,7 @@ class HealthCheck(pulumi.ComponentResource):
             name=aws_name(stage, "event-rule", "health-schedule"),
             description=f"Runs the health check of {stage.service_name}",
             schedule_expression=schedule_expression(settings.health.schedule_minutes),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.start_after)),
         )
         self.rotation_rule = aws.cloudwatch.EventRule(
             f"{name}-db-secret-change",

@@ -131,6 +131,13 @@ def test_schedule_every_ten_minutes_by_default(main_run):
     assert permission["sourceArn"].endswith(rule["name"])
 
 
+def test_schedule_starts_only_after_the_connector_exists(main_run):
+    # Runs against a Connect that is still starting would page ConnectApiUnreachable on every new stack.
+    needed = main_run.depends_on(RULE, "health-schedule")
+    # A dependency on the Connector component is one on its DebeziumConnector resource.
+    assert ("pulumi-python:dynamic/wms:DebeziumConnector", "connector-debezium") in needed
+
+
 @pytest.mark.parametrize(("minutes", "expression"), [(5, "rate(5 minutes)"), (1, "rate(1 minute)")])
 def test_stack_config_shortens_the_schedule(minutes, expression):
     run = run_program("main", config={"healthScheduleMinutes": str(minutes)})
