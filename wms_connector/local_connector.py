@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from wms_connector import worker_env
-from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
+from wms_connector.connector_config import ConnectorOptions
 from wms_connector.providers.transport import AdminCallFailed, DirectTransport
 
 if TYPE_CHECKING:
@@ -40,8 +40,7 @@ def options_for(database_env: Mapping[str, str]) -> ConnectorOptions:
 def register_connector(stack: LocalStack, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> bool:
     """Validate, register and start the connector; on failure print why and return False (the stack stays up)."""
     database_env = stack.settings.database_env
-    kafka = KafkaClientSettings(stack.bootstrap_servers, "PLAINTEXT", 1)
-    config = build_connector_config(stack.stage, options_for(database_env), kafka)
+    config = stack.connector_config(options_for(database_env))
     name = config["name"]
     transport = DirectTransport(
         connect_url=stack.connect_url, stage=stack.stage.name, bootstrap_servers=stack.bootstrap_servers
