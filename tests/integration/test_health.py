@@ -43,6 +43,13 @@ def _failed(client: ConnectClient, name: str):
     return None
 
 
+def _task_failures(local_stack) -> int:
+    """How many times a task has failed so far, as the worker logs it (every failure's trace is the same)."""
+    return local_stack.worker_log.read_text(errors="replace").count(
+        "Task threw an uncaught and unrecoverable exception"
+    )
+
+
 @pytest.fixture
 def failing_connector(local_stack) -> ConnectClient:
     """The stage's connector, registered (once) and FAILED because its database port is closed."""
@@ -142,12 +149,23 @@ def test_budget_stops_the_fourth_restart_and_frees_a_slot_after_the_window(local
     decisions: list[bool] = []
     # A run every 5 minutes. Right after a restart Connect may still report the task RESTARTING, so a run may
     # find nothing to restart; only runs that needed one reach a budget decision.
+    # Right after a restart Connect still shows the old failure for a moment: before the next run, wait until
+    # the restarted task has failed anew (the worker logs each failure), so each run judges a settled state.
+    failures_needed = 0
     for run in range(11):
         clock.now = T0 + run * 5 * 60
+        wait_for(
+            "the restarted task to fail again",
+            lambda needed=failures_needed: _task_failures(local_stack) >= needed,
+            FAILED_WITHIN_S,
+        )
         wait_for("connector FAILED", lambda: _failed(failing_connector, "wms-oracle-cdc"), FAILED_WITHIN_S)
+        failures_before = _task_failures(local_stack)
         summary = _run(local_stack, aws, clock)
         if summary["restart"]["granted"] is not None:
             decisions.append(summary["restart"]["granted"])
+        if summary["restart"]["granted"]:
+            failures_needed = failures_before + 1
         if len(decisions) == 4:
             break
     assert decisions == [True, True, True, False]
