@@ -28,14 +28,14 @@ test: setup lint jars
 # The pinned Kafka Connect / Debezium / JMX exporter / broker jars (connect-image/pom.xml), resolved with Maven into
 # a cache outside the repository; a second run finds them there and downloads nothing.
 jars: setup
-	$(PY) -m wms_connector.connect_jars
+	$(PY) -m devtools.connect_jars
 
 # A local KRaft broker + Connect worker on 127.0.0.1 (ports/dirs: see README, section "local").
 local: setup jars
-	$(PY) -m wms_connector.local_stack up
+	$(PY) -m devtools.local up
 
 local-down: setup
-	$(PY) -m wms_connector.local_stack down
+	$(PY) -m devtools.local down
 
 # Every benchmark script; each prints its figures.
 bench: setup jars

@@ -24,15 +24,13 @@ from pathlib import Path
 
 from kafka.admin import NewTopic
 
+from devtools.local.kafka_tools import kafka_admin
+from devtools.local.settings import LocalSettings, free_ports
+from devtools.local.stack import LocalStack
 from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient
-from wms_connector.connector_config import (
-    CONNECTOR_CLASS,
-    ConnectorOptions,
-    KafkaClientSettings,
-    build_connector_config,
-)
-from wms_connector.local_stack import LocalSettings, LocalStack, free_ports
+from wms_connector.connector.config import CONNECTOR_CLASS, KafkaClientSettings, build_connector_config
+from wms_connector.connector.options import ConnectorOptions
 from wms_connector.providers.debezium_connector import DebeziumConnectorProvider
 from wms_connector.providers.transport import direct_spec
 from wms_connector.stages import Stage
@@ -104,7 +102,7 @@ def _create_topics(admin, names: list[str]) -> None:
 def bench_cleanup(stack: LocalStack, sizes: list[int], repeats: int) -> list[tuple[int, float, float, int]]:
     """Per size: topics deleted, median time until the deletes are acknowledged and until the broker no longer
     lists them, and failures."""
-    admin = stack.kafka_admin()
+    admin = kafka_admin(stack.bootstrap_servers)
     others = sorted({f"{StageTopics(s).topic_prefix}.OTHER.T{i:03d}" for s in OTHER_STAGES for i in range(40)})
     _create_topics(admin, others)
     samples: dict[int, list[tuple[float, float, int, int]]] = {size: [] for size in sizes}

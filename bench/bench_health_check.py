@@ -27,12 +27,15 @@ import boto3
 from moto import mock_aws
 
 from components.lambda_package import lambda_files
+from devtools.local.kafka_tools import register_unvalidated
+from devtools.local.settings import LocalSettings, free_ports
+from devtools.local.stack import LocalStack
 from functions.health_check import handler
 from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient
-from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
+from wms_connector.connector.options import ConnectorOptions
 from wms_connector.health import config as c
-from wms_connector.local_stack import LocalSettings, LocalStack, free_ports
 from wms_connector.stages import Stage
 
 REGION = "us-east-1"
@@ -98,7 +101,7 @@ def measure(runs: int) -> list[float]:
                 ConnectorOptions.from_config({}),
                 KafkaClientSettings(stack.bootstrap_servers, "PLAINTEXT", 1),
             )
-            stack.register_unvalidated(stack.topics.connector_name, config)
+            register_unvalidated(stack, stack.topics.connector_name, config)
             _wait_failed(stack)
             with mock_aws():
                 secret_arn = _aws_resources(database_env)

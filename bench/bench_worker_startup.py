@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import statistics
 import tempfile
 import time
@@ -25,9 +24,11 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.connect_jars import LOCAL_PROFILES, resolve
+from devtools.local.kafka_tools import register_unvalidated
+from devtools.local.settings import LocalSettings, free_ports
+from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
 from wms_connector import worker_env
-from wms_connector.connect_jars import LOCAL_PROFILES, resolve
-from wms_connector.local_stack import ORACLE_CONNECTOR_CLASS, LocalSettings, LocalStack, free_ports, http_json
 from wms_connector.settings import Sizing
 from wms_connector.stages import NAMED_STAGES, Stage
 
@@ -76,14 +77,10 @@ def measure(stage_name: str, memory_mib: int, heap_percent: int, jars: Path) -> 
             stack.start_worker()
             startup = time.monotonic() - started
             config = stack.connector_config()
-            stack.register_unvalidated(config["name"], config)
-            body = json.dumps(config).encode()
-            request = urllib.request.Request(  # noqa: S310 - loopback
-                f"{stack.connect_url}/connector-plugins/{ORACLE_CONNECTOR_CLASS}/config/validate",
-                data=body, method="PUT", headers={"Content-Type": "application/json"},
-            )
-            urllib.request.urlopen(request, timeout=60).close()  # noqa: S310 - loopback
-            http_json(f"{stack.connect_url}/connectors/{config['name']}/status")
+            register_unvalidated(stack, config["name"], config)
+            client = stack.connect_client(deadline=60.0)
+            client.validate(ORACLE_CONNECTOR_CLASS, config)
+            client.status(config["name"])
             time.sleep(SETTLE_S)
             heap_max, heap_used = _heap_max_and_used(stack)
             resident = _status_line(stack.worker.pid, "VmRSS")

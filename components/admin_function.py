@@ -13,19 +13,18 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.connect_cluster import KAFKA_SECURITY_PROTOCOL
-from components.health import JMX_URL_TEMPLATE
 from components.iam import statement
 from components.vpc_lambda import LambdaFactory, VpcLambdaSpec
-from wms_connector import connector_admin as env
-from wms_connector.aws_names import aws_name
+from wms_connector import lambda_env as env
+from wms_connector.admin.environment import DEFAULT_CONNECT_DEADLINE_SECONDS
+from wms_connector.aws_names import admin_function_name
+from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
 from wms_connector.settings import StageSettings
-from wms_connector.stages import Stage
+from wms_connector.worker_env import JMX_URL_TEMPLATE
 
 HANDLER = "functions.connector_admin.handler"
 # The longest call: a topic cleanup (up to 10 minutes) or waiting for a connector state (up to 14 minutes).
 TIMEOUT_SECONDS = 900
-CONNECT_DEADLINE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -37,22 +36,17 @@ class AdminFunctionArgs:
     bootstrap_servers: str
 
 
-def admin_function_name(stage: Stage) -> str:
-    """The admin Lambda's name; the on-call commands (wms_connector/ops.py) find the function by it."""
-    return aws_name(stage, "lambda", "admin")
-
-
 def function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]]:
     """The admin's environment, as `AdminEnvironment.from_env` reads it."""
     return {
-        env.ENV_STAGE: args.settings.stage.name,
-        env.ENV_CONNECT_URL: args.connect_url,
-        env.ENV_PRIVATE_CA_ARN: args.private_ca_arn,
-        env.ENV_CONNECT_DEADLINE: str(CONNECT_DEADLINE_SECONDS),
-        env.ENV_BOOTSTRAP_SERVERS: args.bootstrap_servers,
-        env.ENV_SECURITY_PROTOCOL: KAFKA_SECURITY_PROTOCOL,
+        env.STAGE: args.settings.stage.name,
+        env.CONNECT_URL: args.connect_url,
+        env.CONNECT_CA_ARN: args.private_ca_arn,
+        env.CONNECT_DEADLINE_SECONDS: str(DEFAULT_CONNECT_DEADLINE_SECONDS),
+        env.BOOTSTRAP_SERVERS: args.bootstrap_servers,
+        env.SECURITY_PROTOCOL: MSK_SECURITY_PROTOCOL,
         # Lag: the exporter of the worker that runs the task (the network lets Lambdas reach it on its port).
-        env.ENV_JMX_URL: JMX_URL_TEMPLATE,
+        env.JMX_URL: JMX_URL_TEMPLATE,
     }
 
 

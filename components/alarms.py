@@ -114,7 +114,10 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
         m.AUTO_RESTART_ATTEMPTED: _held_through_restart_window(settings, health.schedule_minutes),
         m.TOPIC_OFFSETS_STALLED: {"evaluation_periods": _runs_covering_two_heartbeats(settings)},
     }
-    specs = [spec(name, name, meaning, **rules.get(name, {})) for name, (meaning, _) in m.ALARMED_SIGNALS.items()]
+    specs = [
+        spec(name, name, meaning.format(**vars(health)), **rules.get(name, {}))
+        for name, (meaning, _) in m.ALARMED_SIGNALS.items()
+    ]
     specs.append(
         spec(
             "ReplicationLag",
@@ -130,9 +133,9 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
         spec(
             "SourceDisconnected",
             m.SOURCE_CONNECTED,
-            "Debezium reports no connection to the database for 2 checks in a row",
+            f"Debezium reports no connection to the database for {health.disconnected_periods} checks in a row",
             statistic="Minimum",
-            evaluation_periods=2,
+            evaluation_periods=health.disconnected_periods,
             comparison="LessThanThreshold",
         )
     )
@@ -195,6 +198,17 @@ def lambda_errors_spec(settings: StageSettings, function_name: pulumi.Input[str]
     )
 
 
+def all_alarm_specs(
+    settings: StageSettings, connector: str, health_function_name: pulumi.Input[str]
+) -> list[AlarmSpec]:
+    """Every alarm of a stage, in the order the component creates them (the README's threshold table too)."""
+    return [
+        *health_alarm_specs(settings, connector),
+        *(log_alarm_spec(settings, log_filter) for log_filter in LOG_FILTERS),
+        lambda_errors_spec(settings, health_function_name),
+    ]
+
+
 @dataclass(frozen=True)
 class AlarmsArgs:
     settings: StageSettings
@@ -215,9 +229,6 @@ class Alarms(pulumi.ComponentResource):
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         self.metric_filters: dict[str, aws.cloudwatch.LogMetricFilter] = {}
 
-        for spec in health_alarm_specs(settings, args.connector):
-            self._alarm(settings, spec, args.topic_arn)
-
         for log_filter in LOG_FILTERS:
             self.metric_filters[log_filter.key] = aws.cloudwatch.LogMetricFilter(
                 f"{name}-filter-{log_filter.key}",
@@ -233,9 +244,8 @@ class Alarms(pulumi.ComponentResource):
                 },
                 opts=self._child,
             )
-            self._alarm(settings, log_alarm_spec(settings, log_filter), args.topic_arn)
-
-        self._alarm(settings, lambda_errors_spec(settings, args.health_function_name), args.topic_arn)
+        for spec in all_alarm_specs(settings, args.connector, args.health_function_name):
+            self._alarm(settings, spec, args.topic_arn)
 
         self.register_outputs({"alarmNames": [alarm.name for alarm in self.alarms.values()]})
 

@@ -1,5 +1,5 @@
 """Alerting: an encrypted SNS topic with the on-call emails, and EventBridge rules that turn this service's
-ECS failures into readable messages on it. Alarms (added later) publish to the same `topic`."""
+ECS failures into readable messages on it. Alarms (components/alarms.py) publish to the same `topic`."""
 
 from __future__ import annotations
 

@@ -14,32 +14,26 @@ from components.image import ConnectImage
 from components.network import Network
 from wms_connector import worker_env
 from wms_connector.aws_names import aws_name
+from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
 from wms_connector.settings import StageSettings
 from wms_connector.topics import StageTopics
 
 CONTAINER_NAME = "kafka-connect"
 LOG_STREAM_PREFIX = "connect"
-# MSK listens with unauthenticated TLS.
-KAFKA_SECURITY_PROTOCOL = "SSL"
 # Fargate platform 1.4.0+ is needed for ECS secrets by JSON key and for ECS Exec.
 PLATFORM_VERSION = "1.4.0"
 
 
 def worker_environment(settings: StageSettings, topics: StageTopics, bootstrap_servers: str) -> dict[str, str]:
-    """The worker's plain environment (no secrets), per the contract in `wms_connector.worker_env`."""
-    return {
-        worker_env.BOOTSTRAP_SERVERS: bootstrap_servers,
-        worker_env.SECURITY_PROTOCOL: KAFKA_SECURITY_PROTOCOL,
-        worker_env.GROUP_ID: topics.connect_group_id,
-        worker_env.CONFIG_TOPIC: topics.config_topic,
-        worker_env.OFFSET_TOPIC: topics.offsets_topic,
-        worker_env.STATUS_TOPIC: topics.status_topic,
-        worker_env.REPLICATION_FACTOR: str(settings.kafka.connect_replication_factor),
-        worker_env.REST_PORT: str(worker_env.DEFAULT_REST_PORT),
-        worker_env.JMX_EXPORTER_PORT: str(worker_env.DEFAULT_JMX_EXPORTER_PORT),
-        worker_env.CONTAINER_MEMORY_MIB: str(settings.sizing.connect_memory),
-        worker_env.HEAP_PERCENT: str(settings.sizing.heap_percent),
-    }
+    """The worker's plain environment (no secrets) on MSK, built as the local stack builds its own."""
+    return worker_env.worker_environment(
+        topics,
+        bootstrap_servers=bootstrap_servers,
+        security_protocol=MSK_SECURITY_PROTOCOL,
+        replication_factor=settings.kafka.connect_replication_factor,
+        container_memory_mib=settings.sizing.connect_memory,
+        heap_percent=settings.sizing.heap_percent,
+    )
 
 
 def container_definitions(

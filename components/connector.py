@@ -8,14 +8,12 @@ from dataclasses import dataclass
 
 import pulumi
 
-from wms_connector.connector_config import KafkaClientSettings, build_connector_config
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
+from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
 from wms_connector.providers.debezium_connector import DebeziumConnector
 from wms_connector.providers.transport import lambda_spec
 from wms_connector.settings import StageSettings
 from wms_connector.topics import StageTopics
-
-# The connector's own Kafka clients (schema history) use MSK's TLS listener, like the workers.
-KAFKA_SECURITY_PROTOCOL = "SSL"
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,8 @@ class ConnectorArgs:
 
 
 def connector_config(settings: StageSettings, bootstrap_servers: str) -> dict[str, str]:
-    kafka = KafkaClientSettings(bootstrap_servers, KAFKA_SECURITY_PROTOCOL, settings.kafka.connect_replication_factor)
+    # The connector's own Kafka clients (schema history, signals) use MSK's TLS listener, like the workers.
+    kafka = KafkaClientSettings(bootstrap_servers, MSK_SECURITY_PROTOCOL, settings.kafka.connect_replication_factor)
     return build_connector_config(settings.stage, settings.connector.options, kafka)
 
 

@@ -13,21 +13,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.connect_cluster import KAFKA_SECURITY_PROTOCOL, ConnectCluster
+from components.connect_cluster import ConnectCluster
 from components.iam import statement
 from components.vpc_lambda import LambdaFactory, VpcLambdaSpec
-from wms_connector.aws_names import aws_name
+from wms_connector.aws_names import aws_name, health_function_name
 from wms_connector.health import config as env
 from wms_connector.health.metric_names import MetricScope
 from wms_connector.health.rotation import change_event_pattern
+from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
 from wms_connector.settings import StageSettings
 from wms_connector.topics import StageTopics
-from wms_connector.worker_env import DEFAULT_JMX_EXPORTER_PORT
+from wms_connector.worker_env import JMX_URL_TEMPLATE
 
 HANDLER = "functions.health_check.handler"
 # Connect calls (2 x 20 s at worst), Kafka metadata (10 s), the TCP probe (3 s), scrapes and AWS calls.
 TIMEOUT_SECONDS = 120
-JMX_URL_TEMPLATE = f"http://{{task_ip}}:{DEFAULT_JMX_EXPORTER_PORT}/metrics"
 
 
 def schedule_expression(minutes: int) -> str:
@@ -46,7 +46,7 @@ class HealthArgs:
     private_ca_arn: str
     db_info_arn: str
     bootstrap_servers: str
-    kafka_security_protocol: str = KAFKA_SECURITY_PROTOCOL  # as the workers reach MSK
+    kafka_security_protocol: str = MSK_SECURITY_PROTOCOL  # as the workers reach MSK
     # The schedule starts only after these exist (the connector): a new stack's first runs must not page
     # ConnectApiUnreachable/ConnectorMissing while Connect is still starting.
     start_after: Sequence[pulumi.Resource] = ()
@@ -91,6 +91,8 @@ def function_environment(args: HealthArgs, table_name: pulumi.Input[str]) -> dic
         env.SECURITY_PROTOCOL: args.kafka_security_protocol,
         env.RESTART_LIMIT: str(health.restart_limit),
         env.RESTART_WINDOW_MINUTES: str(health.restart_window_minutes),
+        env.NOT_RUNNING_RUNS: str(health.not_running_runs),
+        env.CONNECT_DEADLINE_SECONDS: str(env.DEFAULT_CONNECT_DEADLINE_SECONDS),
     }
 
 
@@ -101,7 +103,7 @@ class HealthCheck(pulumi.ComponentResource):
         super().__init__("wms:health:HealthCheck", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings, stage = args.settings, args.settings.stage
-        function_name = aws_name(stage, "lambda", "health")
+        function_name = health_function_name(stage)
 
         self.table = aws.dynamodb.Table(
             f"{name}-state",

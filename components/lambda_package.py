@@ -1,12 +1,16 @@
-"""The code asset of the stack's Lambdas: the `wms_connector` package, the `functions` handlers, and the
-pure-Python libraries the Lambda runtime lacks, copied from the installed (pinned) packages.
+"""The code asset of the stack's Lambdas: the handlers in `functions/`, the modules of `wms_connector` they import
+(followed through every import, to the last), and the pure-Python libraries the Lambda runtime lacks, copied from
+the installed (pinned) packages.
 
-The runtime already has boto3, botocore and urllib3; kafka-python and prometheus-client are added. Files are
-listed one by one, without bytecode caches, so the archive (and its hash) changes only when the code does.
+Only what the handlers import is shipped: the Pulumi providers, the developer tooling and any module no handler
+reaches stay out. The runtime already has boto3, botocore and urllib3; kafka-python and prometheus-client are
+added. Files are listed one by one, without bytecode caches, so the archive (and its hash) changes only when the
+code does.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,7 +18,8 @@ from pathlib import Path
 import pulumi
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-PROJECT_PACKAGES = ("wms_connector", "functions")
+HANDLERS_PACKAGE = "functions"
+LIBRARY_PACKAGE = "wms_connector"
 # Import names of the libraries to ship (their distributions are pinned in requirements.txt).
 RUNTIME_DEPENDENCIES = ("kafka", "prometheus_client")
 _SKIPPED_DIRS = {"__pycache__"}
@@ -23,6 +28,77 @@ _SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
 class LambdaPackageError(RuntimeError):
     """A package that must go into the Lambda code cannot be found."""
+
+
+def module_path(project_dir: Path, module: str) -> Path | None:
+    """The file of a project module (`a.b` → a/b.py or a/b/__init__.py), or None when it is not one."""
+    base = project_dir.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    """ids of the import nodes under `if TYPE_CHECKING:` (they never run)."""
+    hidden: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            hidden.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    return hidden
+
+
+def imported_modules(path: Path, module: str, *, include_type_checking: bool = True) -> set[str]:
+    """Every module `path` imports, wherever the import statement is (functions import lazily too); for
+    `from a import b` both `a` and `a.b` (b may be a submodule)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    skipped = set() if include_type_checking else _type_checking_nodes(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, base] if base else parent)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def import_closure(project_dir: Path, roots: Iterable[str], package: str) -> set[str]:
+    """The modules of `package` reachable from `roots` (module names), with every parent package."""
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        module = pending.pop()
+        if module in seen:
+            continue
+        path = module_path(project_dir, module)
+        if path is None:
+            continue
+        seen.add(module)
+        parents = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+        pending.extend(parents)
+        pending.extend(m for m in imported_modules(path, module) if m.split(".")[0] == package)
+    return seen
+
+
+def handler_modules(project_dir: Path = PROJECT_DIR) -> list[str]:
+    return sorted(
+        f"{HANDLERS_PACKAGE}.{path.stem}" if path.stem != "__init__" else HANDLERS_PACKAGE
+        for path in (project_dir / HANDLERS_PACKAGE).glob("*.py")
+    )
+
+
+def shipped_modules(project_dir: Path = PROJECT_DIR) -> set[str]:
+    """The project modules in the archive: the handlers and what they import of the library."""
+    handlers = handler_modules(project_dir)
+    return set(handlers) | import_closure(project_dir, handlers, LIBRARY_PACKAGE)
 
 
 def _package_dir(import_name: str) -> Path:
@@ -44,10 +120,12 @@ def lambda_files(
     project_dir: Path = PROJECT_DIR, dependencies: Iterable[str] = RUNTIME_DEPENDENCIES
 ) -> dict[str, Path]:
     """Archive path -> file on disk, for every file the Lambdas need."""
-    roots = [(name, project_dir / name) for name in PROJECT_PACKAGES]
-    roots += [(name, _package_dir(name)) for name in dependencies]
     files: dict[str, Path] = {}
-    for name, root in roots:
+    for module in sorted(shipped_modules(project_dir)):
+        path = module_path(project_dir, module)
+        files[path.relative_to(project_dir).as_posix()] = path
+    for name in dependencies:
+        root = _package_dir(name)
         if not (root / "__init__.py").is_file():
             raise LambdaPackageError(f"{root} is not a Python package (no __init__.py).")
         for path in _files_under(root):

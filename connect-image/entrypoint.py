@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Kafka Connect worker entrypoint: environment in, `worker.properties` + JVM options out, then exec java.
 
-Used unchanged by the container image and by the local stack (wms_connector/local_stack.py). Standard library
+Used unchanged by the container image and by the local stack (devtools/local/stack.py). Standard library
 only, Python 3.9+, because the image carries a bare python3 and cannot import the wms_connector package.
+
+This module is long because it is one file on purpose: the image copies it alone, so the worker contract, the
+heap rule, DB_INFO unpacking and the rendering cannot be split into modules it could import.
 
 Layout it expects next to itself (or under --jars-dir): libs/ (Connect runtime), plugins/ (plugin.path),
 jmx-exporter/ (the java agent); and beside this file: log4j.properties and jmx-exporter.yml.

@@ -1,5 +1,5 @@
-"""Lambda entry point of the connector admin: one JSON request in, one JSON response out (see
-wms_connector/connector_admin.py for the protocol). Runs in the VPC, next to Connect REST and MSK."""
+"""Lambda entry point of the connector admin: one JSON request in, one JSON response out (the protocol is
+wms_connector/admin/protocol.py). Runs in the VPC, next to Connect REST and MSK."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import json
 import os
 from typing import Any
 
-from wms_connector.connector_admin import AdminEnvironment, AdminError, build_admin
+from wms_connector.admin.environment import AdminEnvironment, build_admin
+from wms_connector.admin.errors import AdminError
+from wms_connector.admin.protocol import error_response, handle
 
 _ADMIN = None  # reused while the Lambda stays warm (the CA certificate is fetched once)
 
@@ -17,7 +19,7 @@ def _admin():
     if _ADMIN is None:
         environment = AdminEnvironment.from_env(os.environ)
         acm_pca = None
-        if environment.private_ca_arn and not environment.connect_ca:
+        if environment.connect_ca_arn and not environment.connect_ca:
             import boto3
 
             acm_pca = boto3.client("acm-pca")
@@ -29,10 +31,10 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     try:
         admin = _admin()
     except AdminError as exc:
-        return {"ok": False, "error": {"type": exc.type, "message": exc.message, "fields": exc.fields}}
+        return error_response(exc.type, exc.message, exc.fields)
     except Exception as exc:  # e.g. the CA certificate could not be fetched: report it, readably
-        return {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc), "fields": {}}}
-    response = admin.handle(event)
+        return error_response(type(exc).__name__, str(exc))
+    response = handle(admin, event)
     print(json.dumps(_log_line(event, response), sort_keys=True))
     return response
 

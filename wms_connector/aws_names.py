@@ -50,6 +50,9 @@ RULES: dict[str, NameRule] = {
     "dns-label": _rule(63, r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", "lowercase letters, digits, '-'"),
 }
 
+# An AWS region name (us-east-1, us-gov-west-1, …): stack config, the provider's transport and `ops` check it.
+REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
+
 _HASH_LENGTH = 8
 
 
@@ -69,6 +72,10 @@ def aws_name(stage: Stage, kind: str, suffix: str = "", *, prefix: str = "") -> 
     return name
 
 
-def is_valid(kind: str, name: str) -> bool:
-    rule = RULES[kind]
-    return len(name) <= rule.max_length and bool(rule.pattern.fullmatch(name))
+def admin_function_name(stage: Stage) -> str:
+    """The admin Lambda's name: the stack creates it, the on-call commands (`ops`) find the function by it."""
+    return aws_name(stage, "lambda", "admin")
+
+
+def health_function_name(stage: Stage) -> str:
+    return aws_name(stage, "lambda", "health")

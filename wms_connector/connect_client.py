@@ -11,11 +11,12 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import urllib3
+
+from wms_connector.connect_status import ConnectorStatus, FieldErrors
 
 _PEM_MARKER = "-----BEGIN"
 
@@ -37,95 +38,17 @@ class ConnectUnreachable(ConnectError):
     """No answer from Connect before the deadline: refused connections, timeouts, TLS failures."""
 
 
-@dataclass(frozen=True)
-class FieldErrors:
-    """Validation outcome: how many errors, and which field says what. Values are dropped on purpose: Connect
-    validates the resolved config, so its echoed values could include what `${env:…}` stood for."""
-
-    error_count: int
-    errors: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-    def describe(self) -> str:
-        lines = [f"{name}: {'; '.join(messages)}" for name, messages in sorted(self.errors.items())]
-        return "\n".join(lines) if lines else "no errors"
-
-
-@dataclass(frozen=True)
-class TaskStatus:
-    id: int
-    state: str
-    worker_id: str | None = None
-    trace: str | None = None
-
-
-@dataclass(frozen=True)
-class ConnectorStatus:
-    name: str
-    state: str
-    worker_id: str | None
-    trace: str | None
-    tasks: tuple[TaskStatus, ...]
-    type: str | None = None
-
-    @classmethod
-    def from_json(cls, body: Mapping[str, Any]) -> ConnectorStatus:
-        connector = body.get("connector") or {}
-        tasks = tuple(
-            TaskStatus(
-                id=int(task.get("id", -1)),
-                state=str(task.get("state", "UNKNOWN")),
-                worker_id=task.get("worker_id"),
-                trace=task.get("trace"),
-            )
-            for task in body.get("tasks") or []
-        )
-        return cls(
-            name=str(body.get("name", "")),
-            state=str(connector.get("state", "UNKNOWN")),
-            worker_id=connector.get("worker_id"),
-            trace=connector.get("trace"),
-            tasks=tasks,
-            type=body.get("type"),
-        )
-
-    def describe(self) -> str:
-        """Connector and task states with their traces, for error messages a person reads."""
-        lines = [f"connector {self.name}: {self.state}" + (f" on {self.worker_id}" if self.worker_id else "")]
-        if self.trace:
-            lines.append(f"  trace: {_first_lines(self.trace)}")
-        for task in self.tasks:
-            lines.append(f"  task {task.id}: {task.state}")
-            if task.trace:
-                lines.append(f"    trace: {_first_lines(task.trace)}")
-        if not self.tasks:
-            lines.append("  no tasks")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "state": self.state,
-            "worker_id": self.worker_id,
-            "trace": self.trace,
-            "type": self.type,
-            "tasks": [{"id": t.id, "state": t.state, "worker_id": t.worker_id, "trace": t.trace} for t in self.tasks],
-        }
-
-
-def _first_lines(trace: str, count: int = 6) -> str:
-    lines = trace.strip().splitlines()
-    shown = "\n      ".join(lines[:count])
-    return shown + (f"\n      ... ({len(lines) - count} more lines)" if len(lines) > count else "")
-
-
 def backoff_delay(attempt: int, initial: float, maximum: float, rand: Callable[[], float] = random.random) -> float:
     """Full-jitter exponential backoff: uniform in [0, min(maximum, initial * 2**attempt)]."""
     ceiling = min(maximum, initial * (2 ** min(attempt, 32)))
     return ceiling * rand()
+
+
+def private_ca_pem(acm_pca: Any, ca_arn: str) -> str:
+    """The ACM private CA's certificate (and chain) as PEM: what the internal endpoint's certificate is issued
+    from, so the client trusts exactly it. `acm_pca` is a boto3 ACM PCA client."""
+    answer = acm_pca.get_certificate_authority_certificate(CertificateAuthorityArn=ca_arn)
+    return "\n".join(part.strip() for part in (answer["Certificate"], answer.get("CertificateChain")) if part) + "\n"
 
 
 def _tls_options(ca: str | None) -> dict[str, Any]:

@@ -214,40 +214,6 @@ def parse_private_ca_arn(path: str, text: str | None) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class DbInfo:
-    """The `dbInfo` format, for code that runs next to the database (worker entrypoint, health checks).
-
-    The Pulumi program never parses it: it passes the secret's ARN on. Credentials are kept out of repr.
-    """
-
-    host: str
-    port: int
-    db: str
-    user: str = field(repr=False)
-    password: str = field(repr=False)
-    pdb: str | None = None
-    url: str | None = None
-
-
-def parse_db_info(path: str, text: str | None) -> DbInfo:
-    """`{"ip"|"host", "port", "db", "user", "password", optional "pdb", "url"}`."""
-    data = _json_object(path, text)
-    host = data.get("host") or data.get("ip")
-    if not host:
-        raise SecretError(f"Secret {path} is missing key `host` (or `ip`).")
-    port = _required(path, data, "port")
-    if isinstance(port, bool) or not str(port).isdigit() or not 0 < int(port) < 65536:
-        raise SecretError(f"Secret {path} key `port` must be a TCP port number, got {port!r}.")
-    values = {key: _required(path, data, key) for key in ("db", "user", "password")}
-    for key, value in values.items():
-        if not isinstance(value, str):
-            raise SecretError(f"Secret {path} key `{key}` must be a string.")
-    return DbInfo(
-        host=str(host), port=int(port), pdb=data.get("pdb") or None, url=data.get("url") or None, **values
-    )
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Everything the stack needs, resolved at once.
 

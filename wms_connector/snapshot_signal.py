@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 from wms_connector.kafka_producer import RecordWriter
 from wms_connector.stages import Stage
-from wms_connector.topics import CAPTURED_TABLES, StageTopics
+from wms_connector.topics import CAPTURED_TABLE_NAMES, StageTopics
 
 SIGNAL_TYPE = "execute-snapshot"
 SNAPSHOT_TYPES = ("blocking", "incremental")
-CAPTURED_TABLE_NAMES = tuple(f"{schema}.{table}" for schema, table in CAPTURED_TABLES)
 
 
 class SignalRefused(ValueError):

@@ -13,7 +13,10 @@ CAPTURED_TABLES = (
     ("WMS", "PLAN_BASE_WVR_TBL"),
     ("WMS", "PLAN_WVR_RVSN_TBL"),
 )
-CAPTURED_SCHEMAS = ("MMDL", "WMS")
+# The schemas those tables live in, in first-seen order.
+CAPTURED_SCHEMAS = tuple(dict.fromkeys(schema for schema, _ in CAPTURED_TABLES))
+# `SCHEMA.TABLE`, as people and Debezium's signals name them.
+CAPTURED_TABLE_NAMES = tuple(f"{schema}.{table}" for schema, table in CAPTURED_TABLES)
 
 # Unprefixed roots; an ephemeral stage puts `<stage>.` in front of each.
 DATA_TOPIC_ROOT = "aws.wms.cdc"

@@ -2,7 +2,7 @@
 
 `local_stack` (session scope) starts a single-node broker and a Connect worker with the pinned Debezium Oracle
 plugin on free 127.0.0.1 ports, in a temporary directory, through connect-image/entrypoint.py exactly as the
-image does, for the ephemeral stage `it`. It yields a `wms_connector.local_stack.LocalStack`, whose stable
+image does, for the ephemeral stage `it`. It yields a `devtools.local.stack.LocalStack`, whose stable
 interface is:
 
     connect_url            "http://127.0.0.1:<port>" (Connect REST)
@@ -10,14 +10,16 @@ interface is:
     jmx_url                "http://127.0.0.1:<port>/metrics" (Prometheus JMX exporter in the worker)
     stage, topics          Stage("it") and its StageTopics (group, internal topics, data topics, ...)
     worker_log, broker_log paths of the two log files
-    kafka_admin()          a new kafka-python KafkaAdminClient (close it)
+    connect_client()       a Connect REST client on the worker
     stop_worker()          stop the worker process (the broker stays up)
     start_worker()         start it again and wait until REST answers with the Oracle plugin listed
-    register_unvalidated(name, config)
-                           put a connector config in the config topic (REST registration needs Oracle)
     settings.database_env  the DB_* variables the worker has: DB_HOST=127.0.0.1 and DB_PORT=<a closed port>,
                            so every connection to "the database" is refused at once, never sent anywhere
     connector_config()     the stage's connector config as the stack builds it, for this broker
+
+devtools.local.kafka_tools has `kafka_admin(bootstrap_servers)` (a KafkaAdminClient; close it) and
+`register_unvalidated(stack, name, config)` (a connector config put in the config topic: REST registration needs
+Oracle).
 
 Start-up is bounded (STACK_START_TIMEOUT_S); when it fails the test fails with the tails of both logs, and any
 test using the stack that fails gets the tail of the worker log in its report. The stack
@@ -31,8 +33,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.local.processes import log_tail
+from devtools.local.settings import LocalSettings, LocalStackError, free_ports
+from devtools.local.stack import LocalStack
 from wms_connector import worker_env
-from wms_connector.local_stack import LocalSettings, LocalStack, LocalStackError, free_ports, log_tail
 from wms_connector.stages import Stage
 
 STACK_START_TIMEOUT_S = 180.0

@@ -11,9 +11,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from devtools.local.kafka_tools import register_unvalidated
+from devtools.local.stack import LocalStack
 from wms_connector.connect_client import ConnectClient
-from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
-from wms_connector.local_stack import LocalStack
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
+from wms_connector.connector.options import ConnectorOptions
 
 # Debezium gives up on a refused connection after its own retries; Connect then marks the task FAILED.
 FAILED_WITHIN_S = 120.0
@@ -44,6 +46,6 @@ def register_failing_connector(local_stack: LocalStack, client: ConnectClient) -
             ConnectorOptions(),
             KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1),
         )
-        local_stack.register_unvalidated(name, config)
+        register_unvalidated(local_stack, name, config)
     elif status.state in ("PAUSED", "STOPPED"):
         client.resume(name)

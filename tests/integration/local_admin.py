@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from wms_connector.connector_admin import AdminEnvironment, ConnectorAdmin, build_admin
+from wms_connector.admin.environment import AdminEnvironment, build_admin
+from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.stages import Stage
 
 T = TypeVar("T")
@@ -19,8 +20,7 @@ def local_admin(local_stack, *, stage: Stage | None = None, connect_deadline: fl
         stage=stage or local_stack.stage,
         connect_url=local_stack.connect_url,
         connect_ca=None,
-        private_ca_arn=None,
-        connect_deadline=connect_deadline,
+        connect_deadline_seconds=connect_deadline,
         bootstrap_servers=local_stack.bootstrap_servers,
         security_protocol="PLAINTEXT",
     )

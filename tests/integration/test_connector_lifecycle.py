@@ -13,17 +13,16 @@ import socket
 
 import pytest
 
+from devtools.local.connector import register_connector
+from devtools.local.kafka_tools import register_unvalidated
 from tests.integration.local_admin import local_admin, wait_until
+from wms_connector.admin.errors import ConfigInvalid, StateTimeout
+from wms_connector.admin.operations import ConnectorAdmin
+from wms_connector.admin.protocol import handle
 from wms_connector.connect_client import ConnectClient, ConnectUnreachable
-from wms_connector.connector_admin import ConfigInvalid, ConnectorAdmin, StateTimeout
-from wms_connector.connector_config import (
-    REDACTED,
-    ConnectorOptions,
-    KafkaClientSettings,
-    build_connector_config,
-    is_allowed_placeholder,
-)
-from wms_connector.local_connector import register_connector
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
+from wms_connector.connector.credentials import REDACTED, is_allowed_placeholder
+from wms_connector.connector.options import ConnectorOptions
 from wms_connector.providers.debezium_connector import ConnectorProviderError, DebeziumConnectorProvider
 from wms_connector.providers.transport import direct_spec
 
@@ -74,7 +73,7 @@ def test_strict_registration_without_a_database_is_refused_with_the_field_error(
 
 def test_invalid_config_comes_back_per_field_and_registers_nothing(local_stack, admin):
     config = _config(local_stack, extraProperties={"log.mining.strategy": "bogus", "snapshot.fetch.size": "lots"})
-    response = admin.handle(
+    response = handle(admin,
         {"action": "ensure", "name": NAME, "config": config, "state": "running", "allow_unreachable_database": True}
     )
     assert response["ok"] is False and response["error"]["type"] == "ConfigInvalid"
@@ -152,7 +151,7 @@ def test_provider_read_shows_drift_made_outside_pulumi(local_stack, admin):
     # Config changed outside Pulumi (Connect's REST PUT needs the database, so it goes in as the herder writes it),
     # including a plaintext password, which must not reach the refreshed state.
     drifted = dict(props["config"], **{"heartbeat.interval.ms": "5000", "database.password": "typed-in-by-hand"})
-    local_stack.register_unvalidated(NAME, drifted)
+    register_unvalidated(local_stack, NAME, drifted)
     wait_until(lambda: admin.connect.get_config(NAME) == drifted, "Connect showing the drifted config")
     refreshed = provider.read(NAME, outputs)
     assert refreshed.outs["config"]["heartbeat.interval.ms"] == "5000"

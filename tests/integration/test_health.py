@@ -14,11 +14,12 @@ import pytest
 from kafka import KafkaProducer
 from moto import mock_aws
 
+from devtools.connect_jars import CONNECT_IMAGE_DIR
+from devtools.local.settings import free_ports
 from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
 from tests.unit.aws_fixtures import Clock, fake_credentials, health_check_aws
 from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient
-from wms_connector.connect_jars import CONNECT_IMAGE_DIR
 from wms_connector.health import config as c
 from wms_connector.health import metric_names as m
 from wms_connector.health.checks.capture import check_capture_on_workers, http_fetch, parse_capture_metrics
@@ -26,7 +27,6 @@ from wms_connector.health.checks.connect import check_connect
 from wms_connector.health.checks.topics import kafka_consumer_factory
 from wms_connector.health.config import HealthConfig
 from wms_connector.health.runner import HealthClients, HealthRun
-from wms_connector.local_stack import free_ports
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,13 @@ import json
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from devtools.local.kafka_tools import kafka_admin
+from devtools.ops import OK, UNHEALTHY, main
 from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
 from wms_connector.connect_client import ConnectClient
-from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
-from wms_connector.ops import OK, UNHEALTHY, main
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
+from wms_connector.connector.options import ConnectorOptions
+from wms_connector.topics import CAPTURED_TABLES
 
 pytestmark = pytest.mark.integration
 
@@ -180,7 +183,7 @@ def test_snapshot_signal_lands_on_the_stages_signal_topic_keyed_by_topic_prefix(
     code, _, _ = ops(local_stack, "snapshot")
     assert code == OK
     every = json.loads(_signals(local_stack)[-1].value)["data"]["data-collections"]
-    assert len(every) == 4 and r"[^.]+\.MMDL\.PLAN_WVR_RVSN_TBL" in every
+    assert every == [rf"[^.]+\.{schema}\.{table}" for schema, table in CAPTURED_TABLES]
 
 
 def test_incremental_snapshot_without_a_signalling_table_is_refused_and_sends_nothing(local_stack, failing_connector):
@@ -200,12 +203,12 @@ def test_restart_restarts_the_failed_task(local_stack, failing_connector):
 
 
 def test_ensure_creates_the_signal_topic_before_the_connector_reads_it(local_stack, failing_connector):
-    from wms_connector.connector_admin import AdminEnvironment, build_admin
+    from wms_connector.admin.environment import AdminEnvironment, build_admin
     from wms_connector.topic_admin import TopicAdmin
 
     environment = AdminEnvironment(
-        stage=local_stack.stage, connect_url=local_stack.connect_url, connect_ca=None, private_ca_arn=None,
-        connect_deadline=30, bootstrap_servers=local_stack.bootstrap_servers, security_protocol="PLAINTEXT",
+        stage=local_stack.stage, connect_url=local_stack.connect_url, connect_ca=None,
+        connect_deadline_seconds=30, bootstrap_servers=local_stack.bootstrap_servers, security_protocol="PLAINTEXT",
     )
     config = build_connector_config(
         local_stack.stage, ConnectorOptions(), KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
@@ -223,7 +226,8 @@ def test_ensure_creates_the_signal_topic_before_the_connector_reads_it(local_sta
     with TopicAdmin(local_stack.bootstrap_servers) as topics:
         assert topics.ensure_topic(fresh, partitions=2, replication_factor=1) is True
         assert topics.ensure_topic(fresh, partitions=1, replication_factor=1) is False
-    consumer, admin = KafkaConsumer(bootstrap_servers=local_stack.bootstrap_servers), local_stack.kafka_admin()
+    consumer = KafkaConsumer(bootstrap_servers=local_stack.bootstrap_servers)
+    admin = kafka_admin(local_stack.bootstrap_servers)
     try:
         assert consumer.partitions_for_topic(fresh) == {0, 1}
     finally:
@@ -233,7 +237,7 @@ def test_ensure_creates_the_signal_topic_before_the_connector_reads_it(local_sta
 
 
 def _topic_names(local_stack) -> set[str]:
-    admin = local_stack.kafka_admin()
+    admin = kafka_admin(local_stack.bootstrap_servers)
     try:
         return set(admin.list_topics())
     finally:

@@ -18,7 +18,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from wms_connector.connect_client import ConnectClient
-from wms_connector.connector_config import ConnectorOptions, KafkaClientSettings, build_connector_config
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
+from wms_connector.connector.options import ConnectorOptions
 from wms_connector.providers.debezium_connector import DebeziumConnectorProvider
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider
 from wms_connector.providers.transport import direct_spec

@@ -13,10 +13,13 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.connect_jars import CONNECT_IMAGE_DIR, Manifest
+from devtools.local.kafka_tools import kafka_admin, register_unvalidated
+from devtools.local.settings import free_ports
+from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
+from tests.integration.connect_http import http_json
 from wms_connector import worker_env
-from wms_connector.connect_jars import CONNECT_IMAGE_DIR, Manifest
 from wms_connector.health.checks.capture import CaptureFindings, parse_capture_metrics
-from wms_connector.local_stack import ORACLE_CONNECTOR_CLASS, LocalStack, free_ports, http_json
 from wms_connector.topics import CAPTURED_TABLES
 
 pytestmark = pytest.mark.integration
@@ -67,7 +70,7 @@ def _metric_families(stack: LocalStack) -> dict[str, list]:
 @pytest.fixture(scope="module")
 def registered_connector(local_stack: LocalStack) -> str:
     """The stage's Oracle connector, registered; its task fails because the database port is closed."""
-    local_stack.register_unvalidated(REGISTERED_CONNECTOR, local_stack.connector_config())
+    register_unvalidated(local_stack, REGISTERED_CONNECTOR, local_stack.connector_config())
 
     def task_failed() -> bool:
         status = http_json(f"{local_stack.connect_url}/connectors/{REGISTERED_CONNECTOR}/status")
@@ -116,7 +119,7 @@ def test_env_provider_resolves_only_the_database_variables(local_stack: LocalSta
 
 def test_internal_topics_exist_with_the_configured_names_and_partitions(local_stack: LocalStack):
     topics = local_stack.topics
-    admin = local_stack.kafka_admin()
+    admin = kafka_admin(local_stack.bootstrap_servers)
     try:
         existing = set(admin.list_topics())
         assert set(topics.connect_internal_topics) <= existing, existing
@@ -291,7 +294,7 @@ def test_worker_restart_keeps_a_registered_connectors_config(local_stack: LocalS
 
 
 def test_up_on_a_running_stack_reuses_it_and_runs_the_steps_again(local_stack):
-    from wms_connector.local_stack import up
+    from devtools.local.cli import up
 
     seen = []
     stack = up(local_stack.settings, after_ready=[lambda running: seen.append(running.connect_url)])

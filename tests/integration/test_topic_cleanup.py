@@ -10,7 +10,9 @@ import pytest
 from kafka import KafkaConsumer
 from kafka.admin import NewTopic
 
+from devtools.local.kafka_tools import kafka_admin
 from tests.integration.local_admin import local_admin, wait_until
+from wms_connector.admin.protocol import handle
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider
 from wms_connector.providers.transport import direct_spec
 from wms_connector.stages import NAMED_STAGES, Stage
@@ -41,7 +43,7 @@ def _create(admin, names: set[str]) -> None:
 
 @pytest.fixture
 def broker_topics(local_stack):
-    admin = local_stack.kafka_admin()
+    admin = kafka_admin(local_stack.bootstrap_servers)
     others = set(UNRELATED)
     for name in (*NAMED_STAGES, *LOOKALIKES):
         others |= _topics(name)
@@ -66,7 +68,7 @@ def test_cleanup_deletes_exactly_the_stage_topics(local_stack, broker_topics):
     assert live_stage, "the fixture's worker should have created its internal topics"
 
     cleanup_admin = local_admin(local_stack, stage=STAGE, connect_deadline=10)
-    response = cleanup_admin.handle({"action": "delete_stage_topics", "stage": STAGE.name})
+    response = handle(cleanup_admin, {"action": "delete_stage_topics", "stage": STAGE.name})
     assert response["ok"], response
     report = response["result"]
     assert sorted(report["deleted"]) == sorted(stage_topics)
@@ -122,7 +124,7 @@ def test_cleanup_is_refused_while_the_stages_workers_run(local_stack):
         with pytest.raises(TopicDeletionRefused, match="Connect workers are still running.*still Stable after 1s"):
             topics.delete_stage_topics(live, workers_gone_within=1)
         assert topics.connect_group_state(STAGE) is None
-    admin = local_stack.kafka_admin()
+    admin = kafka_admin(local_stack.bootstrap_servers)
     try:
         assert set(StageTopics(live).connect_internal_topics) <= set(admin.list_topics())
     finally:

@@ -14,12 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from wms_connector.connect_client import (
-    ConnectClient,
-    ConnectError,
-    ConnectUnreachable,
-    backoff_delay,
-)
+from wms_connector.connect_client import ConnectClient, ConnectError, ConnectUnreachable, backoff_delay
 
 
 class ScriptedServer:

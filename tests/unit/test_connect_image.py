@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from wms_connector.connect_jars import CONNECT_IMAGE_DIR, IMAGE_PROFILES, LOCAL_PROFILES, MANIFEST, Manifest
+from devtools.connect_jars import CONNECT_IMAGE_DIR, IMAGE_PROFILES, LOCAL_PROFILES, MANIFEST, Manifest
 
 DOCKERFILE = CONNECT_IMAGE_DIR / "Dockerfile"
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
@@ -193,7 +193,7 @@ def test_exporter_reads_the_debezium_oracle_beans():
 
 
 def test_cache_dir_is_outside_the_repo_and_keyed_by_the_manifest(monkeypatch, tmp_path):
-    from wms_connector import connect_jars
+    from devtools import connect_jars
 
     monkeypatch.delenv(connect_jars.CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -209,7 +209,7 @@ def test_a_changed_pin_gets_a_new_cache_folder(tmp_path):
 
 
 def test_resolved_profiles_are_not_resolved_again(monkeypatch, tmp_path):
-    from wms_connector import connect_jars
+    from devtools import connect_jars
 
     for profile in LOCAL_PROFILES:
         (tmp_path / f".resolved-{profile}").touch()
@@ -220,7 +220,7 @@ def test_resolved_profiles_are_not_resolved_again(monkeypatch, tmp_path):
 
 
 def test_missing_maven_is_reported_with_what_to_do(monkeypatch, tmp_path):
-    from wms_connector import connect_jars
+    from devtools import connect_jars
 
     monkeypatch.delenv(connect_jars.MAVEN_ENV, raising=False)
     monkeypatch.setattr(connect_jars.shutil, "which", lambda _name: None)
@@ -229,7 +229,7 @@ def test_missing_maven_is_reported_with_what_to_do(monkeypatch, tmp_path):
 
 
 def test_unknown_profile_is_named(tmp_path):
-    from wms_connector import connect_jars
+    from devtools import connect_jars
 
     with pytest.raises(connect_jars.JarResolutionError, match=r"Unknown jar profile\(s\) \['kafka-streams'\]"):
         connect_jars.resolve(("kafka-streams",), cache_dir=tmp_path)

@@ -12,22 +12,19 @@ import pytest
 from moto import mock_aws
 
 import functions.connector_admin as lambda_module
+from devtools.local.connector import options_for
 from tests.unit.aws_fixtures import active_private_ca
-from wms_connector.connect_client import ConnectClient, ConnectorStatus, FieldErrors, TaskStatus
-from wms_connector.connector_admin import (
-    AdminEnvironment,
-    AdminEnvironmentError,
-    AdminError,
-    ConnectorAdmin,
-    StateTimeout,
-    _blocking_errors,
-    _exporter_url,
-    _reached,
-    build_admin,
-)
-from wms_connector.local_connector import options_for
+from wms_connector.admin.environment import AdminEnvironment, build_admin
+from wms_connector.admin.errors import AdminError, StateTimeout
+from wms_connector.admin.errors import AdminMisconfigured as AdminEnvironmentError
+from wms_connector.admin.operations import ConnectorAdmin, _exporter_url
+from wms_connector.admin.protocol import handle
+from wms_connector.admin.reconciler import _blocking_errors, _reached
+from wms_connector.connect_client import ConnectClient
+from wms_connector.connect_status import ConnectorStatus, FieldErrors, TaskStatus
 from wms_connector.snapshot_signal import SignalRefused, SignalWriter, check_tables, snapshot_signal
 from wms_connector.stages import Stage
+from wms_connector.topics import CAPTURED_TABLES
 
 
 def _closed_port_url() -> str:
@@ -69,7 +66,7 @@ GOOD_CONFIG = {"name": "wms-oracle-cdc", "connector.class": "x", "database.passw
     ],
 )
 def test_bad_requests_come_back_as_readable_errors(admin, request_, kind, says):
-    response = admin.handle(request_)
+    response = handle(admin, request_)
     assert response["ok"] is False
     assert response["error"]["type"] == kind
     assert says in response["error"]["message"]
@@ -77,14 +74,14 @@ def test_bad_requests_come_back_as_readable_errors(admin, request_, kind, says):
 
 def test_plaintext_credential_in_config_is_refused_with_the_field(admin):
     config = {**GOOD_CONFIG, "name": "c", "database.password": "hunter2-secret"}
-    response = admin.handle({"action": "apply", "name": "c", "config": config})
+    response = handle(admin, {"action": "apply", "name": "c", "config": config})
     assert response["error"]["type"] == "BadRequest"
     assert "database.password" in response["error"]["fields"]
     assert "hunter2" not in str(response)
 
 
 def test_unreachable_connect_is_a_clear_error_naming_the_url(admin):
-    response = admin.handle({"action": "status", "name": "c"})
+    response = handle(admin, {"action": "status", "name": "c"})
     assert response["error"]["type"] == "ConnectUnreachable"
     assert admin.connect.base_url in response["error"]["message"]
     assert "gave up after" in response["error"]["message"]
@@ -130,7 +127,7 @@ ENV = {"STAGE": "feat-x", "CONNECT_URL": "https://connect.wms-connector-feat-x.i
         ({}, "missing STAGE, CONNECT_URL"),
         ({**ENV, "STAGE": "Feat_X"}, "STAGE: Invalid stage"),
         ({**ENV, "CONNECT_URL": "connect:8083"}, "CONNECT_URL must start with"),
-        ({**ENV, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SECURITY_PROTOCOL must be SSL or PLAINTEXT"),
+        ({**ENV, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SECURITY_PROTOCOL must be one of SSL, PLAINTEXT"),
         ({**ENV, "CONNECT_DEADLINE_SECONDS": "forever"}, "CONNECT_DEADLINE_SECONDS"),
     ],
 )
@@ -146,7 +143,7 @@ def test_signal_requests_are_checked_before_connect_is_asked(admin):
         ({"snapshot_type": "full"}, "Snapshot type 'full' is not allowed: one of blocking, incremental"),
         ({"tables": "WMS.PLAN_BASE_WVR_TBL"}, "must be a list"),
     ):
-        response = admin.handle({"action": "signal_snapshot", "name": "c", **request})
+        response = handle(admin, {"action": "signal_snapshot", "name": "c", **request})
         assert response["error"]["type"] == "BadRequest" and says in response["error"]["message"]
 
 
@@ -157,12 +154,7 @@ def test_snapshot_signal_is_keyed_by_topic_prefix_with_debeziums_payload():
         "id": "s-1",
         "type": "execute-snapshot",
         "data": {
-            "data-collections": [
-                r"[^.]+\.MMDL\.PLAN_BASE_WVR_TBL",
-                r"[^.]+\.MMDL\.PLAN_WVR_RVSN_TBL",
-                r"[^.]+\.WMS\.PLAN_BASE_WVR_TBL",
-                r"[^.]+\.WMS\.PLAN_WVR_RVSN_TBL",
-            ],
+            "data-collections": [rf"[^.]+\.{schema}\.{table}" for schema, table in CAPTURED_TABLES],
             "type": "incremental",
         },
     }
@@ -203,7 +195,7 @@ def test_environment_defaults():
     environment = AdminEnvironment.from_env({**ENV, "BOOTSTRAP_SERVERS": "b-1:9094"})
     assert environment.stage == Stage.parse("feat-x")
     assert environment.security_protocol == "SSL"
-    assert environment.connect_deadline == 60
+    assert environment.connect_deadline_seconds == 60
     admin = build_admin(environment)
     assert admin.topic_admin_factory is not None
     assert admin.connect.base_url == ENV["CONNECT_URL"]
@@ -214,7 +206,7 @@ def test_private_ca_certificate_is_fetched_by_arn(monkeypatch):
     acm_pca = boto3.client("acm-pca", region_name="us-east-1")
     ca_arn, _ = active_private_ca(acm_pca)
     fetched = acm_pca.get_certificate_authority_certificate(CertificateAuthorityArn=ca_arn)
-    environment = AdminEnvironment.from_env({**ENV, "PRIVATE_CA_ARN": ca_arn})
+    environment = AdminEnvironment.from_env({**ENV, "CONNECT_CA_ARN": ca_arn})
     admin = build_admin(environment, acm_pca=acm_pca)
     # The client's TLS trust is the CA's certificate, as ACM PCA returns it.
     pool_kwargs = admin.connect._http.connection_pool_kw
@@ -223,8 +215,8 @@ def test_private_ca_certificate_is_fetched_by_arn(monkeypatch):
 
 
 def test_private_ca_without_client_is_a_clear_error():
-    environment = AdminEnvironment.from_env({**ENV, "PRIVATE_CA_ARN": "arn:aws:acm-pca:us-east-1:1:ca/x"})
-    with pytest.raises(AdminEnvironmentError, match="PRIVATE_CA_ARN"):
+    environment = AdminEnvironment.from_env({**ENV, "CONNECT_CA_ARN": "arn:aws:acm-pca:us-east-1:1:ca/x"})
+    with pytest.raises(AdminEnvironmentError, match="CONNECT_CA_ARN"):
         build_admin(environment)
 
 

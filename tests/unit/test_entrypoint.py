@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wms_connector import worker_env
+from wms_connector import db_info, kafka_settings, worker_env
 
 ENTRYPOINT_PATH = Path(__file__).resolve().parents[2] / "connect-image" / "entrypoint.py"
 
@@ -69,12 +69,15 @@ def test_entrypoint_keeps_the_same_variable_names_as_worker_env():
     contract = {
         name: value
         for name, value in vars(worker_env).items()
-        if name.isupper() and isinstance(value, str)
+        if name.isupper() and isinstance(value, str) and value in worker_env.CONTRACT_VARIABLES
     }
-    assert set(ep.CONTRACT_VARIABLES) == set(contract.values())
+    assert set(ep.CONTRACT_VARIABLES) == set(worker_env.CONTRACT_VARIABLES) == set(contract.values())
     for name, value in contract.items():
         assert getattr(ep, name) == value, name
     assert ep.DB_VARIABLES == worker_env.DB_VARIABLES
+    # The image cannot import the library: its copies of the shared rules are held equal here.
+    assert ep.SECURITY_PROTOCOLS == kafka_settings.SECURITY_PROTOCOLS
+    assert {key for keys, _variable, _required in ep._DB_INFO_KEYS for key in keys} == set(db_info.KEYS)
     assert (ep.DEFAULT_REST_PORT, ep.DEFAULT_JMX_EXPORTER_PORT) == (
         worker_env.DEFAULT_REST_PORT,
         worker_env.DEFAULT_JMX_EXPORTER_PORT,

@@ -19,6 +19,7 @@ from wms_connector.health.restart_budget import (
     connector_id,
 )
 from wms_connector.health.run_state import RunState, RunStateStore, is_sustained_not_running, next_not_running_streak
+from wms_connector.health_policy import DEFAULT_NOT_RUNNING_RUNS
 
 KEY = connector_id("main", "wms-oracle-cdc")
 T0 = 1_800_000_000.0
@@ -156,8 +157,10 @@ def test_not_running_streak(previous, states, expected):
     assert next_not_running_streak(previous, states) == expected
 
 
-def test_not_running_counts_only_after_three_runs():
-    assert [is_sustained_not_running(n) for n in range(5)] == [False, False, False, True, True]
+def test_not_running_counts_only_once_the_streak_reaches_the_stages_runs():
+    sustained = [is_sustained_not_running(n, DEFAULT_NOT_RUNNING_RUNS) for n in range(5)]
+    assert sustained == [False, False, False, True, True]
+    assert [is_sustained_not_running(n, 1) for n in range(3)] == [False, True, True]
 
 
 # -- concurrency --------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from wms_connector.health import config as c
-from wms_connector.health.config import HealthConfig, HealthConfigError
-from wms_connector.stages import InvalidStageError
+from wms_connector.health.config import HealthConfig
+from wms_connector.lambda_env import LambdaEnvironmentError
 
 GOOD = {
     c.STAGE: "feature-x",
@@ -49,12 +49,12 @@ def test_every_optional_setting():
 @pytest.mark.parametrize("name", c.REQUIRED)
 def test_each_required_variable_is_named_when_missing(name):
     env = {k: v for k, v in GOOD.items() if k != name}
-    with pytest.raises(HealthConfigError, match=name):
+    with pytest.raises(LambdaEnvironmentError, match=name):
         HealthConfig.from_env(env)
 
 
 def test_blank_counts_as_missing():
-    with pytest.raises(HealthConfigError, match=c.ECS_SERVICE):
+    with pytest.raises(LambdaEnvironmentError, match=c.ECS_SERVICE):
         HealthConfig.from_env({**GOOD, c.ECS_SERVICE: "  "})
 
 
@@ -73,10 +73,10 @@ def test_blank_counts_as_missing():
     ],
 )
 def test_bad_values_are_refused_with_the_variable_name(name, value, message):
-    with pytest.raises(HealthConfigError, match=message):
+    with pytest.raises(LambdaEnvironmentError, match=message):
         HealthConfig.from_env({**GOOD, name: value})
 
 
-def test_bad_stage_is_refused_by_the_stage_model():
-    with pytest.raises(InvalidStageError, match="Invalid stage"):
+def test_bad_stage_is_refused_by_the_stage_model_naming_the_variable():
+    with pytest.raises(LambdaEnvironmentError, match="STAGE: Invalid stage"):
         HealthConfig.from_env({**GOOD, c.STAGE: "Feature_X"})

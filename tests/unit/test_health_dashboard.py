@@ -10,7 +10,7 @@ import pytest
 
 from components.alarms import LOG_FILTERS, health_alarm_specs, lambda_errors_spec, log_alarm_spec
 from components.dashboard import dashboard_body
-from wms_connector.connect_client import ConnectorStatus
+from wms_connector.connect_status import ConnectorStatus
 from wms_connector.health import metric_names as m
 from wms_connector.health.checks.capture import CaptureFindings
 from wms_connector.health.checks.connect import ConnectFindings

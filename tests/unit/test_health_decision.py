@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wms_connector.connect_client import ConnectorStatus
+from wms_connector.connect_status import ConnectorStatus
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.checks.ecs_service import EcsFindings
 from wms_connector.health.decision import CONNECT_RESTART, ECS_REDEPLOY, restart_helped, restart_need

@@ -9,7 +9,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.unit.aws_fixtures import REGION, fake_credentials
-from wms_connector.connect_client import ConnectorStatus
+from wms_connector.connect_status import ConnectorStatus
 from wms_connector.health import metric_names as m
 from wms_connector.health.checks.capture import CaptureFindings
 from wms_connector.health.checks.connect import ConnectFindings

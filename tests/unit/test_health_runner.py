@@ -195,7 +195,7 @@ def test_lambda_handler_runs_the_check_from_its_environment(aws, monkeypatch, ca
 
 def test_lambda_handler_refuses_a_bad_environment(monkeypatch):
     monkeypatch.delenv(c.STAGE, raising=False)
-    with pytest.raises(c.HealthConfigError, match="STAGE"):
+    with pytest.raises(c.LambdaEnvironmentError, match="STAGE"):
         handler({}, None)
 
 

@@ -17,11 +17,11 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from tests.unit.lambda_stubs import fake_credentials, lambda_payload  # noqa: F401 (autouse fixture)
+from wms_connector.admin.protocol import AdminCallFailed
 from wms_connector.providers import debezium_connector, topic_cleanup
 from wms_connector.providers.debezium_connector import ConnectorProviderError, DebeziumConnectorProvider
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider, TopicCleanupError
 from wms_connector.providers.transport import (
-    AdminCallFailed,
     LambdaTransport,
     TransportSpecError,
     lambda_spec,

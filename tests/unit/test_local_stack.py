@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from wms_connector import local_stack
-from wms_connector.local_stack import LocalSettings, LocalStack, LocalStackError, PortInUseError
+from devtools.local import broker, cli, processes
+from devtools.local import settings as local_settings
+from devtools.local.settings import LocalSettings, LocalStackError, PortInUseError
+from devtools.local.stack import LocalStack
 from wms_connector.stages import Stage
 
 
@@ -25,7 +27,7 @@ def listening_port():
 
 def test_port_in_use_names_the_port_and_the_setting_that_moves_it(listening_port: int):
     with pytest.raises(PortInUseError) as error:
-        local_stack.check_ports_free({"connect": local_stack.free_ports(1)[0], "broker": listening_port})
+        processes.check_ports_free({"connect": local_settings.free_ports(1)[0], "broker": listening_port})
     message = str(error.value)
     assert f"Port {listening_port} (Kafka broker) on 127.0.0.1 is already in use" in message
     assert "WMS_LOCAL_BROKER_PORT=<port>" in message and "--broker-port <port>" in message
@@ -44,7 +46,7 @@ def test_start_refuses_a_busy_port_at_once_without_starting_anything(tmp_path: P
 
 
 def test_main_prints_the_port_message_and_exits_1(tmp_path: Path, listening_port: int, capsys):
-    code = local_stack.main(
+    code = cli.main(
         ["up", "--connect-port", str(listening_port), "--data-dir", str(tmp_path / "d"), "--log-dir", str(tmp_path)]
     )
     assert code == 1
@@ -52,19 +54,19 @@ def test_main_prints_the_port_message_and_exits_1(tmp_path: Path, listening_port
 
 
 def test_free_ports_are_distinct_and_free():
-    ports = local_stack.free_ports(4)
+    ports = local_settings.free_ports(4)
     assert len(set(ports)) == 4
-    local_stack.check_ports_free(dict(zip(local_stack.PORTS, ports, strict=True)))
+    processes.check_ports_free(dict(zip(local_settings.PORTS, ports, strict=True)))
 
 
 # ---------------------------------------------------------------- settings
 
 
 def test_defaults_are_the_standard_ports_and_repo_local_dirs(tmp_path: Path):
-    settings = LocalSettings.from_environment({local_stack.ENV_FILE_ENV: str(_env_file(tmp_path, ""))})
+    settings = LocalSettings.from_environment({local_settings.ENV_FILE_ENV: str(_env_file(tmp_path, ""))})
     assert settings.ports == {"broker": 9092, "controller": 9093, "connect": 8083, "jmx": 9404}
-    assert settings.data_dir == local_stack.REPO_ROOT / ".local" / "data"
-    assert settings.log_dir == local_stack.REPO_ROOT / ".local" / "logs"
+    assert settings.data_dir == local_settings.REPO_ROOT / ".local" / "data"
+    assert settings.log_dir == local_settings.REPO_ROOT / ".local" / "logs"
     assert settings.stage == Stage.parse("local")
 
 
@@ -74,7 +76,7 @@ def test_environment_overrides_defaults_and_flags_override_environment(tmp_path:
         "WMS_LOCAL_CONNECT_PORT": "28083",
         "WMS_LOCAL_DATA_DIR": str(tmp_path / "env-data"),
         "WMS_LOCAL_LOG_DIR": str(tmp_path / "env-logs"),
-        local_stack.ENV_FILE_ENV: str(_env_file(tmp_path, "")),
+        local_settings.ENV_FILE_ENV: str(_env_file(tmp_path, "")),
     }
     settings = LocalSettings.from_environment(env, {"connect": 38083, "log_dir": str(tmp_path / "flag-logs")})
     assert settings.ports["broker"] == 29092
@@ -101,11 +103,11 @@ def _env_file(tmp_path: Path, text: str) -> Path:
 
 def test_env_file_gives_the_worker_its_database_variables(tmp_path: Path):
     path = _env_file(tmp_path, '# comment\n\nDB_HOST=db.local\nexport DB_PORT=1521\nDB_PASSWORD="p w"\n')
-    assert local_stack.read_env_file(path) == {"DB_HOST": "db.local", "DB_PORT": "1521", "DB_PASSWORD": "p w"}
+    assert local_settings.read_env_file(path) == {"DB_HOST": "db.local", "DB_PORT": "1521", "DB_PASSWORD": "p w"}
 
 
 def test_missing_default_env_file_is_fine_but_an_explicit_one_is_not(tmp_path: Path):
-    assert local_stack.read_env_file(tmp_path / "absent.env") == {}
+    assert local_settings.read_env_file(tmp_path / "absent.env") == {}
     with pytest.raises(LocalStackError, match="absent.env does not exist"):
         LocalSettings.from_environment({}, {"env_file": str(tmp_path / "absent.env")})
 
@@ -113,21 +115,21 @@ def test_missing_default_env_file_is_fine_but_an_explicit_one_is_not(tmp_path: P
 def test_env_file_refuses_other_variables_naming_key_and_line(tmp_path: Path):
     path = _env_file(tmp_path, "DB_HOST=h\nCONNECT_BOOTSTRAP_SERVERS=x:1\n")
     with pytest.raises(LocalStackError, match=r"local.env:2: CONNECT_BOOTSTRAP_SERVERS is not allowed here"):
-        local_stack.read_env_file(path)
+        local_settings.read_env_file(path)
 
 
 def test_env_file_malformed_line_is_reported_without_its_content(tmp_path: Path):
     path = _env_file(tmp_path, "hunter2-password-line\n")
     with pytest.raises(LocalStackError, match="local.env:1: expected KEY=VALUE") as error:
-        local_stack.read_env_file(path)
+        local_settings.read_env_file(path)
     assert "hunter2" not in str(error.value)
 
 
 def test_example_env_file_is_valid_and_lists_every_database_key():
-    example = local_stack.REPO_ROOT / "local.env.example"
+    example = local_settings.REPO_ROOT / "local.env.example"
     keys = {line.split("=", 1)[0].removeprefix("# ") for line in example.read_text().splitlines() if "=" in line}
-    assert set(local_stack.ENV_FILE_VARIABLES) <= keys
-    local_stack.read_env_file(example)
+    assert set(local_settings.ENV_FILE_VARIABLES) <= keys
+    local_settings.read_env_file(example)
 
 
 # ---------------------------------------------------------------- worker environment
@@ -148,7 +150,7 @@ def test_worker_environment_uses_the_stage_names_and_ignores_the_callers_shell(t
 
 
 def test_down_with_nothing_running_is_quiet(tmp_path: Path, capsys):
-    assert local_stack.main(["down", "--data-dir", str(tmp_path / "d"), "--log-dir", str(tmp_path / "l")]) == 0
+    assert cli.main(["down", "--data-dir", str(tmp_path / "d"), "--log-dir", str(tmp_path / "l")]) == 0
     assert "stopped" in capsys.readouterr().out
 
 
@@ -157,8 +159,8 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch):
     dash_first = uuid.UUID(bytes=bytes([0xF8]) + bytes(15))
     ordinary = uuid.UUID(bytes=bytes(16))
     draws = iter([dash_first, dash_first, ordinary])
-    monkeypatch.setattr(local_stack.uuid, "uuid4", lambda: next(draws))
-    cluster_id = local_stack.new_cluster_id()
+    monkeypatch.setattr(broker.uuid, "uuid4", lambda: next(draws))
+    cluster_id = broker.new_cluster_id()
     assert cluster_id == "AAAAAAAAAAAAAAAAAAAAAA"
 
 
@@ -177,7 +179,7 @@ def _path_with_java(monkeypatch, tmp_path: Path, version_line: str | None) -> No
 
 
 def test_the_java_on_this_machine_is_accepted():
-    local_stack.check_java(17)
+    processes.check_java(17)
 
 
 def test_start_without_java_says_what_to_install_before_starting_anything(monkeypatch, tmp_path: Path):
@@ -195,13 +197,13 @@ def test_start_without_java_says_what_to_install_before_starting_anything(monkey
 def test_an_older_java_is_refused_naming_its_version(monkeypatch, tmp_path: Path, version_line: str, found: str):
     _path_with_java(monkeypatch, tmp_path, version_line)
     with pytest.raises(LocalStackError, match=f"is Java {found}; the worker needs Java 17\\+"):
-        local_stack.check_java(17)
+        processes.check_java(17)
 
 
 def test_a_java_without_a_version_is_refused(monkeypatch, tmp_path: Path):
     _path_with_java(monkeypatch, tmp_path, "something else")
     with pytest.raises(LocalStackError, match="did not print a Java version"):
-        local_stack.check_java(17)
+        processes.check_java(17)
 
 
 def test_summary_names_the_connect_url_the_broker_and_the_logs(tmp_path: Path):

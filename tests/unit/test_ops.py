@@ -14,11 +14,8 @@ import pytest
 from botocore.stub import Stubber
 
 from components.admin_function import admin_function_name
-from tests.unit.lambda_stubs import fake_credentials, lambda_payload  # noqa: F401 (autouse fixture)
-from wms_connector.aws_names import aws_name
-from wms_connector.connect_client import ConnectorStatus
-from wms_connector.local_stack import PORTS
-from wms_connector.ops import (
+from devtools.local.settings import PORTS
+from devtools.ops import (
     OK,
     UNHEALTHY,
     USAGE,
@@ -32,6 +29,9 @@ from wms_connector.ops import (
     transport_for,
     verdict,
 )
+from tests.unit.lambda_stubs import fake_credentials, lambda_payload  # noqa: F401 (autouse fixture)
+from wms_connector.aws_names import aws_name
+from wms_connector.connect_status import ConnectorStatus
 from wms_connector.providers.transport import DirectTransport, LambdaTransport
 from wms_connector.stages import InvalidStageError, Stage
 

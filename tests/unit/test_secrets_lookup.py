@@ -14,7 +14,6 @@ from wms_connector.secrets_lookup import (
     candidate_paths,
     parse_alert_emails,
     parse_broker_string,
-    parse_db_info,
     parse_iam_path,
     parse_permissions_boundary,
     parse_private_ca_arn,
@@ -181,23 +180,3 @@ def test_private_ca_arn_plain_or_json():
         parse_private_ca_arn("t", json.dumps({"caArn": arn}))
     with pytest.raises(SecretError, match="Secret t must be an ACM Private CA ARN"):
         parse_private_ca_arn("t", "arn:aws:acm:us-east-1:123456789012:certificate/abc")
-
-
-def test_db_info_format_hides_credentials():
-    info = parse_db_info("d", json.dumps({"ip": "10.0.0.5", "port": "1521", "db": "WMS", "user": DB_USER,
-                                          "password": DB_PASSWORD, "pdb": "WMSPDB"}))
-    assert (info.host, info.port, info.db, info.pdb, info.url) == ("10.0.0.5", 1521, "WMS", "WMSPDB", None)
-    assert DB_PASSWORD not in repr(info) and DB_USER not in repr(info)
-    with pytest.raises(SecretError, match="Secret d is missing key `host` \\(or `ip`\\)"):
-        parse_db_info("d", json.dumps({"port": 1521, "db": "W", "user": "u", "password": "p"}))
-    with pytest.raises(SecretError, match="Secret d is missing key `password`"):
-        parse_db_info("d", json.dumps({"host": "h", "port": 1521, "db": "W", "user": "u"}))
-    with pytest.raises(SecretError, match="Secret d key `port` must be a TCP port"):
-        parse_db_info("d", json.dumps({"host": "h", "port": "x", "db": "W", "user": "u", "password": "p"}))
-
-
-def test_malformed_errors_never_echo_a_db_info_value():
-    text = json.dumps({"host": "h", "port": 1521, "db": "W", "user": DB_USER})
-    with pytest.raises(SecretError) as caught:
-        parse_db_info("d", text)
-    assert DB_USER not in str(caught.value)

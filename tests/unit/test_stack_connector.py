@@ -20,7 +20,7 @@ from tests.unit.pulumi_harness import (
     ProgramRun,
     run_program,
 )
-from wms_connector.connector_config import credential_problems, is_allowed_placeholder
+from wms_connector.connector.credentials import credential_problems, is_allowed_placeholder
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
@@ -99,7 +99,7 @@ def test_admin_function_runs_in_the_private_subnets_with_the_stack_environment(r
     variables = function.inputs["environment"]["variables"]
     assert variables["STAGE"] == stage.name
     assert variables["CONNECT_URL"].startswith("https://connect.")
-    assert variables["PRIVATE_CA_ARN"] == PRIVATE_CA_ARN
+    assert variables["CONNECT_CA_ARN"] == PRIVATE_CA_ARN
     assert variables["BOOTSTRAP_SERVERS"] == BROKERS
     assert variables["KAFKA_SECURITY_PROTOCOL"] == "SSL"
     # Lag: the exporter of the worker running the task, on the port the Lambdas' security group may reach.

@@ -1,5 +1,5 @@
-"""The Lambda code archive: what goes in, and that the admin handler imports from it alone plus what the Lambda
-runtime provides (boto3, botocore, urllib3 and their dependencies)."""
+"""The Lambda code archive: only what the handlers import goes in, and both handlers import from it alone plus
+what the Lambda runtime provides (boto3, botocore, urllib3 and their dependencies)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.lambda_package import LambdaPackageError, lambda_code, lambda_files
+from components.lambda_package import (
+    LambdaPackageError,
+    imported_modules,
+    lambda_code,
+    lambda_files,
+    module_path,
+    shipped_modules,
+)
 
 # What the python3.11 Lambda runtime ships besides the standard library.
 RUNTIME_PROVIDED = ("boto3", "botocore", "urllib3", "s3transfer", "jmespath", "dateutil", "six")
@@ -23,8 +30,10 @@ def test_archive_holds_the_code_and_the_missing_libraries_without_caches():
     for needed in (
         "functions/connector_admin.py",
         "functions/health_check.py",
-        "wms_connector/connector_admin.py",
-        "wms_connector/providers/transport.py",
+        "wms_connector/admin/protocol.py",
+        "wms_connector/admin/environment.py",
+        "wms_connector/health/runner.py",
+        "wms_connector/health/clients.py",
         "kafka/__init__.py",
         "kafka/admin/client.py",
         "prometheus_client/__init__.py",
@@ -32,7 +41,17 @@ def test_archive_holds_the_code_and_the_missing_libraries_without_caches():
         assert needed in files, needed
     assert not [p for p in files if p.endswith((".pyc", ".pyo")) or "__pycache__" in p]
     assert not [p for p in files if p.startswith(("tests/", "boto3/", "botocore/", "pulumi/"))]
+    # The Pulumi providers, the program's components and the developer tooling are not the Lambdas' business.
+    assert not [p for p in files if p.startswith(("wms_connector/providers/", "components/", "devtools/"))]
+    assert "wms_connector/settings/__init__.py" not in files
     assert lambda_files() == files  # deterministic
+
+
+def test_no_shipped_module_imports_pulumi_or_the_developer_tooling():
+    project_dir = Path(__file__).resolve().parents[2]
+    for module in shipped_modules():
+        imports = imported_modules(module_path(project_dir, module), module)
+        assert not {m.split(".")[0] for m in imports} & {"pulumi", "pulumi_aws", "devtools", "components"}, module
 
 
 def test_archive_is_a_pulumi_asset_archive():
@@ -56,7 +75,14 @@ def _copy_package(name: str, target: Path) -> None:
         shutil.copy(source, destination)
 
 
-def test_admin_handler_imports_from_the_archive_and_the_runtime_alone(tmp_path):
+@pytest.mark.parametrize(
+    ("handler", "event", "error"),
+    [
+        ("functions.connector_admin", "{'action': 'server_info'}", "AdminMisconfigured"),
+        ("functions.health_check", "{}", "LambdaEnvironmentError"),
+    ],
+)
+def test_each_handler_imports_from_the_archive_and_the_runtime_alone(tmp_path, handler, event, error):
     task = tmp_path / "task"
     for archive_path, source in lambda_files().items():
         (task / archive_path).parent.mkdir(parents=True, exist_ok=True)
@@ -66,9 +92,12 @@ def test_admin_handler_imports_from_the_archive_and_the_runtime_alone(tmp_path):
     for name in RUNTIME_PROVIDED:
         _copy_package(name, runtime)
     code = (
-        "import functions.connector_admin as h, wms_connector.topic_admin, kafka, sys; "
-        "r = h.handler({'action': 'server_info'}); "
-        "assert r['ok'] is False and r['error']['type'] == 'AdminMisconfigured', r; "
+        f"import {handler} as h, kafka, sys\n"
+        "try:\n"
+        f"    r = h.handler({event})\n"
+        "except Exception as exc:\n"
+        "    r = {'ok': False, 'error': {'type': type(exc).__name__}}\n"
+        f"assert r['ok'] is False and r['error']['type'] == {error!r}, r\n"
         "assert not any('site-packages' in (m.__file__ or '') for m in list(sys.modules.values()) "
         "if getattr(m, '__file__', None)), 'imported from site-packages'"
     )

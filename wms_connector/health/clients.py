@@ -5,8 +5,7 @@ from __future__ import annotations
 import boto3
 from botocore.config import Config
 
-from wms_connector.connect_client import ConnectClient
-from wms_connector.connector_admin import private_ca_pem
+from wms_connector.connect_client import ConnectClient, private_ca_pem
 from wms_connector.health.checks.capture import http_fetch
 from wms_connector.health.checks.topics import kafka_consumer_factory
 from wms_connector.health.config import HealthConfig

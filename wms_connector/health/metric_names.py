@@ -50,13 +50,17 @@ UNITS: dict[str, str] = {
     MS_SINCE_LAST_EVENT: MILLISECONDS,
 }
 
-# The alarmed signals: name -> (what it means, whether it carries the Connector dimension).
+# The alarmed signals: name -> (what it means, whether it carries the Connector dimension). A `{field}` in a
+# meaning is the stage's health setting of that name (components/alarms.py fills it in).
 ALARMED_SIGNALS: dict[str, tuple[str, bool]] = {
     CONNECT_API_UNREACHABLE: ("the Kafka Connect REST API did not answer, or answered with 5xx", False),
     CONNECTOR_MISSING: ("the connector is not registered on the Connect cluster", True),
     CONNECTOR_STATE_FAILED: ("the connector is FAILED", True),
     CONNECTOR_TASK_FAILED: ("at least one connector task is FAILED", True),
-    CONNECTOR_NOT_RUNNING: ("the connector or a task has not been RUNNING for 3 consecutive checks", True),
+    CONNECTOR_NOT_RUNNING: (
+        "the connector or a task has been neither RUNNING nor FAILED for {not_running_runs} checks in a row",
+        True,
+    ),
     ECS_SERVICE_UNHEALTHY: ("fewer Connect tasks are running than desired", False),
     DB_TCP_UNREACHABLE: ("no TCP connection to the Oracle listener from the VPC", False),
     TOPIC_OFFSETS_STALLED: ("neither the data nor the heartbeat topics grew since the last check", True),

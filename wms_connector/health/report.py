@@ -15,6 +15,7 @@ from wms_connector.health.checks.database import DbFindings
 from wms_connector.health.checks.ecs_service import EcsFindings
 from wms_connector.health.checks.topics import TopicFindings
 from wms_connector.health.run_state import is_sustained_not_running
+from wms_connector.health_policy import DEFAULT_NOT_RUNNING_RUNS
 
 
 @dataclass
@@ -39,16 +40,17 @@ class RunReport:
     topics: TopicFindings | None
     not_running_streak: int
     restart: RestartReport
+    not_running_runs: int = DEFAULT_NOT_RUNNING_RUNS  # the stage's notRunningRuns
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _connect_signals(connect: ConnectFindings, streak: int) -> dict[str, float]:
+def _connect_signals(connect: ConnectFindings, streak: int, runs: int) -> dict[str, float]:
     return {
         m.CONNECT_API_UNREACHABLE: int(not connect.reachable),
         m.CONNECTOR_MISSING: int(connect.missing),
         m.CONNECTOR_STATE_FAILED: int(connect.connector_failed),
         m.CONNECTOR_TASK_FAILED: int(bool(connect.failed_tasks)),
-        m.CONNECTOR_NOT_RUNNING: int(is_sustained_not_running(streak)),
+        m.CONNECTOR_NOT_RUNNING: int(is_sustained_not_running(streak, runs)),
     }
 
 
@@ -96,7 +98,7 @@ def _restart_signals(restart: RestartReport) -> dict[str, float]:
 def signals(report: RunReport) -> dict[str, float]:
     """Every metric value of the run; HealthCheckFailed and HealthCheckRan included."""
     values = {
-        **_connect_signals(report.connect, report.not_running_streak),
+        **_connect_signals(report.connect, report.not_running_streak, report.not_running_runs),
         **_ecs_signals(report.ecs),
         **_capture_signals(report.capture, report.topics),
         **_restart_signals(report.restart),

@@ -16,12 +16,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from wms_connector.health_policy import DEFAULT_RESTART_LIMIT, DEFAULT_RESTART_WINDOW_MINUTES
+
 PENDING = "pending"
 HELPED = "helped"
 NOT_HELPED = "not_helped"
 
-DEFAULT_LIMIT = 3
-DEFAULT_WINDOW_SECONDS = 3600
 # Enough for any realistic number of overlapping runs; each retry re-reads the item.
 DEFAULT_MAX_ATTEMPTS = 25
 
@@ -74,8 +74,8 @@ class RestartBudget:
         table: Any,
         key: str,
         *,
-        limit: int = DEFAULT_LIMIT,
-        window_seconds: float = DEFAULT_WINDOW_SECONDS,
+        limit: int = DEFAULT_RESTART_LIMIT,
+        window_seconds: float = 60 * DEFAULT_RESTART_WINDOW_MINUTES,
         clock: Clock = time.time,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ):

@@ -10,8 +10,6 @@ from typing import Any
 
 RUNNING = "RUNNING"
 FAILED = "FAILED"
-# Runs in a row a connector may spend in another non-RUNNING state (a rebalance, a deploy) before it counts.
-NOT_RUNNING_RUNS_BEFORE_ALERT = 3
 
 
 @dataclass(frozen=True)
@@ -57,5 +55,6 @@ def next_not_running_streak(previous: int, states: list[str]) -> int:
     return previous + 1 if soft else 0
 
 
-def is_sustained_not_running(streak: int) -> bool:
-    return streak >= NOT_RUNNING_RUNS_BEFORE_ALERT
+def is_sustained_not_running(streak: int, runs: int) -> bool:
+    """True once the streak reaches the stage's `notRunningRuns`."""
+    return streak >= runs

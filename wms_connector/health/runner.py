@@ -144,7 +144,9 @@ class HealthRun:
         if restart.error:
             errors["restart"] = restart.error
 
-        report = RunReport(connect, ecs, db, capture, topics, streak, restart)
+        report = RunReport(
+            connect, ecs, db, capture, topics, streak, restart, not_running_runs=self.config.not_running_runs
+        )
         report.errors = {**check_errors(report), **errors}
         values = signals(report)
 

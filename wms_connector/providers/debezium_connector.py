@@ -9,7 +9,6 @@ Pulumi shows on `pulumi refresh` and `pulumi preview --refresh`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,12 +24,13 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from wms_connector.connector_admin import DEFAULT_STATE_TIMEOUT, MAX_STATE_TIMEOUT
-from wms_connector.connector_config import STATES, credential_problems
-from wms_connector.providers.transport import AdminCallFailed, transport_from_spec, transport_problems
+from wms_connector import connect_rules
+from wms_connector.admin.protocol import AdminCallFailed
+from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT, MAX_STATE_TIMEOUT, STATES
+from wms_connector.connector.credentials import credential_problems
+from wms_connector.providers.transport import transport_from_spec, transport_problems
 from wms_connector.stages import Stage
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")
 # Inputs whose change replaces the connector (a different connector, not a different config).
 REPLACE_ON = ("name", "stage")
 UPDATE_ON = ("config", "state", "allowUnreachableDatabase")
@@ -79,9 +79,9 @@ class DebeziumConnectorProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         name = news.get("name")
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
+        if not connect_rules.is_connector_name(name):
             failures.append(
-                CheckFailure("name", f"{name!r} is not a connector name: 1-249 letters, digits, '.', '_' or '-'")
+                CheckFailure("name", f"{name!r} is not a connector name: {connect_rules.CONNECTOR_NAME_RULE}")
             )
         try:
             Stage.parse(news.get("stage"))
@@ -90,7 +90,7 @@ class DebeziumConnectorProvider(ResourceProvider):
         if news.get("state", "running") not in STATES:
             failures.append(CheckFailure("state", f"{news.get('state')!r} is not one of {', '.join(STATES)}"))
         timeout = news.get("timeoutSeconds", DEFAULT_STATE_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= MAX_STATE_TIMEOUT:
+        if not connect_rules.is_state_timeout(timeout):
             failures.append(CheckFailure("timeoutSeconds", f"must be seconds from 1 to {MAX_STATE_TIMEOUT:.0f}"))
         if not isinstance(news.get("allowUnreachableDatabase", False), bool):
             failures.append(CheckFailure("allowUnreachableDatabase", "must be true or false"))
@@ -157,9 +157,7 @@ def _config_failures(config: Any, name: Any) -> list[CheckFailure]:
     ]
     if "name" in config and config["name"] != name:
         failures.append(CheckFailure("config.name", f"must equal the connector name {name!r}"))
-    for problem in credential_problems(config):
-        key = problem.split("`")[1]
-        failures.append(CheckFailure(f"config.{key}", problem))
+    failures.extend(CheckFailure(f"config.{p.key}", p.message) for p in credential_problems(config))
     return failures
 
 

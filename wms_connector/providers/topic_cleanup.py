@@ -15,7 +15,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
-from wms_connector.providers.transport import AdminCallFailed, transport_from_spec, transport_problems
+from wms_connector.admin.protocol import AdminCallFailed
+from wms_connector.providers.transport import transport_from_spec, transport_problems
 from wms_connector.stages import Stage
 
 # Deleting a thousand topics and waiting for the controller takes a while; this bounds the whole call.
@@ -53,10 +54,10 @@ class StageTopicCleanupProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"topic-cleanup-{props['stage']}", {**props, "deletedTopics": []})
+        return CreateResult(f"topic-cleanup-{props['stage']}", props)
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news, "deletedTopics": []})
+        return UpdateResult(news)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         report = delete_stage_topics(props)
@@ -101,6 +102,6 @@ class StageTopicCleanup(Resource, module="wms", name="StageTopicCleanup"):
         super().__init__(
             StageTopicCleanupProvider(),
             resource_name,
-            {"stage": stage.name, "transport": transport, "deletedTopics": None},
+            {"stage": stage.name, "transport": transport},
             opts,
         )

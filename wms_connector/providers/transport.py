@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wms_connector import connect_rules, kafka_settings
+from wms_connector.admin.protocol import AdminCallFailed, unwrap
+from wms_connector.aws_names import REGION_PATTERN
 from wms_connector.stages import Stage
 
 LAMBDA = "lambda"
@@ -23,37 +26,14 @@ KINDS = (LAMBDA, DIRECT)
 _FUNCTION_NAME = re.compile(
     r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?"
 )
-_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
 # How long the provider waits for the Lambda beyond the admin's own state timeout.
 LAMBDA_MARGIN_SECONDS = 60
-
-
-class AdminCallFailed(Exception):
-    """An admin request failed; `kind` is the admin's error type, `fields` any per-field errors."""
-
-    def __init__(self, kind: str, message: str, fields: Mapping[str, list[str]] | None = None):
-        self.kind = kind
-        self.message = message
-        self.fields = dict(fields or {})
-        super().__init__(f"{kind}: {message}")
+# How long one Connect call keeps retrying when the admin runs in this process.
+DEFAULT_DIRECT_DEADLINE_SECONDS = 60.0
 
 
 class TransportSpecError(ValueError):
     """A transport description that cannot be used; the message names the property."""
-
-
-def unwrap(response: Any) -> Any:
-    """The result of an admin response, or AdminCallFailed with its error."""
-    if not isinstance(response, Mapping) or "ok" not in response:
-        raise AdminCallFailed(
-            "BadResponse", f"The connector admin answered with something unexpected: {response!r:.300}"
-        )
-    if response["ok"]:
-        return response.get("result")
-    error = response.get("error") or {}
-    raise AdminCallFailed(
-        str(error.get("type", "AdminError")), str(error.get("message", "no message")), error.get("fields")
-    )
 
 
 @dataclass(frozen=True)
@@ -134,24 +114,25 @@ class DirectTransport:
     stage: str
     connect_ca: str | None = None
     bootstrap_servers: str | None = None
-    security_protocol: str = "PLAINTEXT"
-    connect_deadline: float = 60.0
+    security_protocol: str = kafka_settings.LOCAL_SECURITY_PROTOCOL
+    connect_deadline: float = DEFAULT_DIRECT_DEADLINE_SECONDS
     jmx_url: str | None = None  # the worker's JMX exporter (lag)
 
     def invoke(self, request: Mapping[str, Any]) -> Any:
-        from wms_connector.connector_admin import AdminEnvironment, build_admin
+        from wms_connector.admin.environment import build_admin
+        from wms_connector.admin.protocol import handle
+        from wms_connector.lambda_env import LambdaEnvironment
 
-        environment = AdminEnvironment(
+        environment = LambdaEnvironment(
             stage=Stage.parse(self.stage),
             connect_url=self.connect_url,
             connect_ca=self.connect_ca,
-            private_ca_arn=None,
-            connect_deadline=self.connect_deadline,
+            connect_deadline_seconds=self.connect_deadline,
             bootstrap_servers=self.bootstrap_servers,
             security_protocol=self.security_protocol,
             jmx_url=self.jmx_url,
         )
-        return unwrap(build_admin(environment).handle(request))
+        return unwrap(handle(build_admin(environment), request))
 
 
 def _unknown(value: Any) -> bool:
@@ -177,7 +158,7 @@ def transport_problems(spec: Any, prop: str = "transport") -> list[tuple[str, st
             not isinstance(function_name, str) or not _FUNCTION_NAME.fullmatch(function_name)
         ):
             problems.append((f"{prop}.functionName", "must be a Lambda function name or ARN"))
-        if not isinstance(spec.get("region"), str) or not _REGION.fullmatch(spec["region"]):
+        if not isinstance(spec.get("region"), str) or not REGION_PATTERN.fullmatch(spec["region"]):
             problems.append((f"{prop}.region", "must be an AWS region name such as us-east-1"))
         return problems
     if kind == DIRECT:
@@ -189,11 +170,20 @@ def transport_problems(spec: Any, prop: str = "transport") -> list[tuple[str, st
             Stage.parse(spec.get("stage"))
         except ValueError as exc:
             problems.append((f"{prop}.stage", str(exc)))
-        if spec.get("securityProtocol", "PLAINTEXT") not in ("SSL", "PLAINTEXT"):
-            problems.append((f"{prop}.securityProtocol", "must be SSL or PLAINTEXT"))
-        deadline = spec.get("connectDeadlineSeconds", 60)
-        if isinstance(deadline, bool) or not isinstance(deadline, int | float) or not 0 < deadline <= 600:
-            problems.append((f"{prop}.connectDeadlineSeconds", "must be seconds from 1 to 600"))
+        protocol = spec.get("securityProtocol", kafka_settings.LOCAL_SECURITY_PROTOCOL)
+        if not kafka_settings.is_security_protocol(protocol):
+            problems.append(
+                (f"{prop}.securityProtocol", f"must be one of {', '.join(kafka_settings.SECURITY_PROTOCOLS)}")
+            )
+        deadline = spec.get("connectDeadlineSeconds", DEFAULT_DIRECT_DEADLINE_SECONDS)
+        if not connect_rules.is_connect_deadline(deadline):
+            problems.append(
+                (
+                    f"{prop}.connectDeadlineSeconds",
+                    f"must be seconds from {connect_rules.MIN_CONNECT_DEADLINE_SECONDS} to "
+                    f"{connect_rules.MAX_CONNECT_DEADLINE_SECONDS}",
+                )
+            )
         return problems
     return [(f"{prop}.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")]
 
@@ -216,8 +206,8 @@ def transport_from_spec(
         stage=spec["stage"],
         connect_ca=spec.get("connectCa") or None,
         bootstrap_servers=spec.get("bootstrapServers") or None,
-        security_protocol=spec.get("securityProtocol", "PLAINTEXT"),
-        connect_deadline=float(spec.get("connectDeadlineSeconds") or 60.0),
+        security_protocol=spec.get("securityProtocol", kafka_settings.LOCAL_SECURITY_PROTOCOL),
+        connect_deadline=float(spec.get("connectDeadlineSeconds") or DEFAULT_DIRECT_DEADLINE_SECONDS),
     )
 
 
@@ -231,7 +221,7 @@ def direct_spec(
     stage: Stage,
     *,
     bootstrap_servers: str | None = None,
-    security_protocol: str = "PLAINTEXT",
+    security_protocol: str = kafka_settings.LOCAL_SECURITY_PROTOCOL,
     connect_deadline_seconds: float | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {"kind": DIRECT, "connectUrl": connect_url, "stage": stage.name}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wms_connector.connect_client import ConnectClient, ConnectError, ConnectorStatus, ConnectUnreachable
+from wms_connector.connect_client import ConnectClient, ConnectError, ConnectUnreachable
+from wms_connector.connect_status import ConnectorStatus
 
 RUNNING = "RUNNING"
 FAILED = "FAILED"

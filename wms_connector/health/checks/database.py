@@ -6,8 +6,6 @@ name the keys that are missing or wrong, never what they hold, and a failed prob
 
 from __future__ import annotations
 
-import json
-import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,26 +13,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wms_connector.db_info import DbEndpoint, DbInfoError, endpoint_from_db_info, load_db_info
+
 DEFAULT_TIMEOUT_SECONDS = 3.0
-
-# `jdbc:oracle:thin:@//host:port/service`, `@host:port:sid`, `@host:port/service`, or a TNS descriptor.
-_URL_HOST_PORT = re.compile(r"@(?://)?(?P<host>[^:/()\s]+):(?P<port>\d+)")
-_TNS_HOST = re.compile(r"\(\s*HOST\s*=\s*(?P<host>[^)\s]+)\s*\)", re.IGNORECASE)
-_TNS_PORT = re.compile(r"\(\s*PORT\s*=\s*(?P<port>\d+)\s*\)", re.IGNORECASE)
-
-
-class DbInfoError(ValueError):
-    """The dbInfo secret cannot give a host and port; the message names keys, never values."""
-
-
-@dataclass(frozen=True)
-class DbEndpoint:
-    host: str
-    port: int
-
-    def __repr__(self) -> str:  # keeps the endpoint out of any accidental log of this object
-        return "DbEndpoint(<redacted>)"
-
 
 @dataclass(frozen=True)
 class DbFindings:
@@ -42,50 +23,9 @@ class DbFindings:
     error: str | None = None
 
 
-def _port(value: Any) -> int:
-    try:
-        port = int(str(value).strip())
-    except ValueError:
-        raise DbInfoError("dbInfo key 'port' is not a whole number.") from None
-    if not 1 <= port <= 65535:
-        raise DbInfoError("dbInfo key 'port' is outside 1-65535.")
-    return port
-
-
-def _from_url(url: str) -> DbEndpoint | None:
-    match = _URL_HOST_PORT.search(url)
-    if match:
-        return DbEndpoint(match["host"], _port(match["port"]))
-    host, port = _TNS_HOST.search(url), _TNS_PORT.search(url)
-    if host and port:
-        return DbEndpoint(host["host"], _port(port["port"]))
-    return None
-
-
-def endpoint_from_db_info(info: Any) -> DbEndpoint:
-    """Host from `ip` or `host` (else from `url`), port from `port` (else from `url`)."""
-    if not isinstance(info, dict):
-        raise DbInfoError("dbInfo secret is not a JSON object.")
-    host = str(info.get("ip") or info.get("host") or "").strip()
-    url_endpoint = _from_url(str(info["url"])) if info.get("url") else None
-    if not host and url_endpoint:
-        host = url_endpoint.host
-    if not host:
-        raise DbInfoError("dbInfo secret has no 'ip' or 'host' key (nor a 'url' with a host:port).")
-    if info.get("port") not in (None, ""):
-        return DbEndpoint(host, _port(info["port"]))
-    if url_endpoint:
-        return DbEndpoint(host, url_endpoint.port)
-    raise DbInfoError("dbInfo secret has no 'port' key (nor a 'url' with a host:port).")
-
-
 def read_db_endpoint(secrets: Any, secret_arn: str) -> DbEndpoint:
     answer = secrets.get_secret_value(SecretId=secret_arn)
-    try:
-        info = json.loads(answer.get("SecretString") or "")
-    except ValueError:
-        raise DbInfoError("dbInfo secret value is not JSON.") from None
-    return endpoint_from_db_info(info)
+    return endpoint_from_db_info(load_db_info(answer.get("SecretString")))
 
 
 def probe_tcp(endpoint: DbEndpoint, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> str | None:

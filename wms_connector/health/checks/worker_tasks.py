@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-TASK_IP_PLACEHOLDER = "{task_ip}"
+from wms_connector.worker_env import TASK_IP_PLACEHOLDER, exporter_url
 
 
 def running_task_ips(ecs: Any, cluster: str, service: str) -> list[str]:
@@ -31,4 +31,4 @@ def exporter_urls(template: str, ecs: Any, cluster: str, service: str) -> list[s
     """`template` as is, or once per running task when it contains `{task_ip}`."""
     if TASK_IP_PLACEHOLDER not in template:
         return [template]
-    return [template.replace(TASK_IP_PLACEHOLDER, ip) for ip in running_task_ips(ecs, cluster, service)]
+    return [exporter_url(template, ip) for ip in running_task_ips(ecs, cluster, service)]

@@ -7,17 +7,18 @@ and leaves the local Kafka + Connect running, so the worker and its REST API can
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from wms_connector import worker_env
-from wms_connector.connector_config import ConnectorOptions
-from wms_connector.providers.transport import AdminCallFailed, DirectTransport
+from wms_connector.admin.protocol import AdminCallFailed
+from wms_connector.connector.options import ConnectorOptions
+from wms_connector.db_info import DbInfoError, load_db_info
+from wms_connector.providers.transport import DirectTransport
 
 if TYPE_CHECKING:
-    from wms_connector.local_stack import LocalStack
+    from devtools.local.stack import LocalStack
 
 LOCAL_STATE_TIMEOUT_SECONDS = 60
 
@@ -28,12 +29,11 @@ def options_for(database_env: Mapping[str, str]) -> ConnectorOptions:
     has_url = bool(database_env.get(worker_env.DB_URL))
     if database_env.get(worker_env.DB_INFO):
         try:
-            info = json.loads(database_env[worker_env.DB_INFO])
-        except ValueError:
-            info = None  # the worker's entrypoint reports a malformed DB_INFO
-        if isinstance(info, dict):
-            has_pdb = has_pdb or bool(info.get("pdb"))
-            has_url = has_url or bool(info.get("url"))
+            info = load_db_info(database_env[worker_env.DB_INFO])
+        except DbInfoError:
+            info = {}  # the worker's entrypoint reports a malformed DB_INFO
+        has_pdb = has_pdb or bool(info.get("pdb"))
+        has_url = has_url or bool(info.get("url"))
     return ConnectorOptions(use_pdb=has_pdb, use_jdbc_url=has_url)
 
 

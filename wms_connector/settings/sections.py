@@ -1,121 +1,22 @@
-"""Typed per-stage settings: defaults per named stage, overridden by the stack's `wms-connector:<key>` config.
-
-Plain Python on purpose (no Pulumi import): `__main__.py` hands the stack config over as a plain mapping and
-everything is validated here, before any resource is registered.
-
-Each concern is one frozen dataclass (a *section*) that declares its own config keys, its defaults per named
-stage and its cross-field checks. To add settings for a new concern, write a section like `Sizing` below,
-list it in `SECTIONS` and add it as a field of `StageSettings`; nothing else changes.
+"""The sections of the stage settings: one frozen dataclass per concern, each declaring its config keys, its
+defaults per named stage and its cross-field checks. A new concern is a new section here and a field of
+`StageSettings` (load.py); the list of sections is read from that class.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from wms_connector.connector_config import ConnectorOptions, ConnectorOptionsError
-from wms_connector.stages import NAMED_STAGES, Stage
+from wms_connector import health_policy
+from wms_connector.aws_names import REGION_PATTERN
+from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
+from wms_connector.kafka_settings import MAX_REPLICATION_FACTOR, MIN_REPLICATION_FACTOR
+from wms_connector.settings.parsers import SettingsError, _fail, integer, ipv4_cidrs, matching, one_of
 
-CONFIG_NAMESPACE = "wms-connector"
 DEFAULT_REGION = "us-east-1"
-
-
-class SettingsError(ValueError):
-    """A stack config value that cannot be used; the message names the key, the value and what is allowed."""
-
-
-def _fail(key: str, value: object, allowed: str) -> SettingsError:
-    return SettingsError(f"Invalid stack config `{CONFIG_NAMESPACE}:{key}` = {value!r}: allowed {allowed}.")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Value parsers. Pulumi hands every config value over as a string (lists as JSON), tests may pass native values.
-
-
-def _integer(key: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool):
-        raise _fail(key, value, f"a whole number from {low} to {high}")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        number = int(value)
-    else:
-        raise _fail(key, value, f"a whole number from {low} to {high}")
-    if not low <= number <= high:
-        raise _fail(key, value, f"a whole number from {low} to {high}")
-    return number
-
-
-def integer(low: int, high: int) -> Callable[[str, object], int]:
-    return lambda key, value: _integer(key, value, low, high)
-
-
-def one_of(*choices: int) -> Callable[[str, object], int]:
-    allowed = "one of " + ", ".join(str(c) for c in choices)
-
-    def parse(key: str, value: object) -> int:
-        try:
-            number = _integer(key, value, min(choices), max(choices))
-        except SettingsError:
-            raise _fail(key, value, allowed) from None
-        if number not in choices:
-            raise _fail(key, value, allowed)
-        return number
-
-    return parse
-
-
-def matching(pattern: str, allowed: str) -> Callable[[str, object], str]:
-    compiled = re.compile(pattern)
-
-    def parse(key: str, value: object) -> str:
-        if not isinstance(value, str) or not compiled.fullmatch(value):
-            raise _fail(key, value, allowed)
-        return value
-
-    return parse
-
-
-def _string_list(key: str, value: object, allowed: str) -> tuple[str, ...]:
-    items: object = value
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                items = json.loads(text)
-            except json.JSONDecodeError:
-                raise _fail(key, value, allowed) from None
-        else:
-            items = [part.strip() for part in text.split(",") if part.strip()]
-    if not isinstance(items, list | tuple) or not items or not all(isinstance(i, str) for i in items):
-        raise _fail(key, value, allowed)
-    return tuple(items)
-
-
-# Wider than this is no longer "the database network": it would open 1521 to most of the address space.
-_MIN_CIDR_PREFIX = 8
-
-
-def ipv4_cidrs(key: str, value: object) -> tuple[str, ...]:
-    allowed = f"a non-empty list of IPv4 CIDR blocks, each /{_MIN_CIDR_PREFIX} or narrower (e.g. [\"10.0.0.0/8\"])"
-    cidrs = _string_list(key, value, allowed)
-    for cidr in cidrs:
-        try:
-            network = ipaddress.IPv4Network(cidr, strict=True)
-        except ValueError:
-            raise _fail(key, value, allowed) from None
-        if network.prefixlen < _MIN_CIDR_PREFIX:
-            raise _fail(key, value, allowed)
-    return cidrs
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Sections.
 
 
 @dataclass(frozen=True)
@@ -245,7 +146,7 @@ class Logs(Section):
         return cls(retention_days={"main": 14, "val": 30, "production": 90}[defaults_stage])
 
 
-_REGION = matching(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region name such as us-east-1")
+_REGION = matching(REGION_PATTERN.pattern, "an AWS region name such as us-east-1")
 _IMAGE = matching(
     r"[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})",
     "an image reference `registry/repository:tag` or `registry/repository@sha256:<digest>`",
@@ -307,7 +208,13 @@ class Network(Section):
 class Kafka(Section):
     connect_replication_factor: int
 
-    KEYS: ClassVar[tuple[Key, ...]] = (Key("connectReplicationFactor", "connect_replication_factor", integer(1, 5)),)
+    KEYS: ClassVar[tuple[Key, ...]] = (
+        Key(
+            "connectReplicationFactor",
+            "connect_replication_factor",
+            integer(MIN_REPLICATION_FACTOR, MAX_REPLICATION_FACTOR),
+        ),
+    )
 
     @classmethod
     def defaults(cls, defaults_stage: str) -> Kafka:
@@ -324,6 +231,8 @@ class Health(Section):
     lag_threshold_ms: int
     lag_periods: int  # consecutive health-check periods above the threshold before the lag alarm fires
     missing_runs: int  # health-check runs that may be missed before the "not running" alarm fires
+    not_running_runs: int  # runs in a row neither RUNNING nor FAILED before ConnectorNotRunning fires
+    disconnected_periods: int  # periods in a row without a database connection before SourceDisconnected fires
     unknown_topic_threshold: int  # UNKNOWN_TOPIC_OR_PARTITION log lines per log period
     log_period_minutes: int
 
@@ -334,6 +243,8 @@ class Health(Section):
         Key("lagAlarmThresholdMs", "lag_threshold_ms", integer(1000, 86_400_000)),
         Key("lagAlarmPeriods", "lag_periods", integer(1, 24)),
         Key("healthMissingRuns", "missing_runs", integer(1, 6)),
+        Key("notRunningRuns", "not_running_runs", integer(1, 12)),
+        Key("disconnectedAlarmPeriods", "disconnected_periods", integer(1, 24)),
         Key("unknownTopicAlarmThreshold", "unknown_topic_threshold", integer(1, 1000)),
         Key("logAlarmPeriodMinutes", "log_period_minutes", integer(1, 60)),
     )
@@ -343,11 +254,13 @@ class Health(Section):
         production = defaults_stage == "production"
         return cls(
             schedule_minutes=10,
-            restart_limit=3,
-            restart_window_minutes=60,
+            restart_limit=health_policy.DEFAULT_RESTART_LIMIT,
+            restart_window_minutes=health_policy.DEFAULT_RESTART_WINDOW_MINUTES,
             lag_threshold_ms=300_000 if production else 900_000,
             lag_periods=2 if production else 3,
             missing_runs=2,
+            not_running_runs=health_policy.DEFAULT_NOT_RUNNING_RUNS,
+            disconnected_periods=health_policy.DEFAULT_DISCONNECTED_PERIODS,
             unknown_topic_threshold=5,
             log_period_minutes=5,
         )
@@ -388,93 +301,3 @@ class Connector(Section):
         return cls(options=ConnectorOptions())
 
 
-# StageSettings field -> section class. Add new concerns here (and as a field below).
-SECTIONS: dict[str, type[Section]] = {
-    "sizing": Sizing,
-    "logs": Logs,
-    "deployment": Deployment,
-    "network": Network,
-    "kafka": Kafka,
-    "health": Health,
-    "connector": Connector,
-}
-
-
-@dataclass(frozen=True)
-class StageSettings:
-    stage: Stage
-    sizing: Sizing
-    logs: Logs
-    deployment: Deployment
-    network: Network
-    kafka: Kafka
-    health: Health
-    connector: Connector
-
-    @property
-    def region(self) -> str:
-        return self.deployment.region
-
-
-def known_keys() -> dict[str, tuple[str, Key]]:
-    """Every accepted config key -> (section field, key)."""
-    keys: dict[str, tuple[str, Key]] = {}
-    for section_field, section in SECTIONS.items():
-        for key in section.KEYS:
-            assert key.name not in keys, f"config key {key.name} declared twice"
-            keys[key.name] = (section_field, key)
-    return keys
-
-
-def _strip_namespace(raw_key: str) -> str:
-    namespace, sep, rest = raw_key.partition(":")
-    if not sep:
-        return raw_key
-    if namespace != CONFIG_NAMESPACE:
-        raise SettingsError(
-            f"Stack config key {raw_key!r} is not in the `{CONFIG_NAMESPACE}:` namespace; pass only that "
-            "namespace's keys (aws:region is passed separately)."
-        )
-    return rest
-
-
-def load_settings(stage: Stage, overrides: Mapping[str, object], *, aws_region: str | None = None) -> StageSettings:
-    """The stage's defaults with `overrides` (the stack's `wms-connector:*` config) applied and validated.
-
-    Region rule: `wms-connector:region` wins; otherwise `aws:region` (passed as `aws_region`); otherwise
-    us-east-1. When both are set they must agree, so the provider and the settings can never disagree.
-    """
-    known = known_keys()
-    values: dict[str, object] = {}
-    for raw_key, value in overrides.items():
-        key = _strip_namespace(raw_key)
-        if key not in known:
-            raise SettingsError(
-                f"Unknown stack config key `{CONFIG_NAMESPACE}:{key}`; known keys: {', '.join(sorted(known))}."
-            )
-        values[key] = value
-
-    if aws_region is not None:
-        aws_region = _REGION("aws:region", aws_region)
-        if "region" in values and values["region"] != aws_region:
-            raise SettingsError(
-                f"Stack config `{CONFIG_NAMESPACE}:region` = {values['region']!r} disagrees with `aws:region` = "
-                f"{aws_region!r}; set one of them, or both to the same region."
-            )
-        values.setdefault("region", aws_region)
-
-    sections: dict[str, Section] = {}
-    for section_field, section_cls in SECTIONS.items():
-        section = section_cls.defaults(stage.defaults_stage)
-        changes = {
-            key.field: key.parse(key.name, values[key.name]) for key in section_cls.KEYS if key.name in values
-        }
-        section = dataclasses.replace(section, **changes)
-        section.check()
-        sections[section_field] = section
-    return StageSettings(stage=stage, **sections)
-
-
-def stage_defaults() -> dict[str, StageSettings]:
-    """The defaults of every named stage, for documentation and tests."""
-    return {name: load_settings(Stage.parse(name), {}) for name in NAMED_STAGES}

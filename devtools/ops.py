@@ -1,6 +1,6 @@
 """On-call commands: see and steer a stage's connector through the same admin code the stack runs.
 
-    python -m wms_connector.ops --stage <stage> [--local | --connect-url URL | --region R] [--json] <command>
+    python -m devtools.ops --stage <stage> [--local | --connect-url URL | --region R] [--json] <command>
 
 Commands: status, lag, restart [--all], pause, resume, stop, offsets [show | reset --yes | set --scn N --yes],
 snapshot [--table SCHEMA.TABLE ...] [--type blocking|incremental].
@@ -21,21 +21,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from wms_connector.providers.transport import (
-    LAMBDA_MARGIN_SECONDS,
-    AdminCallFailed,
-    DirectTransport,
-    LambdaTransport,
-)
-from wms_connector.snapshot_signal import CAPTURED_TABLE_NAMES, SNAPSHOT_TYPES
+from wms_connector.admin.protocol import AdminCallFailed, error_response
+from wms_connector.aws_names import admin_function_name
+from wms_connector.connect_rules import MAX_STATE_TIMEOUT
+from wms_connector.connect_status import ConnectorStatus, short_trace, status_lines
+from wms_connector.providers.transport import LAMBDA_MARGIN_SECONDS, DirectTransport, LambdaTransport
+from wms_connector.settings import DEFAULT_REGION
+from wms_connector.snapshot_signal import SNAPSHOT_TYPES
 from wms_connector.stages import InvalidStageError, Stage
-from wms_connector.topics import StageTopics
+from wms_connector.topics import CAPTURED_TABLE_NAMES, StageTopics
 
 OK, UNHEALTHY, USAGE = 0, 1, 2
 DEFAULT_STATE_TIMEOUT_SECONDS = 120
 # How long one Connect call keeps retrying when talking to Connect directly: a person is waiting.
 DIRECT_CONNECT_DEADLINE_SECONDS = 20.0
-TRACE_WIDTH = 160
 # Admin errors that mean the request itself was wrong, not the connector.
 _USAGE_ERRORS = {"BadRequest", "TransportSpecError"}
 
@@ -54,7 +53,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m wms_connector.ops", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m devtools.ops", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True, help="the stack/stage name, e.g. main, val, production, feat-x")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--local", action="store_true", help="the local stack of `make local`")
@@ -100,8 +99,8 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Stage]:
         raise UsageError("--bootstrap-servers and --jmx-url go with --connect-url only.")
     if args.connect_url and not args.connect_url.startswith(("http://", "https://")):
         raise UsageError(f"--connect-url must start with http:// or https://, got {args.connect_url!r}.")
-    if not 1 <= args.timeout <= 840:
-        raise UsageError(f"--timeout must be seconds from 1 to 840, got {args.timeout}.")
+    if not 1 <= args.timeout <= MAX_STATE_TIMEOUT:
+        raise UsageError(f"--timeout must be seconds from 1 to {MAX_STATE_TIMEOUT:.0f}, got {args.timeout}.")
     if args.command == "offsets":
         if args.action == "set" and (args.scn is None or args.scn < 1):
             raise UsageError("`offsets set` needs --scn N, a whole number of at least 1.")
@@ -117,7 +116,8 @@ def transport_for(
     args: argparse.Namespace, stage: Stage, environ: Mapping[str, str]
 ) -> LambdaTransport | DirectTransport:
     if args.local:
-        from wms_connector.local_stack import LocalSettings, LocalStack, LocalStackError
+        from devtools.local.settings import LocalSettings, LocalStackError
+        from devtools.local.stack import LocalStack
 
         try:
             settings = LocalSettings.from_environment(environ)
@@ -135,9 +135,6 @@ def transport_for(
             connect_url=args.connect_url, stage=stage.name, bootstrap_servers=args.bootstrap_servers,
             jmx_url=args.jmx_url, connect_deadline=DIRECT_CONNECT_DEADLINE_SECONDS,
         )
-    from components.admin_function import admin_function_name
-    from wms_connector.settings import DEFAULT_REGION
-
     region = args.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     return LambdaTransport(
         function_name=admin_function_name(stage), region=region, timeout_seconds=args.timeout + LAMBDA_MARGIN_SECONDS
@@ -184,17 +181,6 @@ def confirmation_missing(args: argparse.Namespace) -> str | None:
 # -- what people read ----------------------------------------------------------------------------------------------
 
 
-def short_trace(trace: str | None, width: int = TRACE_WIDTH) -> str | None:
-    """The exception line and its root cause, each cut to `width`: enough to know what to look up."""
-    if not trace:
-        return None
-    lines = [line.strip() for line in trace.strip().splitlines() if line.strip()]
-    causes = [line for line in lines if line.startswith("Caused by:")]
-    shown = [lines[0]] + ([causes[-1]] if causes else [])
-    cut = [line if len(line) <= width else line[: width - 3] + "..." for line in shown]
-    return " | ".join(cut) + f" ({len(lines)} lines in full; --json shows them)"
-
-
 def verdict(status: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
     """(healthy, one line) for a connector status as the admin returns it (None: not registered)."""
     if status is None:
@@ -215,18 +201,7 @@ def verdict(status: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
 def render_status(status: Mapping[str, Any] | None, name: str, stage: Stage) -> list[str]:
     if status is None:
         return [f"connector {name} (stage {stage}): absent"]
-    where = f" on {status['worker_id']}" if status.get("worker_id") else ""
-    lines = [f"connector {name} (stage {stage}): {status.get('state')}{where}"]
-    if status.get("trace"):
-        lines.append(f"  trace: {short_trace(status['trace'])}")
-    for task in status.get("tasks") or []:
-        on = f" on {task['worker_id']}" if task.get("worker_id") else ""
-        lines.append(f"  task {task.get('id')}: {task.get('state')}{on}")
-        if task.get("trace"):
-            lines.append(f"    trace: {short_trace(task['trace'])}")
-    if not status.get("tasks"):
-        lines.append("  no tasks")
-    return lines
+    return status_lines(ConnectorStatus.from_dict(status), title=f"connector {name} (stage {stage})", trace=short_trace)
 
 
 def _ms(value: float | None) -> str:
@@ -335,7 +310,7 @@ def main(
     refusal = confirmation_missing(args)
     if refusal:
         if args.json:
-            print(json.dumps({"ok": False, "error": {"type": "Refused", "message": refusal}}), file=out)
+            print(json.dumps(error_response("Refused", refusal)), file=out)
         print(refusal, file=err)
         return UNHEALTHY
     name = StageTopics(stage).connector_name
@@ -345,7 +320,7 @@ def main(
             result = _invoke(transport, {**request, "stage": stage.name}, lambda_client)
     except AdminCallFailed as exc:
         if args.json:
-            print(json.dumps({"ok": False, "error": {"type": exc.kind, "message": exc.message}}), file=out)
+            print(json.dumps(error_response(exc.kind, exc.message, exc.fields)), file=out)
         print(f"error ({exc.kind}): {exc.message}", file=err)
         return USAGE if exc.kind in _USAGE_ERRORS else UNHEALTHY
     code, lines = render(args, result, name, stage)

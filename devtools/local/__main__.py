@@ -1,0 +1,7 @@
+"""`python -m devtools.local up|down|status`: see cli.py."""
+
+import sys
+
+from devtools.local.cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""The on-call operations on top of the reconciler: offsets (show, reset, set), lag from the worker's JMX exporter,
+Debezium's snapshot signal, and the deletion of an ephemeral stage's topics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from wms_connector.admin.checks import check_name
+from wms_connector.admin.errors import AdminError, BadRequest, Refused, not_found
+from wms_connector.admin.reconciler import Reconciler, connector_state
+from wms_connector.connect_status import ConnectorStatus
+from wms_connector.connector.config import SIGNAL_TABLE_KEY
+from wms_connector.health.checks.capture import check_capture, http_fetch
+from wms_connector.snapshot_signal import SignalRefused, SignalWriter, snapshot_signal
+from wms_connector.topics import StageTopics
+from wms_connector.worker_env import TASK_IP_PLACEHOLDER, exporter_url
+
+
+@dataclass
+class ConnectorAdmin(Reconciler):
+    """The reconciler and the on-call operations: what the admin Lambda, the provider's direct transport and
+    `ops` run."""
+
+    # The worker's JMX exporter; `{task_ip}` stands for the host of the worker that runs the connector's task.
+    jmx_url: str | None = None
+    signal_writer: SignalWriter | None = None
+
+    def _require_stopped(self, name: str, doing: str) -> None:
+        status = self.connect.status(check_name(name))
+        if status is None:
+            raise not_found(name)
+        if status.state != "STOPPED":
+            raise Refused(
+                f"Refusing to {doing} of connector `{name}`: it is {status.state}. Connect changes offsets only "
+                "while a connector is STOPPED; stop it first."
+            )
+
+    def offsets(self, name: str) -> dict[str, Any]:
+        """The connector's source offsets (Connect ≥ 3.6): `{"offsets": [{"partition": …, "offset": …}]}`."""
+        if self.connect.get_config(check_name(name)) is None:
+            raise not_found(name)
+        return self.connect.get_offsets(name)
+
+    def reset_offsets(self, name: str) -> dict[str, Any]:
+        """Forget the source offsets (only while STOPPED): the next start snapshots again per `snapshot.mode`."""
+        self._require_stopped(name, "reset the offsets")
+        return self.connect.reset_offsets(name)
+
+    def alter_offsets(self, name: str, scn: int) -> dict[str, Any]:
+        """Point the source offset at `scn` (only while STOPPED). Its `commit_scn` is dropped: it names a
+        position past the old SCN, and the connector would skip transactions committed before it."""
+        if isinstance(scn, bool) or not isinstance(scn, int) or scn < 1:
+            raise BadRequest(f"SCN {scn!r} is not allowed: a whole number of at least 1.")
+        self._require_stopped(name, "alter the offsets")
+        partition = {"server": StageTopics(self.stage).topic_prefix}
+        current = [e for e in self.connect.get_offsets(name).get("offsets") or [] if e.get("partition") == partition]
+        offset = {k: v for k, v in (current[0].get("offset") or {}).items() if k != "commit_scn"} if current else {}
+        offset["scn"] = str(scn)
+        answer = self.connect.alter_offsets(name, [{"partition": partition, "offset": offset}])
+        return {"partition": partition, "offset": offset, "message": (answer or {}).get("message")}
+
+    def lag(self, name: str, *, fetch: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """Debezium's capture metrics from the JMX exporter of the worker that runs the connector's task."""
+        if not self.jmx_url:
+            raise AdminError("This admin has no JMX exporter URL configured, so it cannot read lag.")
+        status = self.connect.status(check_name(name))
+        if status is None:
+            raise not_found(name)
+        url = _exporter_url(self.jmx_url, status)
+        findings = check_capture(fetch or http_fetch(), url, StageTopics(self.stage).topic_prefix)
+        return {
+            "state": connector_state(status),
+            "exporter": url,
+            "lag_ms": findings.lag_ms,
+            "connected": findings.connected,
+            "ms_since_last_event": findings.ms_since_last_event,
+            "snapshot_running": findings.snapshot_running,
+            "snapshot_tables_remaining": findings.snapshot_tables_remaining,
+            "debezium_metrics_seen": findings.debezium_seen,
+            "error": findings.error,
+        }
+
+    def signal_snapshot(self, name: str, tables: list[str] | None, snapshot_type: str) -> dict[str, Any]:
+        """Send `execute-snapshot` for `tables` (default: every captured table) to the stage's signal topic."""
+        if self.signal_writer is None:
+            raise AdminError("This admin has no Kafka connection configured, so it cannot send signals.")
+        try:
+            signal = snapshot_signal(self.stage, tables, snapshot_type)
+        except SignalRefused as exc:
+            raise BadRequest(str(exc)) from None
+        config = self.connect.get_config(check_name(name))
+        if config is None:
+            raise not_found(name)
+        signal_topic = StageTopics(self.stage).signal_topic
+        channels = [c.strip() for c in config.get("signal.enabled.channels", "").split(",")]
+        if "kafka" not in channels or config.get("signal.kafka.topic") != signal_topic:
+            raise Refused(
+                f"Connector `{name}` does not read signals from {signal_topic}; its live config predates the "
+                "signal channel. Apply the current config (`pulumi up`) first."
+            )
+        if config.get("topic.prefix") != signal.key:
+            raise Refused(f"Connector `{name}` has topic.prefix {config.get('topic.prefix')!r}, not {signal.key!r}.")
+        if snapshot_type == "incremental" and not config.get(SIGNAL_TABLE_KEY):
+            raise Refused(
+                "An incremental snapshot on Oracle needs a signalling table for its watermarks, and this connector "
+                f"has none: set `{SIGNAL_TABLE_KEY}` (e.g. ORCLPDB1.WMS.DEBEZIUM_SIGNAL) in the stack config's "
+                "`wms-connector:connector` extraProperties and `pulumi up`, or use a blocking snapshot."
+            )
+        self._ensure_signal_topic(config)
+        sent = self.signal_writer.send(self.stage, signal)
+        return {"id": signal.signal_id, "key": signal.key, "value": signal.value, **sent}
+
+    def delete_stage_topics(self, *, batch_size: int = 100) -> dict[str, Any]:
+        if self.topic_admin_factory is None:
+            raise AdminError("This admin has no Kafka connection configured, so it cannot delete topics.")
+        with self.topic_admin_factory() as topics:
+            return topics.delete_stage_topics(self.stage, batch_size=batch_size).to_dict()
+
+
+def _exporter_url(template: str, status: ConnectorStatus) -> str:
+    """`template` as is, or with `{task_ip}` replaced by the host of the worker that runs the task."""
+    if TASK_IP_PLACEHOLDER not in template:
+        return template
+    workers = [t.worker_id for t in status.tasks if t.worker_id] or ([status.worker_id] if status.worker_id else [])
+    if not workers:
+        raise AdminError(f"Connector `{status.name}` runs on no worker yet ({status.state}): no lag to read.")
+    host = workers[0].rsplit(":", 1)[0]
+    return exporter_url(template, host)

@@ -1,0 +1,138 @@
+"""The admin's JSON protocol: `{"action": …, …}` in, `{"ok": true, "result": …}` or `{"ok": false, "error":
+{"type", "message", "fields"}}` out. The admin Lambda and the provider's direct transport speak it; errors come
+back as data, never as tracebacks, so the caller can show them to a person as they are. `unwrap` is the other
+side: a response's result, or `AdminCallFailed` carrying its error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from wms_connector.admin.checks import check_config, check_timeout
+from wms_connector.admin.errors import AdminError, BadRequest
+from wms_connector.admin.operations import ConnectorAdmin
+from wms_connector.admin.reconciler import connector_state
+from wms_connector.connect_client import ConnectError, ConnectUnreachable
+from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT
+from wms_connector.connect_status import ConnectorStatus, FieldErrors
+from wms_connector.topic_admin import TopicDeletionRefused
+
+
+class AdminCallFailed(Exception):
+    """An admin request failed; `kind` is the admin's error type, `fields` any per-field errors."""
+
+    def __init__(self, kind: str, message: str, fields: Mapping[str, list[str]] | None = None):
+        self.kind = kind
+        self.message = message
+        self.fields = dict(fields or {})
+        super().__init__(f"{kind}: {message}")
+
+
+def ok_response(result: Any) -> dict[str, Any]:
+    return {"ok": True, "result": result}
+
+
+def error_response(kind: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"ok": False, "error": {"type": kind, "message": message, "fields": dict(fields or {})}}
+
+
+def unwrap(response: Any) -> Any:
+    """The result of an admin response, or AdminCallFailed with its error."""
+    if not isinstance(response, Mapping) or "ok" not in response:
+        raise AdminCallFailed(
+            "BadResponse", f"The connector admin answered with something unexpected: {response!r:.300}"
+        )
+    if response["ok"]:
+        return response.get("result")
+    error = response.get("error") or {}
+    raise AdminCallFailed(
+        str(error.get("type", "AdminError")), str(error.get("message", "no message")), error.get("fields")
+    )
+
+
+def handle(admin: ConnectorAdmin, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Run one request: `{"action": …, …}` → `{"ok": true, "result": …}` or `{"ok": false, "error": …}`."""
+    try:
+        if not isinstance(request, Mapping):
+            raise BadRequest(f"A request must be a JSON object, got {type(request).__name__}.")
+        action = request.get("action")
+        operation = _ACTIONS.get(action) if isinstance(action, str) else None
+        if operation is None:
+            raise BadRequest(f"Unknown action {action!r}; allowed: {', '.join(sorted(_ACTIONS))}.")
+        requested_stage = request.get("stage")
+        if requested_stage is not None and requested_stage != admin.stage.name:
+            raise BadRequest(
+                f"Request is for stage {requested_stage!r} but this admin serves stage `{admin.stage}`."
+            )
+        return ok_response(operation(admin, request))
+    except AdminError as exc:
+        return error_response(exc.type, exc.message, exc.fields)
+    except TopicDeletionRefused as exc:
+        return error_response("TopicDeletionRefused", str(exc))
+    except ConnectUnreachable as exc:
+        return error_response("ConnectUnreachable", str(exc))
+    except ConnectError as exc:
+        return error_response("ConnectError", str(exc))
+    except Exception as exc:  # the protocol boundary: the caller gets a message, not a traceback
+        return error_response(type(exc).__name__, str(exc) or repr(exc))
+
+
+def _flag(request: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = request.get(key, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"Request field `{key}` must be true or false, got {value!r}.")
+    return value
+
+
+def _timeout(request: Mapping[str, Any]) -> float:
+    return check_timeout(request.get("timeout_seconds", DEFAULT_STATE_TIMEOUT))
+
+
+def _status_result(status: ConnectorStatus | None) -> dict[str, Any]:
+    return {"state": connector_state(status), "status": status.to_dict() if status else None}
+
+
+_ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
+    "server_info": lambda admin, r: admin.connect.server_info(),
+    "validate": lambda admin, r: _validation_result(admin.validate(check_config(r.get("config")))),
+    "apply": lambda admin, r: _validation_result(
+        admin.apply(
+            r.get("name"),
+            check_config(r.get("config")),
+            allow_unreachable_database=_flag(r, "allow_unreachable_database", False),
+        )
+    ),
+    "ensure": lambda admin, r: admin.ensure(
+        r.get("name"),
+        check_config(r.get("config")),
+        r.get("state", "running"),
+        timeout=_timeout(r),
+        allow_unreachable_database=_flag(r, "allow_unreachable_database", False),
+    ),
+    "set_state": lambda admin, r: _status_result(
+        admin.set_state(
+            r.get("name"), r.get("state"), timeout=_timeout(r), require_tasks=_flag(r, "require_tasks", True)
+        )
+    ),
+    "restart": lambda admin, r: admin.restart(
+        r.get("name"),
+        include_tasks=_flag(r, "include_tasks", True),
+        only_failed=_flag(r, "only_failed", True),
+    ),
+    "status": lambda admin, r: _status_result(admin.status(r.get("name"))),
+    "read": lambda admin, r: admin.read(r.get("name")),
+    "delete": lambda admin, r: {"deleted": admin.delete(r.get("name"))},
+    "delete_stage_topics": lambda admin, r: admin.delete_stage_topics(),
+    "offsets": lambda admin, r: admin.offsets(r.get("name")),
+    "reset_offsets": lambda admin, r: admin.reset_offsets(r.get("name")),
+    "alter_offsets": lambda admin, r: admin.alter_offsets(r.get("name"), r.get("scn")),
+    "lag": lambda admin, r: admin.lag(r.get("name")),
+    "signal_snapshot": lambda admin, r: admin.signal_snapshot(
+        r.get("name"), r.get("tables"), r.get("snapshot_type", "blocking")
+    ),
+}
+
+
+def _validation_result(result: FieldErrors) -> dict[str, Any]:
+    return {"error_count": result.error_count, "errors": result.errors}

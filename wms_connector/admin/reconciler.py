@@ -1,0 +1,230 @@
+"""The reconciler: make one connector on a Connect cluster what is declared (config and state) and report what is
+live. Validate, apply, bring to a state, read, delete: what `pulumi up`, `refresh` and `destroy` need.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wms_connector.admin.checks import check_config, check_name, check_state, check_timeout
+from wms_connector.admin.errors import AdminError, ConfigInvalid, StateTimeout
+from wms_connector.config_topic import ConfigTopicWriter
+from wms_connector.connect_client import ConnectClient
+from wms_connector.connect_rules import CONNECT_STATE, DEFAULT_STATE_TIMEOUT
+from wms_connector.connect_status import ConnectorStatus, FieldErrors
+from wms_connector.connector.config import CONNECTOR_CLASS
+from wms_connector.connector.credentials import redact_credentials
+from wms_connector.stages import Stage
+from wms_connector.topic_admin import TopicAdmin
+from wms_connector.topics import StageTopics
+
+# Debezium reports an unreachable database as an error on the connection field of the validation result.
+_CONNECTION_FIELDS = ("database.hostname", "database.url")
+_CONNECTION_FAILURE = re.compile(r"(?i)unable to connect|connection|could not|timed out|refused|IO Error|ORA-")
+
+
+def connector_state(status: ConnectorStatus | None) -> str:
+    """`running|paused|stopped|failed|unassigned|restarting` for a status, or `absent`."""
+    return "absent" if status is None else status.state.lower()
+
+
+@dataclass
+class Reconciler:
+    connect: ConnectClient
+    stage: Stage
+    topic_admin_factory: Callable[[], TopicAdmin] | None = None
+    config_writer: ConfigTopicWriter | None = None  # for configs whose database is not reachable (opt-in)
+    poll_interval: float = 1.0
+    state_request_interval: float = 10.0  # how long set_state waits before asking Connect again
+    registration_timeout: float = 60.0
+
+    def validate(self, config: Mapping[str, str]) -> FieldErrors:
+        check_config(config)
+        return self.connect.validate(config.get("connector.class", CONNECTOR_CLASS), config)
+
+    def apply(self, name: str, config: Mapping[str, str], *, allow_unreachable_database: bool = False) -> FieldErrors:
+        """Validate, then `PUT …/config`. Refuses an invalid config with its field errors. An unreachable
+        database is tolerated only when asked: Connect would refuse the PUT, so the config (valid in every other
+        field) is written to the stage's config topic (see config_topic.py) and its task reports the failure."""
+        check_name(name)
+        check_config(config, name)
+        result = self.validate(config)
+        blocking = _blocking_errors(result, allow_unreachable_database)
+        if blocking:
+            listed = "\n".join(f"  {field}: {'; '.join(messages)}" for field, messages in sorted(blocking.items()))
+            raise ConfigInvalid(
+                f"Connector `{name}` config is invalid ({sum(len(m) for m in blocking.values())} error(s)):\n{listed}",
+                fields=blocking,
+            )
+        if self.connect.get_config(name) == {**config, "name": name}:
+            return result  # already live: a PUT would only restart the connector for nothing
+        if result.ok:
+            self.connect.put_config(name, config)
+        else:
+            self._register_unreachable(name, config)
+        return result
+
+    def _register_unreachable(self, name: str, config: Mapping[str, str]) -> None:
+        if self.config_writer is None:
+            raise AdminError(
+                f"Connector `{name}`: the database is unreachable and this admin has no Kafka connection to "
+                "register the connector without Connect's database check."
+            )
+        self.config_writer.register(self.stage, name, config)
+        deadline = time.monotonic() + self.registration_timeout
+        while self.connect.get_config(name) != {**config, "name": name}:
+            if time.monotonic() >= deadline:
+                raise AdminError(
+                    f"Connector `{name}` was written to {self.stage}'s config topic but Connect did not show "
+                    f"that config within {self.registration_timeout:.0f}s; is the worker's group "
+                    "the stage's?"
+                )
+            time.sleep(self.poll_interval)
+
+    def status(self, name: str) -> ConnectorStatus | None:
+        return self.connect.status(check_name(name))
+
+    def restart(self, name: str, *, include_tasks: bool = True, only_failed: bool = True) -> None:
+        self.connect.restart(check_name(name), include_tasks=include_tasks, only_failed=only_failed)
+
+    def delete(self, name: str) -> bool:
+        return self.connect.delete(check_name(name))
+
+    def set_state(
+        self, name: str, state: str, *, timeout: float = DEFAULT_STATE_TIMEOUT, require_tasks: bool = True
+    ) -> ConnectorStatus:
+        """Ask Connect for `state` and wait until the connector (and, for running, its tasks) reach it."""
+        check_name(name)
+        check_state(state)
+        deadline = time.monotonic() + check_timeout(timeout)
+        current = self.connect.status(name)
+        # Right after a PUT the status can lag behind the config for a moment.
+        while current is None and self.connect.get_config(name) is not None and time.monotonic() < deadline:
+            time.sleep(self.poll_interval)
+            current = self.connect.status(name)
+        if current is None:
+            raise AdminError(f"Connector `{name}` does not exist, so it cannot be set {state}.")
+        self._request_state(name, state, current, restart_failed_tasks=True)
+        remaining = max(self.poll_interval, deadline - time.monotonic())
+        return self.wait_for_state(
+            name,
+            state,
+            timeout=remaining,
+            require_tasks=require_tasks,
+            on_slow=lambda last: self._request_state(name, state, last, restart_failed_tasks=False),
+        )
+
+    def _request_state(self, name: str, state: str, current: ConnectorStatus, *, restart_failed_tasks: bool) -> None:
+        """One request for `state`, given the connector's `current` status. Safe to repeat: Connect's pause,
+        resume and stop only write the target state again."""
+        failed_tasks = any(t.state == "FAILED" for t in current.tasks)
+        if state == "running":
+            if current.state == "FAILED" or (restart_failed_tasks and failed_tasks):
+                self.connect.restart(name, include_tasks=True, only_failed=True)
+            if current.state in ("PAUSED", "STOPPED"):
+                self.connect.resume(name)
+        elif state == "paused":
+            self.connect.pause(name)
+            # A FAILED connector cannot move to PAUSED; restarted, it comes up in the (new) target state.
+            if current.state == "FAILED":
+                self.connect.restart(name, include_tasks=False, only_failed=True)
+        else:
+            self.connect.stop(name)
+
+    def wait_for_state(
+        self,
+        name: str,
+        state: str,
+        *,
+        timeout: float = DEFAULT_STATE_TIMEOUT,
+        require_tasks: bool = True,
+        on_slow: Callable[[ConnectorStatus], None] | None = None,
+    ) -> ConnectorStatus:
+        """Poll until `state` is reached. `on_slow(last_status)` runs every `state_request_interval` seconds
+        without it: a worker applies a target-state change only to a connector it holds at that moment, so one
+        that arrives while the connector is between a stop and a start (a config update's rebalance) is lost,
+        and the request has to be made again."""
+        target = CONNECT_STATE[check_state(state)]
+        deadline = time.monotonic() + timeout
+        next_request = time.monotonic() + self.state_request_interval
+        last: ConnectorStatus | None = None
+        while True:
+            last = self.connect.status(name)
+            if last is not None and _reached(last, target, require_tasks):
+                return last
+            now = time.monotonic()
+            if now >= deadline:
+                shown = last.describe() if last else f"connector {name}: absent"
+                raise StateTimeout(
+                    f"Connector `{name}` did not reach {state} within {timeout:.0f}s. Last status:\n{shown}"
+                )
+            if on_slow is not None and last is not None and now >= next_request:
+                on_slow(last)
+                next_request = now + self.state_request_interval
+            time.sleep(self.poll_interval)
+
+    def ensure(
+        self,
+        name: str,
+        config: Mapping[str, str],
+        state: str,
+        *,
+        timeout: float = DEFAULT_STATE_TIMEOUT,
+        allow_unreachable_database: bool = False,
+    ) -> dict[str, Any]:
+        """Validate, apply and bring to `state`: what `pulumi up` needs for create and update."""
+        check_state(state)
+        self._ensure_signal_topic(config)
+        self.apply(name, config, allow_unreachable_database=allow_unreachable_database)
+        # A fresh or updated connector restarts its tasks; when the database may be unreachable, only the
+        # connector itself is required to reach the state (its task reports the database failure).
+        status = self.set_state(name, state, timeout=timeout, require_tasks=not allow_unreachable_database)
+        return {"name": name, "state": connector_state(status), "status": status.to_dict()}
+
+    def read(self, name: str) -> dict[str, Any]:
+        """The live config (plaintext credentials redacted) and state, for drift detection; `exists` False when
+        there is no such connector."""
+        config = self.connect.get_config(check_name(name))
+        if config is None:
+            return {"name": name, "exists": False, "config": None, "state": "absent", "status": None}
+        status = self.connect.status(name)
+        return {
+            "name": name,
+            "exists": True,
+            "config": redact_credentials(config),
+            "state": connector_state(status),
+            "status": status.to_dict() if status else None,
+        }
+
+    def _ensure_signal_topic(self, config: Mapping[str, str]) -> None:
+        """The connector's signal consumer reads partition 0 of its signal topic from the start, and warns in a
+        loop while the topic is missing (MSK does not auto-create), so the topic exists before the connector."""
+        topic = config.get("signal.kafka.topic")
+        if self.topic_admin_factory is None or topic != StageTopics(self.stage).signal_topic:
+            return
+        replication = int(config.get("topic.creation.default.replication.factor", "1"))
+        with self.topic_admin_factory() as topics:
+            topics.ensure_topic(topic, partitions=1, replication_factor=replication)
+
+def _blocking_errors(result: FieldErrors, allow_unreachable_database: bool) -> dict[str, list[str]]:
+    if not allow_unreachable_database:
+        return dict(result.errors)
+    return {
+        field: messages
+        for field, messages in result.errors.items()
+        if not (field in _CONNECTION_FIELDS and all(_CONNECTION_FAILURE.search(m) for m in messages))
+    }
+
+
+def _reached(status: ConnectorStatus, target: str, require_tasks: bool) -> bool:
+    if status.state != target:
+        return False
+    if target == "RUNNING" and require_tasks:
+        return bool(status.tasks) and all(task.state == "RUNNING" for task in status.tasks)
+    if target == "STOPPED":
+        return not status.tasks
+    return True

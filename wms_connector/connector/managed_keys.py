@@ -1,0 +1,41 @@
+"""The connector properties this project builds itself (connector/config.py): extra properties from stack config
+may not override them, and the reason is named when they try.
+"""
+
+from __future__ import annotations
+
+# Exact keys and key families the builder owns; extra properties may not touch them.
+_MANAGED_EXACT = {
+    "name": "the connector name comes from the stage",
+    "connector.class": "always the Debezium Oracle connector",
+    "tasks.max": "the Oracle connector runs one task",
+    "topic.prefix": "derived from the stage; changing it loses the schema history",
+    "schema.include.list": "the captured schemas are fixed",
+    "table.include.list": "the captured tables are fixed",
+    "snapshot.mode": "set with the `snapshotMode` option",
+    "topic.heartbeat.prefix": "derived from the stage's topic namespace",
+    "heartbeat.interval.ms": "set with the `heartbeatIntervalMs` option",
+    "transforms": "set with the `recordFormat` option",
+    "config.providers": "a worker setting",
+    "signal.enabled.channels": "the Kafka signal channel is derived from the stage",
+}
+_MANAGED_PREFIXES = {
+    "database.": "database connection settings come from the worker's environment",
+    "schema.history.internal.": "the schema history topic and its clients are derived from the stage",
+    "topic.creation.": "topic defaults are derived from the stage",
+    "transforms.": "set with the `recordFormat` option",
+    "column.mask.": "set with the `maskColumns`/`hashColumns` options",
+    "config.providers.": "a worker setting",
+    "signal.kafka.": "the signal topic and its clients are derived from the stage",
+    "signal.consumer.": "the signal topic and its clients are derived from the stage",
+}
+
+
+def is_managed_key(key: str) -> bool:
+    return key in _MANAGED_EXACT or key.startswith(tuple(_MANAGED_PREFIXES))
+
+
+def managed_reason(key: str) -> str:
+    if key in _MANAGED_EXACT:
+        return _MANAGED_EXACT[key]
+    return next(reason for prefix, reason in _MANAGED_PREFIXES.items() if key.startswith(prefix))

@@ -1,0 +1,193 @@
+"""The connector options a stack may set under `wms-connector:connector`, parsed and checked: every error names
+the option and says what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wms_connector.connect_rules import STATES
+from wms_connector.connector.credentials import is_credential_key
+from wms_connector.connector.managed_keys import is_managed_key, managed_reason
+from wms_connector.topics import CAPTURED_TABLE_NAMES, CAPTURED_TABLES
+
+# The stack config key that holds the options (a structured object).
+OPTIONS_KEY = "wms-connector:connector"
+
+RECORD_FORMATS = ("envelope", "flat")
+SNAPSHOT_MODES = ("initial", "when_needed", "no_data", "recovery")
+HASH_ALGORITHMS = ("SHA-256", "SHA-384", "SHA-512")
+
+
+class ConnectorOptionsError(ValueError):
+    """A connector option or property that cannot be used; the message names it and says what is allowed."""
+
+
+_COLUMN = re.compile(r"(?P<schema>[A-Z][A-Z0-9_$#]*)\.(?P<table>[A-Z][A-Z0-9_$#]*)\.(?P<column>[A-Z][A-Z0-9_$#]*)")
+_PROPERTY_KEY = re.compile(r"[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
+_SALT = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_OPTION_NAMES = {
+    "recordFormat": "record_format",
+    "state": "state",
+    "snapshotMode": "snapshot_mode",
+    "maskColumns": "mask_columns",
+    "maskLength": "mask_length",
+    "hashColumns": "hash_columns",
+    "hashAlgorithm": "hash_algorithm",
+    "hashSalt": "hash_salt",
+    "usePdb": "use_pdb",
+    "useJdbcUrl": "use_jdbc_url",
+    "heartbeatIntervalMs": "heartbeat_interval_ms",
+    "allowUnreachableDatabase": "allow_unreachable_database",
+    "extraProperties": "extra_properties",
+}
+
+
+def _fail(option: str, value: object, allowed: str) -> ConnectorOptionsError:
+    shown = "<hidden>" if option == "hashSalt" else repr(value)
+    return ConnectorOptionsError(f"Invalid stack config `{OPTIONS_KEY}.{option}` = {shown}: allowed {allowed}.")
+
+
+def _choice(option: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise _fail(option, value, "one of " + ", ".join(choices))
+    return str(value)
+
+
+def _boolean(option: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _fail(option, value, "true or false")
+
+
+def _whole(option: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not re.fullmatch(r"\d+", str(value)):
+        raise _fail(option, value, f"a whole number from {low} to {high}")
+    number = int(value)
+    if not low <= number <= high:
+        raise _fail(option, value, f"a whole number from {low} to {high}")
+    return number
+
+
+def _columns(option: str, value: object) -> tuple[str, ...]:
+    tables = ", ".join(CAPTURED_TABLE_NAMES)
+    allowed = f"a list of `SCHEMA.TABLE.COLUMN` (upper case) for a captured table ({tables})"
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise _fail(option, value, allowed)
+    for column in value:
+        match = _COLUMN.fullmatch(column)
+        if not match or (match["schema"], match["table"]) not in CAPTURED_TABLES:
+            raise _fail(option, column, allowed)
+    if len(set(value)) != len(value):
+        raise _fail(option, value, allowed + ", each listed once")
+    return tuple(value)
+
+
+def _extra_properties(value: object) -> tuple[tuple[str, str], ...]:
+    option = "extraProperties"
+    if not isinstance(value, Mapping):
+        raise _fail(option, value, "an object of connector property names to string, number or boolean values")
+    extras = []
+    for key, raw in value.items():
+        if not isinstance(key, str) or not _PROPERTY_KEY.fullmatch(key):
+            raise _fail(
+                option, key, "property names of lower-case dot-separated words (e.g. log.mining.batch.size.max)"
+            )
+        if is_credential_key(key):
+            raise ConnectorOptionsError(
+                f"Invalid stack config `{OPTIONS_KEY}.{option}`: property `{key}` looks like a credential. "
+                "Credentials never go in stack config; the worker gets them from the dbInfo secret and the "
+                "connector refers to them as ${env:…} placeholders."
+            )
+        if is_managed_key(key):
+            raise ConnectorOptionsError(
+                f"Invalid stack config `{OPTIONS_KEY}.{option}`: property `{key}` is managed by this project "
+                f"({managed_reason(key)}) and cannot be overridden."
+            )
+        if isinstance(raw, bool):
+            text = str(raw).lower()
+        elif isinstance(raw, int | float | str):
+            text = str(raw)
+        else:
+            raise _fail(option, {key: raw}, f"a string, number or boolean value for `{key}`")
+        if "${" in text:
+            raise ConnectorOptionsError(
+                f"Invalid stack config `{OPTIONS_KEY}.{option}`: property `{key}` uses a config provider reference "
+                "(`${…}`); only the managed database properties may reference the worker's environment."
+            )
+        extras.append((key, text))
+    return tuple(sorted(extras))
+
+
+@dataclass(frozen=True)
+class ConnectorOptions:
+    """The connector options a stack may set under `wms-connector:connector` (all optional)."""
+
+    record_format: str = "envelope"  # envelope: Debezium's change events; flat: row state like the JDBC topics
+    state: str = "running"  # the state Pulumi keeps the connector in
+    snapshot_mode: str = "initial"  # `recovery` rebuilds a lost schema history topic
+    mask_columns: tuple[str, ...] = ()  # SCHEMA.TABLE.COLUMN replaced by asterisks
+    mask_length: int = 8
+    hash_columns: tuple[str, ...] = ()  # SCHEMA.TABLE.COLUMN replaced by a salted hash (joinable, not readable)
+    hash_algorithm: str = "SHA-256"
+    hash_salt: str | None = field(default=None, repr=False)  # config, not a credential, but kept out of logs
+    use_pdb: bool = False  # dbInfo has `pdb`: connect to that pluggable database
+    use_jdbc_url: bool = False  # dbInfo has `url`: use it instead of host and port
+    heartbeat_interval_ms: int = 60_000
+    # Register even when validation cannot reach the database (its task then reports the failure); off by
+    # default so a wrong host or credential stops `pulumi up`.
+    allow_unreachable_database: bool = False
+    extra_properties: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_config(cls, mapping: Mapping[str, Any] | None) -> ConnectorOptions:
+        """Validated options from the stack config object; errors name the key and what is allowed."""
+        if mapping is None:
+            return cls()
+        if not isinstance(mapping, Mapping):
+            raise ConnectorOptionsError(
+                f"Invalid stack config `{OPTIONS_KEY}`: expected an object with keys {', '.join(_OPTION_NAMES)}."
+            )
+        unknown = sorted(set(mapping) - set(_OPTION_NAMES))
+        if unknown:
+            raise ConnectorOptionsError(
+                f"Unknown stack config key(s) {', '.join(f'`{OPTIONS_KEY}.{k}`' for k in unknown)}; "
+                f"known keys: {', '.join(_OPTION_NAMES)}."
+            )
+        parsers = {
+            "recordFormat": lambda v: _choice("recordFormat", v, RECORD_FORMATS),
+            "state": lambda v: _choice("state", v, STATES),
+            "snapshotMode": lambda v: _choice("snapshotMode", v, SNAPSHOT_MODES),
+            "maskColumns": lambda v: _columns("maskColumns", v),
+            "maskLength": lambda v: _whole("maskLength", v, 1, 255),
+            "hashColumns": lambda v: _columns("hashColumns", v),
+            "hashAlgorithm": lambda v: _choice("hashAlgorithm", v, HASH_ALGORITHMS),
+            "hashSalt": lambda v: _salt(v),
+            "usePdb": lambda v: _boolean("usePdb", v),
+            "useJdbcUrl": lambda v: _boolean("useJdbcUrl", v),
+            "heartbeatIntervalMs": lambda v: _whole("heartbeatIntervalMs", v, 1_000, 3_600_000),
+            "allowUnreachableDatabase": lambda v: _boolean("allowUnreachableDatabase", v),
+            "extraProperties": _extra_properties,
+        }
+        values = {_OPTION_NAMES[key]: parsers[key](value) for key, value in mapping.items()}
+        options = cls(**values)
+        options.check()
+        return options
+
+    def check(self) -> None:
+        if self.hash_columns and not self.hash_salt:
+            raise _fail("hashSalt", None, "a salt of 16-128 letters, digits, '-' or '_' whenever hashColumns is set")
+        overlap = sorted(set(self.mask_columns) & set(self.hash_columns))
+        if overlap:
+            raise _fail("hashColumns", overlap, "columns not also listed in maskColumns")
+
+
+def _salt(value: object) -> str:
+    if not isinstance(value, str) or not _SALT.fullmatch(value):
+        raise _fail("hashSalt", value, "16-128 letters, digits, '-' or '_'")
+    return value

@@ -1,0 +1,15 @@
+"""The health check's policy defaults: the restart budget and how long a connector may stay neither RUNNING nor
+FAILED. The stage settings take their defaults from here and the health Lambda falls back to them, so the two
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+# At most this many automatic restarts in any rolling window of this many minutes.
+DEFAULT_RESTART_LIMIT = 3
+DEFAULT_RESTART_WINDOW_MINUTES = 60
+# Runs in a row a connector may spend UNASSIGNED, RESTARTING, PAUSED or STOPPED (a rebalance, a deploy) before
+# ConnectorNotRunning fires; FAILED is reported at once.
+DEFAULT_NOT_RUNNING_RUNS = 3
+# Health-check periods in a row with Debezium reporting no database connection before SourceDisconnected fires.
+DEFAULT_DISCONNECTED_PERIODS = 2
