@@ -26,6 +26,7 @@ from wms_connector.aws_names import admin_function_name
 from wms_connector.connect_rules import MAX_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus, short_trace, status_lines
 from wms_connector.providers.transport import LAMBDA_MARGIN_SECONDS, DirectTransport, LambdaTransport
+from wms_connector.redaction import redact
 from wms_connector.settings import DEFAULT_REGION
 from wms_connector.snapshot_signal import SNAPSHOT_TYPES
 from wms_connector.stages import InvalidStageError, Stage
@@ -291,6 +292,11 @@ def _invoke(transport: LambdaTransport | DirectTransport, request: dict[str, Any
     return transport.invoke(request)
 
 
+def _say(text: str, stream: TextIO) -> None:
+    """Everything ops prints goes through the redaction rule (a URL's credentials, a salt)."""
+    print(redact(text), file=stream)
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -305,13 +311,13 @@ def main(
         args, stage = parse(sys.argv[1:] if argv is None else argv)
         transport = transport_for(args, stage, environ)
     except UsageError as exc:
-        print(f"error: {exc}", file=err)
+        _say(f"error: {exc}", err)
         return USAGE
     refusal = confirmation_missing(args)
     if refusal:
         if args.json:
-            print(json.dumps(error_response("Refused", refusal)), file=out)
-        print(refusal, file=err)
+            _say(json.dumps(error_response("Refused", refusal)), out)
+        _say(refusal, err)
         return UNHEALTHY
     name = StageTopics(stage).connector_name
     try:
@@ -320,14 +326,14 @@ def main(
             result = _invoke(transport, {**request, "stage": stage.name}, lambda_client)
     except AdminCallFailed as exc:
         if args.json:
-            print(json.dumps(error_response(exc.kind, exc.message, exc.fields)), file=out)
-        print(f"error ({exc.kind}): {exc.message}", file=err)
+            _say(json.dumps(error_response(exc.kind, exc.message, exc.fields)), out)
+        _say(f"error ({exc.kind}): {exc.message}", err)
         return USAGE if exc.kind in _USAGE_ERRORS else UNHEALTHY
     code, lines = render(args, result, name, stage)
     if args.json:
-        print(json.dumps({"ok": code == OK, "result": result}, indent=2, sort_keys=True), file=out)
+        _say(json.dumps({"ok": code == OK, "result": result}, indent=2, sort_keys=True), out)
     else:
-        print("\n".join(lines), file=out)
+        _say("\n".join(lines), out)
     return code
 
 

@@ -1,7 +1,7 @@
 """What Kafka Connect reports about a connector (its status, its validation result) and how a person reads it.
 
-One rendering for every place that shows a status: the admin's error messages and `ops status` go through
-`status_lines`.
+The shapes the REST client checks every answer against live here too (`SHAPES`). One rendering for every place
+that shows a status: the admin's error messages and `ops status` go through `status_lines`.
 """
 
 from __future__ import annotations
@@ -133,3 +133,76 @@ def status_lines(
     if not status.tasks:
         lines.append("  no tasks")
     return lines
+
+
+# -- the shape of each endpoint's answer ---------------------------------------------------------------------
+
+Shape = Callable[[Any], bool]
+
+
+def _object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _object_or_nothing(value: Any) -> bool:
+    return value is None or isinstance(value, dict)
+
+
+def _nothing_expected(value: Any) -> bool:
+    return True  # the endpoint answers 202/204 without a body; whatever a proxy adds is not read
+
+
+def _list_of_objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _list_of_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _string_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _validation(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("error_count"), int)
+        and isinstance(value.get("configs", []), list)
+        and all(isinstance(entry, dict) for entry in value.get("configs", []))
+    )
+
+
+def _status(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("connector"), dict)
+        and isinstance(value["connector"].get("state"), str)
+        and isinstance(value.get("tasks", []), list)
+        and all(isinstance(task, dict) and isinstance(task.get("state"), str) for task in value.get("tasks", []))
+    )
+
+
+def _offsets(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("offsets"), list)
+
+
+SHAPES: dict[str, tuple[Shape, str]] = {
+    "object": (_object, "a JSON object"),
+    "object-or-nothing": (_object_or_nothing, "a JSON object or no body"),
+    "nothing": (_nothing_expected, "no body"),
+    "plugins": (_list_of_objects, "a JSON list of plugin objects"),
+    "names": (_list_of_strings, "a JSON list of connector names"),
+    "config": (_string_map, "a JSON object of property names to string values"),
+    "validation": (_validation, "a validation result: an object with `error_count` and a `configs` list"),
+    "status": (_status, "a status: an object with `connector.state` and a `tasks` list"),
+    "offsets": (_offsets, "an object with an `offsets` list"),
+}
+
+
+def described(value: Any) -> str:
+    if value is None:
+        return "no body"
+    if isinstance(value, dict):
+        return f"an object with keys {', '.join(sorted(map(str, value))[:8]) or '(none)'}"
+    return f"a JSON {type(value).__name__}"

@@ -75,6 +75,18 @@ def _json_object(path: str, text: str | None) -> dict:
     return value
 
 
+def _shape(value: object) -> str:
+    """What a rejected value looks like, never what it holds: a secret pasted into the wrong secret must not end
+    up in an error message, a log or a CI transcript."""
+    if isinstance(value, str):
+        return f"a text of {len(value)} character(s)"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item(s)"
+    if isinstance(value, dict):
+        return f"an object with {len(value)} key(s)"
+    return f"a {type(value).__name__}"
+
+
 def _required(path: str, data: dict, key: str) -> object:
     if key not in data or data[key] in (None, "", []):
         raise SecretError(f"Secret {path} is missing key `{key}`.")
@@ -105,7 +117,7 @@ def _subnets(path: str, data: dict, key: str, *, required: bool) -> tuple[str, .
         return ()
     value = _required(path, data, key)
     if not isinstance(value, list) or not all(isinstance(s, str) and _SUBNET_ID.fullmatch(s) for s in value):
-        raise SecretError(f"Secret {path} key `{key}` must be a list of subnet ids (subnet-...), got {value!r}.")
+        raise SecretError(f"Secret {path} key `{key}` must be a list of subnet ids (subnet-...), got {_shape(value)}.")
     return tuple(value)
 
 
@@ -114,7 +126,7 @@ def parse_vpc(path: str, text: str | None) -> Vpc:
     data = _json_object(path, text)
     vpc_id = _required(path, data, "id")
     if not isinstance(vpc_id, str) or not _VPC_ID.fullmatch(vpc_id):
-        raise SecretError(f"Secret {path} key `id` must be a VPC id (vpc-...), got {vpc_id!r}.")
+        raise SecretError(f"Secret {path} key `id` must be a VPC id (vpc-...), got {_shape(vpc_id)}.")
     return Vpc(
         id=vpc_id,
         data_subnets=_subnets(path, data, "dataSubnets", required=True),
@@ -131,7 +143,7 @@ def parse_iam_path(path: str, text: str | None) -> str:
     """A plain IAM path such as `/delegatedadmin/developer/`."""
     value = _plain(path, text)
     if len(value) > 512 or not _IAM_PATH.fullmatch(value):
-        raise SecretError(f"Secret {path} must be an IAM path that starts and ends with '/', got {value!r}.")
+        raise SecretError(f"Secret {path} must be an IAM path that starts and ends with '/', got {_shape(value)}.")
     return value
 
 
@@ -143,7 +155,7 @@ def parse_permissions_boundary(path: str, text: str | None) -> str:
     value = _plain(path, text)
     if not _POLICY_ARN.fullmatch(value):
         raise SecretError(
-            f"Secret {path} must be an IAM policy ARN (arn:aws:iam::<account>:policy/<name>), got {value!r}."
+            f"Secret {path} must be an IAM policy ARN (arn:aws:iam::<account>:policy/<name>), got {_shape(value)}."
         )
     return value
 
@@ -176,11 +188,13 @@ def parse_broker_string(path: str, text: str | None) -> BrokerString:
     """Comma-separated `host:port` list, e.g. `b-1.bigmac…:9094,b-2.bigmac…:9094`."""
     value = _plain(path, text)
     brokers = []
-    for entry in value.split(","):
+    entries = value.split(",")
+    for number, entry in enumerate(entries, start=1):
         host, sep, port = entry.strip().rpartition(":")
         if not sep or not _HOSTNAME.fullmatch(host) or not port.isdigit() or not 0 < int(port) < 65536:
             raise SecretError(
-                f"Secret {path} must be a comma-separated list of host:port, got entry {entry.strip()!r}."
+                f"Secret {path} must be a comma-separated list of host:port; entry {number} of {len(entries)} "
+                f"is {_shape(entry.strip())} that is not one."
             )
         brokers.append(Broker(host, int(port)))
     return BrokerString(tuple(brokers))
@@ -194,11 +208,11 @@ def parse_alert_emails(path: str, text: str | None) -> tuple[str, ...]:
     data = _json_object(path, text)
     emails = _required(path, data, "emails")
     if not isinstance(emails, list) or not all(isinstance(e, str) and _EMAIL.fullmatch(e) for e in emails):
-        raise SecretError(f"Secret {path} key `emails` must be a list of email addresses, got {emails!r}.")
+        raise SecretError(f"Secret {path} key `emails` must be a list of email addresses, got {_shape(emails)}.")
     return tuple(dict.fromkeys(emails))
 
 
-_PRIVATE_CA_ARN = re.compile(r"arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/[0-9a-f-]{36}")
+PRIVATE_CA_ARN = re.compile(r"arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/[0-9a-f-]{36}")
 
 
 def parse_private_ca_arn(path: str, text: str | None) -> str:
@@ -206,10 +220,10 @@ def parse_private_ca_arn(path: str, text: str | None) -> str:
     value = _plain(path, text)
     if value.startswith("{"):
         value = _required(path, _json_object(path, value), "privateCaArn")
-    if not isinstance(value, str) or not _PRIVATE_CA_ARN.fullmatch(value):
+    if not isinstance(value, str) or not PRIVATE_CA_ARN.fullmatch(value):
         raise SecretError(
             f"Secret {path} must be an ACM Private CA ARN "
-            f"(arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>), got {value!r}."
+            f"(arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>), got {_shape(value)}."
         )
     return value
 

@@ -6,6 +6,7 @@ defaults.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ DEFAULT_LOG_DIR = REPO_ROOT / ".local" / "logs"
 DEFAULT_ENV_FILE = REPO_ROOT / "local.env"
 # Variables a local env file may set: the database ones only (worker settings are the stack's business).
 ENV_FILE_VARIABLES = (worker_env.DB_INFO, *worker_env.DB_VARIABLES)
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,9 @@ def read_env_file(path: Path, required: bool = False) -> dict[str, str]:
             raise LocalStackError(f"{path}:{number}: expected KEY=VALUE (the line is not shown; it may hold a secret).")
         if key not in ENV_FILE_VARIABLES:
             allowed = ", ".join(ENV_FILE_VARIABLES)
-            raise LocalStackError(f"{path}:{number}: {key} is not allowed here; allowed: {allowed}.")
+            # A key that is not a variable name may be a value typed in the wrong place: never shown.
+            shown = key if _VARIABLE_NAME.fullmatch(key) else "the name before '=' (not shown; it is no variable name)"
+            raise LocalStackError(f"{path}:{number}: {shown} is not allowed here; allowed: {allowed}.")
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]

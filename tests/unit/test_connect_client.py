@@ -199,10 +199,11 @@ def test_validate_keeps_field_errors_and_drops_values():
     assert sent == {"connector.class": "io.debezium.connector.oracle.OracleConnector", "x": "1"}
 
 
-def test_empty_success_body_is_none_and_non_json_is_a_clear_error():
+def test_empty_success_body_where_an_object_is_due_and_non_json_are_clear_errors():
     with ScriptedServer([(200, None, 0), (200, b"<html>proxy page</html>", 0)]) as server:
         client = fast_client(server.url)
-        assert client.server_info() is None
+        with pytest.raises(ConnectError, match=r"GET / answered no body; expected a JSON object"):
+            client.server_info()
         with pytest.raises(ConnectError, match="not JSON"):
             client.server_info()
 

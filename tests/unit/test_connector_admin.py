@@ -126,8 +126,8 @@ ENV = {"STAGE": "feat-x", "CONNECT_URL": "https://connect.wms-connector-feat-x.i
     [
         ({}, "missing STAGE, CONNECT_URL"),
         ({**ENV, "STAGE": "Feat_X"}, "STAGE: Invalid stage"),
-        ({**ENV, "CONNECT_URL": "connect:8083"}, "CONNECT_URL must start with"),
-        ({**ENV, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SECURITY_PROTOCOL must be one of SSL, PLAINTEXT"),
+        ({**ENV, "CONNECT_URL": "connect:8083"}, "CONNECT_URL: must be an http:// or https:// URL"),
+        ({**ENV, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SECURITY_PROTOCOL: must be one of SSL, PLAINTEXT"),
         ({**ENV, "CONNECT_DEADLINE_SECONDS": "forever"}, "CONNECT_DEADLINE_SECONDS"),
     ],
 )
@@ -187,7 +187,7 @@ def test_jmx_url_from_the_environment():
     assert AdminEnvironment.from_env(ENV).jmx_url is None
     environment = AdminEnvironment.from_env({**ENV, "JMX_URL": "http://{task_ip}:9404/metrics"})
     assert build_admin(environment).jmx_url == "http://{task_ip}:9404/metrics"
-    with pytest.raises(AdminEnvironmentError, match="JMX_URL must start with http"):
+    with pytest.raises(AdminEnvironmentError, match="JMX_URL: must be an http:// or https:// URL"):
         AdminEnvironment.from_env({**ENV, "JMX_URL": "10.0.0.1:9404"})
 
 
@@ -209,13 +209,14 @@ def test_private_ca_certificate_is_fetched_by_arn(monkeypatch):
     environment = AdminEnvironment.from_env({**ENV, "CONNECT_CA_ARN": ca_arn})
     admin = build_admin(environment, acm_pca=acm_pca)
     # The client's TLS trust is the CA's certificate, as ACM PCA returns it.
-    pool_kwargs = admin.connect._http.connection_pool_kw
-    assert pool_kwargs["ca_cert_data"].strip().startswith(fetched["Certificate"].strip()[:40])
-    assert "BEGIN CERTIFICATE" in pool_kwargs["ca_cert_data"]
+    trusted = admin.connect.trusted_ca
+    assert trusted.strip().startswith(fetched["Certificate"].strip()[:40])
+    assert "BEGIN CERTIFICATE" in trusted
 
 
 def test_private_ca_without_client_is_a_clear_error():
-    environment = AdminEnvironment.from_env({**ENV, "CONNECT_CA_ARN": "arn:aws:acm-pca:us-east-1:1:ca/x"})
+    ca_arn = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012"
+    environment = AdminEnvironment.from_env({**ENV, "CONNECT_CA_ARN": ca_arn})
     with pytest.raises(AdminEnvironmentError, match="CONNECT_CA_ARN"):
         build_admin(environment)
 

@@ -193,6 +193,27 @@ def test_lambda_handler_runs_the_check_from_its_environment(aws, monkeypatch, ca
     assert not leaked, f"dbInfo {leaked} reached the handler's output or logs"  # names only, never the log
 
 
+WIRE_CHILDREN = ["botocore.parsers", "botocore.endpoint", "urllib3.connectionpool", "boto3.resources"]
+
+
+@pytest.mark.parametrize("child", WIRE_CHILDREN)
+def test_a_wire_loggers_child_set_to_debug_prints_no_secret(aws, monkeypatch, capsys, caplog, child):
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger(child).setLevel(logging.DEBUG)
+    try:
+        for key, value in _env(aws["secret_arn"]).items():
+            monkeypatch.setenv(key, value)
+        handler({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}, None)
+        # Set to DEBUG again after the guard ran (a diagnosis mid-run): the handler filter still holds.
+        logging.getLogger(child).setLevel(logging.DEBUG)
+        handler({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}, None)
+    finally:
+        logging.getLogger(child).setLevel(logging.NOTSET)
+    captured = capsys.readouterr()
+    everything = captured.out + captured.err + caplog.text
+    assert PASSWORD not in everything and DB_USER not in everything
+
+
 def test_lambda_handler_refuses_a_bad_environment(monkeypatch):
     monkeypatch.delenv(c.STAGE, raising=False)
     with pytest.raises(c.LambdaEnvironmentError, match="STAGE"):
@@ -208,5 +229,5 @@ def test_clients_trust_the_endpoints_private_ca_fetched_by_arn(aws):
         c.CONNECT_CA_ARN: ca_arn,
     }
     clients = build_clients(HealthConfig.from_env(env))
-    trusted = clients.connect._http.connection_pool_kw["ca_cert_data"]
+    trusted = clients.connect.trusted_ca
     assert certificate.strip().splitlines()[1] in trusted

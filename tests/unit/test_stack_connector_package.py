@@ -43,7 +43,6 @@ def test_archive_holds_the_code_and_the_missing_libraries_without_caches():
     assert not [p for p in files if p.startswith(("tests/", "boto3/", "botocore/", "pulumi/"))]
     # The Pulumi providers, the program's components and the developer tooling are not the Lambdas' business.
     assert not [p for p in files if p.startswith(("wms_connector/providers/", "components/", "devtools/"))]
-    assert "wms_connector/settings/__init__.py" not in files
     assert lambda_files() == files  # deterministic
 
 

@@ -16,6 +16,7 @@ from wms_connector.admin.reconciler import connector_state
 from wms_connector.connect_client import ConnectError, ConnectUnreachable
 from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus, FieldErrors
+from wms_connector.redaction import redact, redact_data, shown
 from wms_connector.topic_admin import TopicDeletionRefused
 
 
@@ -30,18 +31,23 @@ class AdminCallFailed(Exception):
 
 
 def ok_response(result: Any) -> dict[str, Any]:
-    return {"ok": True, "result": result}
+    """The result envelope; credentials in any value (a trace, a URL) are redacted, keys are kept."""
+    return {"ok": True, "result": redact_data(result, keys=False)}
 
 
 def error_response(kind: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
-    return {"ok": False, "error": {"type": kind, "message": message, "fields": dict(fields or {})}}
+    """The error envelope; its message and fields pass the redaction rule, whatever raised them."""
+    return {
+        "ok": False,
+        "error": {"type": kind, "message": redact(message), "fields": redact_data(dict(fields or {}))},
+    }
 
 
 def unwrap(response: Any) -> Any:
     """The result of an admin response, or AdminCallFailed with its error."""
     if not isinstance(response, Mapping) or "ok" not in response:
         raise AdminCallFailed(
-            "BadResponse", f"The connector admin answered with something unexpected: {response!r:.300}"
+            "BadResponse", f"The connector admin answered with something unexpected: {shown(response, 300)}"
         )
     if response["ok"]:
         return response.get("result")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wms_connector import worker_env
+from wms_connector.redaction import redact
 
 # Key fragments that mark a property as carrying a credential. Matched on the lower-cased key.
 _CREDENTIAL_KEY = re.compile(
@@ -56,11 +57,13 @@ REDACTED = "<plaintext credential, not shown>"
 
 
 def redact_credentials(config: Mapping[str, Any]) -> dict[str, Any]:
-    """`config` with every plaintext credential value replaced by REDACTED: a live config read back from Connect
-    (set outside Pulumi) must not carry one into Pulumi state, a Lambda response or a terminal."""
+    """`config` with every plaintext credential value replaced by REDACTED, and credentials inside other values
+    (a JDBC URL with a user and password) redacted: a live config read back from Connect (set outside Pulumi)
+    must not carry one into Pulumi state, a Lambda response or a terminal. Keys stay as they are, so the
+    config still compares with the declared one."""
     return {
         key: REDACTED
         if is_credential_key(str(key)) and not (isinstance(value, str) and is_allowed_placeholder(value))
-        else value
+        else redact(value) if isinstance(value, str) else value
         for key, value in config.items()
     }

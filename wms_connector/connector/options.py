@@ -12,6 +12,7 @@ from typing import Any
 from wms_connector.connect_rules import STATES
 from wms_connector.connector.credentials import is_credential_key
 from wms_connector.connector.managed_keys import is_managed_key, managed_reason
+from wms_connector.redaction import shown
 from wms_connector.topics import CAPTURED_TABLE_NAMES, CAPTURED_TABLES
 
 # The stack config key that holds the options (a structured object).
@@ -47,8 +48,8 @@ _OPTION_NAMES = {
 
 
 def _fail(option: str, value: object, allowed: str) -> ConnectorOptionsError:
-    shown = "<hidden>" if option == "hashSalt" else repr(value)
-    return ConnectorOptionsError(f"Invalid stack config `{OPTIONS_KEY}.{option}` = {shown}: allowed {allowed}.")
+    shown_value = "<hidden>" if option == "hashSalt" else shown(value)
+    return ConnectorOptionsError(f"Invalid stack config `{OPTIONS_KEY}.{option}` = {shown_value}: allowed {allowed}.")
 
 
 def _choice(option: str, value: object, choices: tuple[str, ...]) -> str:

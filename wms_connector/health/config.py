@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from wms_connector import health_policy
+from wms_connector.aws_names import RULES
 from wms_connector.health.rotation import secret_ids
 from wms_connector.lambda_env import (
     BOOTSTRAP_SERVERS,
@@ -22,9 +23,10 @@ from wms_connector.lambda_env import (
     STAGE,
     LambdaEnvironment,
     LambdaEnvironmentError,
-    optional,
-    positive_int,
+    setting,
+    value_of,
 )
+from wms_connector.settings.sections import Health
 from wms_connector.topics import StageTopics
 
 __all__ = [
@@ -70,19 +72,43 @@ class HealthConfig(LambdaEnvironment):
         shared = cls.shared_values(
             env, default_deadline=DEFAULT_CONNECT_DEADLINE_SECONDS, who="health check", required=OWN_REQUIRED
         )
-        db_secret_arn = env[DB_SECRET_ARN].strip()
-        try:
-            secret_ids(db_secret_arn)
-        except ValueError as exc:
-            raise LambdaEnvironmentError(f"{DB_SECRET_ARN}: {exc}") from None
+        health_keys = {key.name: key.parse for key in Health.KEYS}
         return cls(
             **shared,
-            ecs_cluster=optional(env, ECS_CLUSTER),
-            ecs_service=optional(env, ECS_SERVICE),
-            table_name=optional(env, STATE_TABLE),
-            db_secret_arn=db_secret_arn,
-            restart_limit=positive_int(env, RESTART_LIMIT, health_policy.DEFAULT_RESTART_LIMIT),
+            ecs_cluster=value_of(env, ECS_CLUSTER, _aws_name("ecs-cluster")),
+            ecs_service=value_of(env, ECS_SERVICE, _aws_name("ecs-service")),
+            table_name=value_of(env, STATE_TABLE, _aws_name("dynamodb-table")),
+            db_secret_arn=value_of(env, DB_SECRET_ARN, _secret_arn),
+            restart_limit=value_of(
+                env, RESTART_LIMIT, setting(health_keys["restartLimit"]), default=health_policy.DEFAULT_RESTART_LIMIT
+            ),
             restart_window_seconds=60
-            * positive_int(env, RESTART_WINDOW_MINUTES, health_policy.DEFAULT_RESTART_WINDOW_MINUTES),
-            not_running_runs=positive_int(env, NOT_RUNNING_RUNS, health_policy.DEFAULT_NOT_RUNNING_RUNS),
+            * value_of(
+                env,
+                RESTART_WINDOW_MINUTES,
+                setting(health_keys["restartWindowMinutes"]),
+                default=health_policy.DEFAULT_RESTART_WINDOW_MINUTES,
+            ),
+            not_running_runs=value_of(
+                env,
+                NOT_RUNNING_RUNS,
+                setting(health_keys["notRunningRuns"]),
+                default=health_policy.DEFAULT_NOT_RUNNING_RUNS,
+            ),
         )
+
+
+def _aws_name(kind: str):
+    rule = RULES[kind]
+
+    def parse(raw: str) -> str:
+        if len(raw) > rule.max_length or not rule.pattern.fullmatch(raw):
+            raise ValueError(f"must be a {kind} name: at most {rule.max_length} {rule.description}.")
+        return raw
+
+    return parse
+
+
+def _secret_arn(raw: str) -> str:
+    secret_ids(raw)
+    return raw

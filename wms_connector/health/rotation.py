@@ -26,14 +26,19 @@ SOURCE = "aws.secretsmanager"
 _SECRET_ARN = re.compile(r"^(?P<partial>arn:[^:]+:secretsmanager:[^:]*:\d*:secret:(?P<name>.+))-[A-Za-z0-9]{6}$")
 
 
+def _length(value: object) -> str:
+    # What was there is never shown: a secret pasted in the wrong place must not reach a log.
+    return f"{len(value)} characters" if isinstance(value, str) else f"a {type(value).__name__}"
+
+
 def secret_ids(secret_arn: str) -> tuple[str, ...]:
     """Every way a call can name the secret: its full ARN, its ARN without the random suffix, its name.
 
     `requestParameters.secretId` is whatever the caller passed, and callers use all three."""
-    match = _SECRET_ARN.match(secret_arn)
+    match = _SECRET_ARN.fullmatch(secret_arn) if isinstance(secret_arn, str) else None
     if not match:
         raise ValueError(
-            f"dbInfo secret ARN {secret_arn!r} is not a Secrets Manager secret ARN "
+            f"the value given for the dbInfo secret's ARN ({_length(secret_arn)}) is not a Secrets Manager secret ARN "
             "(arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)."
         )
     return (secret_arn, match["partial"], match["name"])

@@ -27,6 +27,7 @@ from wms_connector.health.redeploy import force_new_deployment
 from wms_connector.health.report import RestartReport, RunReport, check_errors, problems, signals
 from wms_connector.health.restart_budget import Clock, RestartBudget, connector_id
 from wms_connector.health.run_state import RunState, RunStateStore, next_not_running_streak
+from wms_connector.redaction import redact
 
 
 class HealthCheckIncomplete(RuntimeError):
@@ -162,7 +163,7 @@ class HealthRun:
             report.errors["metrics"] = publish_error
 
         summary = self._summary(report, values, published, time.monotonic() - started)
-        self.clients.emit(json.dumps(summary, sort_keys=True, default=str))
+        self.clients.emit(redact(json.dumps(summary, sort_keys=True, default=str)))
         if publish_error:
             raise HealthCheckIncomplete(f"Health metrics were not published: {publish_error}")
         return summary

@@ -9,6 +9,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from wms_connector.redaction import shown
 from wms_connector.settings.parsers import CONFIG_NAMESPACE, SettingsError
 from wms_connector.settings.sections import (
     _REGION,
@@ -81,10 +82,16 @@ def load_settings(stage: Stage, overrides: Mapping[str, object], *, aws_region: 
     known = known_keys()
     values: dict[str, object] = {}
     for raw_key, value in overrides.items():
+        if not isinstance(raw_key, str):
+            raise SettingsError(
+                f"Stack config key {shown(raw_key)} is not a name; known keys: {', '.join(sorted(known))}."
+            )
         key = _strip_namespace(raw_key)
         if key not in known:
             raise SettingsError(
-                f"Unknown stack config key `{CONFIG_NAMESPACE}:{key}`; known keys: {', '.join(sorted(known))}."
+                f"Unknown stack config key `{CONFIG_NAMESPACE}:{key if len(key) <= 64 else key[:61] + '...'}`; "
+                "known keys: "
+                f"{', '.join(sorted(known))}."
             )
         values[key] = value
 
@@ -92,7 +99,7 @@ def load_settings(stage: Stage, overrides: Mapping[str, object], *, aws_region: 
         aws_region = _REGION("aws:region", aws_region)
         if "region" in values and values["region"] != aws_region:
             raise SettingsError(
-                f"Stack config `{CONFIG_NAMESPACE}:region` = {values['region']!r} disagrees with `aws:region` = "
+                f"Stack config `{CONFIG_NAMESPACE}:region` = {shown(values['region'])} disagrees with `aws:region` = "
                 f"{aws_region!r}; set one of them, or both to the same region."
             )
         values.setdefault("region", aws_region)
@@ -100,13 +107,24 @@ def load_settings(stage: Stage, overrides: Mapping[str, object], *, aws_region: 
     sections: dict[str, Section] = {}
     for section_field, section_cls in SECTIONS.items():
         section = section_cls.defaults(stage.defaults_stage)
-        changes = {
-            key.field: key.parse(key.name, values[key.name]) for key in section_cls.KEYS if key.name in values
-        }
+        changes = {key.field: _parsed(key, values[key.name]) for key in section_cls.KEYS if key.name in values}
         section = dataclasses.replace(section, **changes)
         section.check()
         sections[section_field] = section
     return StageSettings(stage=stage, **sections)
+
+
+def _parsed(key: Key, value: object) -> object:
+    """The key's parser; whatever else a malformed value makes Python raise still ends as a SettingsError."""
+    try:
+        return key.parse(key.name, value)
+    except SettingsError:
+        raise
+    except (ValueError, TypeError, RecursionError, OverflowError, MemoryError) as error:
+        raise SettingsError(
+            f"Invalid stack config `{CONFIG_NAMESPACE}:{key.name}`: the value could not be read "
+            f"({type(error).__name__}); see the README's configuration table for what it takes."
+        ) from None
 
 
 def stage_defaults() -> dict[str, StageSettings]:

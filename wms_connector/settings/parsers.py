@@ -9,15 +9,29 @@ import json
 import re
 from collections.abc import Callable
 
+from wms_connector.redaction import shown
+
 CONFIG_NAMESPACE = "wms-connector"
 
 
 class SettingsError(ValueError):
-    """A stack config value that cannot be used; the message names the key, the value and what is allowed."""
+    """A stack config value that cannot be used; the message names the key, the value and what is allowed
+    (`allowed` carries that part alone, for callers that check the same rule under another name)."""
+
+    def __init__(self, message: str, allowed: str | None = None):
+        super().__init__(message)
+        self.allowed = allowed
 
 
 def _fail(key: str, value: object, allowed: str) -> SettingsError:
-    return SettingsError(f"Invalid stack config `{CONFIG_NAMESPACE}:{key}` = {value!r}: allowed {allowed}.")
+    return SettingsError(
+        f"Invalid stack config `{CONFIG_NAMESPACE}:{key}` = {shown(value)}: allowed {allowed}.", allowed
+    )
+
+
+# Digits, no padding: a value is valid as written or not at all (no trimming into validity), and no number here
+# needs more than 12 digits (Python would refuse to even read some thousands).
+_WHOLE_NUMBER = re.compile(r"-?\d{1,12}")
 
 
 def _integer(key: str, value: object, low: int, high: int) -> int:
@@ -25,7 +39,7 @@ def _integer(key: str, value: object, low: int, high: int) -> int:
         raise _fail(key, value, f"a whole number from {low} to {high}")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+    elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
         number = int(value)
     else:
         raise _fail(key, value, f"a whole number from {low} to {high}")
@@ -71,7 +85,7 @@ def _string_list(key: str, value: object, allowed: str) -> tuple[str, ...]:
         if text.startswith("["):
             try:
                 items = json.loads(text)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise _fail(key, value, allowed) from None
         else:
             items = [part.strip() for part in text.split(",") if part.strip()]

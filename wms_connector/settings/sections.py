@@ -280,7 +280,7 @@ def _connector_options(key: str, value: object) -> ConnectorOptions:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             raise _fail(key, value, "an object of connector options, e.g. {recordFormat: flat}") from None
     try:
         return ConnectorOptions.from_config(value)
