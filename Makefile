@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 VENV_STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup lint test unit jars local local-down bench
+.PHONY: setup lint workflows test unit jars local local-down bench
 
 setup: $(VENV_STAMP)
 
@@ -22,7 +22,11 @@ lint: setup
 unit: setup
 	$(PY) -m pytest -q -m "not integration"
 
-test: setup lint jars
+# actionlint (built once from its pinned Go module into the tool cache) and zizmor on .github/workflows.
+workflows: setup
+	$(PY) -m devtools.workflow_lint
+
+test: setup lint workflows jars
 	$(PY) -m pytest -q
 
 # The pinned Kafka Connect / Debezium / JMX exporter / broker jars (connect-image/pom.xml), resolved with Maven into
@@ -30,7 +34,7 @@ test: setup lint jars
 jars: setup
 	$(PY) -m devtools.connect_jars
 
-# A local KRaft broker + Connect worker on 127.0.0.1 (ports/dirs: see README, section "local").
+# A local KRaft broker + Connect worker on 127.0.0.1 (ports and directories: docs/local-development.md).
 local: setup jars
 	$(PY) -m devtools.local up
 

@@ -65,7 +65,7 @@ LOG_FILTERS = (
 
 
 def _described(stage_service: str, key: str, what: str) -> str:
-    return f"{stage_service}: {what}. See the README runbook, alarm {key}."
+    return f"{stage_service}: {what}. See the runbook (docs/operations.md), alarm {key}."
 
 
 def _held_through_restart_window(settings: StageSettings, period_minutes: int) -> dict[str, int]:
@@ -201,7 +201,7 @@ def lambda_errors_spec(settings: StageSettings, function_name: pulumi.Input[str]
 def all_alarm_specs(
     settings: StageSettings, connector: str, health_function_name: pulumi.Input[str]
 ) -> list[AlarmSpec]:
-    """Every alarm of a stage, in the order the component creates them (the README's threshold table too)."""
+    """Every alarm of a stage, in the order the component creates them (docs/operations.md's threshold table too)."""
     return [
         *health_alarm_specs(settings, connector),
         *(log_alarm_spec(settings, log_filter) for log_filter in LOG_FILTERS),

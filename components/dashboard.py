@@ -74,7 +74,7 @@ def dashboard_body(
                 "properties": {
                     "markdown": (
                         f"## {stage.service_name} — connector `{connector}`\n"
-                        "What each alarm means and what to do: the **runbook** section of the repository README."
+                        "What each alarm means and what to do: the **runbook** in the repository, docs/operations.md."
                     )
                 },
             },

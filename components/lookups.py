@@ -12,11 +12,15 @@ from dataclasses import dataclass
 
 import pulumi_aws as aws
 
+from wms_connector.redaction import redact
 from wms_connector.secrets_lookup import Fetch, FetchedSecret, SecretError, StackSecrets, resolve_stack_secrets
 from wms_connector.settings import StageSettings
 
 # How the AWS provider reports a secret that does not exist (Secrets Manager's and the provider's wordings).
 _NOT_FOUND_MARKERS = ("resourcenotfoundexception", "not found", "couldn't find", "can't find", "empty result")
+# How AWS reports a caller that may not do something.
+_DENIED_MARKERS = ("accessdenied", "not authorized", "unauthorizedoperation", "is not authorized to perform")
+_CHECKLIST = "docs/deploy.md (first deploy checklist)"
 
 
 def _is_not_found(error: Exception) -> bool:
@@ -24,8 +28,14 @@ def _is_not_found(error: Exception) -> bool:
     return any(marker in text for marker in _NOT_FOUND_MARKERS)
 
 
-def _fetcher(read: Callable[[str], FetchedSecret], action: str) -> Fetch:
-    """`read` with "not found" turned into None and any other failure into a SecretError naming the path."""
+def _is_denied(error: Exception) -> bool:
+    text = str(error).lower()
+    return any(marker in text for marker in _DENIED_MARKERS)
+
+
+def _fetcher(read: Callable[[str], FetchedSecret], action: str, permission: str) -> Fetch:
+    """`read` with "not found" turned into None and any other failure into a SecretError naming the path (and,
+    when AWS refused the call, the permission the deploying identity lacks)."""
 
     def fetch(path: str) -> FetchedSecret | None:
         try:
@@ -33,7 +43,12 @@ def _fetcher(read: Callable[[str], FetchedSecret], action: str) -> Fetch:
         except Exception as error:
             if _is_not_found(error):
                 return None
-            raise SecretError(f"{action} {path} failed: {error}") from None
+            if _is_denied(error):
+                raise SecretError(
+                    f"{action} {path} was refused: the AWS identity running Pulumi needs {permission} on the "
+                    f"stage's secrets; see the permissions in {_CHECKLIST}."
+                ) from None
+            raise SecretError(f"{action} {path} failed: {redact(str(error))}") from None
 
     return fetch
 
@@ -48,7 +63,33 @@ def _fetchers(region: str) -> tuple[Fetch, Fetch]:
         found = aws.secretsmanager.get_secret(name=path, region=region)
         return FetchedSecret(path=path, arn=found.arn)
 
-    return _fetcher(read_value, "Reading secret"), _fetcher(read_arn, "Looking up secret")
+    return (
+        _fetcher(read_value, "Reading secret", "secretsmanager:GetSecretValue"),
+        _fetcher(read_arn, "Looking up secret", "secretsmanager:DescribeSecret"),
+    )
+
+
+def _check_private_ca(secrets: StackSecrets, region: str) -> None:
+    """The endpoint's certificate is issued by this CA during `pulumi up`: a missing or inactive one would fail
+    there, minutes in; here it fails first and says what to do."""
+    path = secrets.sources["connectAlbTls"].path
+    try:
+        ca = aws.acmpca.get_certificate_authority(arn=secrets.private_ca_arn, region=region)
+    except Exception as error:
+        if _is_denied(error):
+            raise SecretError(
+                f"Reading the ACM Private CA named by secret {path} was refused: the AWS identity running Pulumi "
+                f"needs acm-pca:DescribeCertificateAuthority; see the permissions in {_CHECKLIST}."
+            ) from None
+        raise SecretError(
+            f"The ACM Private CA {secrets.private_ca_arn} named by secret {path} does not exist in {region}: create "
+            f"and activate a private CA for the Connect endpoint first ({_CHECKLIST}, step 4)."
+        ) from None
+    if ca.status != "ACTIVE":
+        raise SecretError(
+            f"The ACM Private CA {secrets.private_ca_arn} named by secret {path} is {ca.status}, not ACTIVE: install "
+            f"its certificate and activate it ({_CHECKLIST}, step 4)."
+        )
 
 
 @dataclass(frozen=True)
@@ -68,6 +109,7 @@ def resolve_aws_context(settings: StageSettings) -> AwsContext:
     except Exception as error:
         path = secrets.sources["vpc"].path
         raise SecretError(f"VPC {secrets.vpc.id} from secret {path} cannot be read in {region}: {error}") from None
+    _check_private_ca(secrets, region)
     identity = aws.get_caller_identity()
     partition = aws.get_partition()
     return AwsContext(

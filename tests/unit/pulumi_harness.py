@@ -134,8 +134,9 @@ COMPUTED_OUTPUTS = {
 
 
 class StackMocks(pulumi.runtime.Mocks):
-    def __init__(self, secrets: Mapping[str, str | InvokeFailure]) -> None:
+    def __init__(self, secrets: Mapping[str, str | InvokeFailure], private_ca_status: str | None = "ACTIVE") -> None:
         self.secrets = dict(secrets)
+        self.private_ca_status = private_ca_status  # None: no such CA in the account
         self.resources: list[Recorded] = []
         self.calls: list[tuple[str, dict]] = []
 
@@ -177,6 +178,10 @@ class StackMocks(pulumi.runtime.Mocks):
             return {"id": args.args["id"], "cidrBlock": VPC_CIDR, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT_ID}:vpc/x"}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer", "userId": "AIDA"}
+        if args.token == "aws:acmpca/getCertificateAuthority:getCertificateAuthority":
+            if self.private_ca_status is None or args.args["arn"] != PRIVATE_CA_ARN:
+                return {}, [("arn", "ResourceNotFoundException: Could not find Certificate Authority")]
+            return {"arn": args.args["arn"], "status": self.private_ca_status, "type": "ROOT"}
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         raise NotImplementedError(f"No mock for invoke {args.token}; add one to tests/unit/pulumi_harness.py")
@@ -229,9 +234,10 @@ def run_program(
     *,
     use_stack_file: bool = True,
     aws_region: str | None = REGION,
+    private_ca_status: str | None = "ACTIVE",
 ) -> ProgramRun:
     """Run __main__.py for `stack=stage`; `config` adds `wms-connector:*` keys (plain key names)."""
-    mocks = StackMocks(default_secrets(stage) if secrets is None else secrets)
+    mocks = StackMocks(default_secrets(stage) if secrets is None else secrets, private_ca_status)
     all_config: dict[str, str] = stack_file_config(stage) if use_stack_file else {}
     if aws_region is not None:
         all_config.setdefault("aws:region", aws_region)

@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "wms_connector.stages", "wms_connector.topics", "wms_connector.aws_names", "wms_connector.worker_env",
         "wms_connector.kafka_settings", "wms_connector.connect_rules", "wms_connector.health_policy",
-        "wms_connector.db_info", "wms_connector.redaction",
+        "wms_connector.db_info", "wms_connector.redaction", "wms_connector.branch_stage",
     ),
     # Typed config, the connector config, clients of Connect and Kafka, the Lambdas' shared environment.
     (

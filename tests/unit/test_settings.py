@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from wms_connector.settings import (
@@ -174,10 +172,3 @@ def test_settings_are_frozen():
     settings = load("main")
     with pytest.raises(AttributeError):
         settings.sizing.task_cpu = 4096
-
-
-def test_readme_documents_every_config_key():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("<!-- section:config -->")[1].split("<!-- /section:config -->")[0]
-    missing = [key for key in known_keys() if f"| `{key}` |" not in section]
-    assert missing == [], f"README config section lacks {missing}"

@@ -77,14 +77,36 @@ def test_stage_secret_is_checked_even_when_a_good_default_exists():
 def test_a_failure_other_than_not_found_is_not_mistaken_for_a_missing_secret():
     secrets = default_secrets("main")
     secrets["wms/main/vpc"] = InvokeFailure("AccessDeniedException: not authorized to perform GetSecretValue")
-    failed_before_anything(run_program("main", secrets=secrets), SecretError, "Reading secret wms/main/vpc failed",
-                           "AccessDenied")
+    failed_before_anything(
+        run_program("main", secrets=secrets), SecretError, "Reading secret wms/main/vpc was refused",
+        "needs secretsmanager:GetSecretValue", "docs/deploy.md",
+    )
+
+
+def test_a_failure_that_is_neither_refused_nor_not_found_is_shown():
+    secrets = default_secrets("main")
+    secrets["wms/main/vpc"] = InvokeFailure("ThrottlingException: Rate exceeded")
+    failed_before_anything(
+        run_program("main", secrets=secrets), SecretError, "Reading secret wms/main/vpc failed", "Rate exceeded"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "says"), [(None, "does not exist"), ("PENDING_CERTIFICATE", "is PENDING_CERTIFICATE")]
+)
+def test_a_missing_or_inactive_private_ca_is_named_before_anything_is_created(status, says):
+    failed_before_anything(
+        run_program("main", private_ca_status=status), SecretError, "ACM Private CA", says, "step 4"
+    )
 
 
 def test_db_info_lookup_failure_is_reported():
     secrets = default_secrets("main")
     secrets["wms/main/dbInfo"] = InvokeFailure("AccessDeniedException: not authorized to perform DescribeSecret")
-    failed_before_anything(run_program("main", secrets=secrets), SecretError, "Looking up secret wms/main/dbInfo")
+    failed_before_anything(
+        run_program("main", secrets=secrets), SecretError, "Looking up secret wms/main/dbInfo",
+        "secretsmanager:DescribeSecret",
+    )
 
 
 @pytest.mark.parametrize(

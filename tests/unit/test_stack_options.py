@@ -1,4 +1,4 @@
-"""Stack config options change the program the way the README says: prebuilt image, region, network
+"""Stack config options change the program the way docs/configuration.md says: prebuilt image, region, network
 ranges, secret root, sizing."""
 
 from __future__ import annotations

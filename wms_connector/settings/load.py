@@ -123,7 +123,7 @@ def _parsed(key: Key, value: object) -> object:
     except (ValueError, TypeError, RecursionError, OverflowError, MemoryError) as error:
         raise SettingsError(
             f"Invalid stack config `{CONFIG_NAMESPACE}:{key.name}`: the value could not be read "
-            f"({type(error).__name__}); see the README's configuration table for what it takes."
+            f"({type(error).__name__}); see docs/configuration.md for what it takes."
         ) from None
 
 

@@ -1,26 +1,27 @@
-"""The README repeats numbers the code owns: the alarm rules are generated from the code, and the config table's
-defaults are read back and compared with the settings, so neither can drift."""
+"""The docs repeat what the code owns: the alarm rules and the deploy permissions are generated from the code, and
+the config table's keys and defaults are read back and compared with the settings, so none of them can drift."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.readme_tables import GENERATED, README, readme_block
+from tests.docs_tables import DOCS, GENERATED, page_block
 from wms_connector.settings import known_keys, stage_defaults
 from wms_connector.stages import NAMED_STAGES
 
-TEXT = README.read_text()
+CONFIGURATION = (DOCS / "configuration.md").read_text()
 
 
 @pytest.mark.parametrize("name", sorted(GENERATED))
 def test_generated_tables_are_current(name):
-    assert readme_block(TEXT, name) == GENERATED[name](), (
-        f"README's `{name}` table is stale: run `.venv/bin/python -m tests.readme_tables`"
+    page, render = GENERATED[name]
+    assert page_block((DOCS / page).read_text(), name) == render(), (
+        f"docs/{page}'s `{name}` table is stale: run `.venv/bin/python -m tests.docs_tables`"
     )
 
 
 def _config_rows() -> dict[str, list[str]]:
-    section = TEXT.split("<!-- section:config -->")[1].split("<!-- /section:config -->")[0]
+    section = CONFIGURATION.split("<!-- section:config -->")[1].split("<!-- /section:config -->")[0]
     rows = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -30,7 +31,7 @@ def _config_rows() -> dict[str, list[str]]:
 
 
 def _shown(value: object) -> str | None:
-    """How the README shows a default; None for values it describes in words (lists, options, absent)."""
+    """How the docs show a default; None for values it describes in words (lists, options, absent)."""
     if isinstance(value, bool) or value is None or isinstance(value, tuple | list | dict):
         return None
     return str(value) if isinstance(value, int | str) else None
@@ -45,6 +46,11 @@ def test_config_table_defaults_are_the_settings_defaults():
             cell = rows[key][column]
             if value is None or cell == "same":
                 continue
-            assert cell == value, f"README config table: `{key}` on {stage} says {cell!r}, the code says {value}"
+            assert cell == value, f"docs/configuration.md: `{key}` on {stage} says {cell!r}, the code says {value}"
             checked += 1
     assert checked >= 3 * 15  # most keys are plain numbers or words: a table that stopped parsing would show here
+
+
+def test_every_config_key_is_documented():
+    rows = _config_rows()
+    assert sorted(set(known_keys()) - set(rows)) == []

@@ -1,7 +1,7 @@
-"""The README tables that repeat numbers the code owns, generated from the code.
+"""The tables in docs/ that repeat what the code owns, generated from the code.
 
-`python -m tests.readme_tables` rewrites them in README.md between their `<!-- generated:NAME -->` markers;
-tests/unit/test_readme.py fails when the README's copy differs from what the code says.
+`python -m tests.docs_tables` rewrites them between their `<!-- generated:NAME -->` markers; tests/unit/test_docs.py
+fails when a page's copy differs from what the code says.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from components.alarms import BREACHING, AlarmSpec, all_alarm_specs
+from components.deploy_permissions import actions_by_service
 from wms_connector.settings import stage_defaults
 from wms_connector.stages import NAMED_STAGES
-from wms_connector.topics import CONNECTOR_NAME
+from wms_connector.topics import CAPTURED_TABLE_NAMES, CONNECTOR_NAME
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 _OPERATORS = {
     "GreaterThanOrEqualToThreshold": "≥",
@@ -53,24 +54,44 @@ def alarm_thresholds() -> str:
     return "\n".join(lines)
 
 
-GENERATED: dict[str, Callable[[], str]] = {"alarm-thresholds": alarm_thresholds}
+def deploy_permissions() -> str:
+    """The actions `pulumi up`/`refresh`/`destroy` call, by service (components/deploy_permissions.py)."""
+    lines = ["| service | actions |", "| --- | --- |"]
+    for service, names in actions_by_service().items():
+        lines.append(f"| `{service}` | {', '.join(f'`{name}`' for name in names)} |")
+    return "\n".join(lines)
+
+
+def supplemental_logging() -> str:
+    """The DBA's statements for the captured tables."""
+    statements = [f"ALTER TABLE {name} ADD SUPPLEMENTAL LOG DATA (ALL) COLUMNS;" for name in CAPTURED_TABLE_NAMES]
+    return "\n".join(["```sql", *statements, "```"])
+
+
+# Block name -> (the page it is in, what renders it).
+GENERATED: dict[str, tuple[str, Callable[[], str]]] = {
+    "alarm-thresholds": ("operations.md", alarm_thresholds),
+    "deploy-permissions": ("deploy.md", deploy_permissions),
+    "supplemental-logging": ("deploy.md", supplemental_logging),
+}
 
 
 def _block(name: str) -> re.Pattern[str]:
     return re.compile(rf"(<!-- generated:{name} -->)(.*?)(<!-- /generated:{name} -->)", re.DOTALL)
 
 
-def readme_block(text: str, name: str) -> str | None:
+def page_block(text: str, name: str) -> str | None:
     match = _block(name).search(text)
     return match.group(2).strip("\n") if match else None
 
 
-def rewrite(text: str) -> str:
-    for name, render in GENERATED.items():
-        text = _block(name).sub(lambda m, r=render: f"{m.group(1)}\n{r()}\n{m.group(3)}", text)
-    return text
+def rewrite(text: str, name: str) -> str:
+    render = GENERATED[name][1]
+    return _block(name).sub(lambda m: f"{m.group(1)}\n{render()}\n{m.group(3)}", text)
 
 
 if __name__ == "__main__":
-    README.write_text(rewrite(README.read_text()))
-    print(f"rewrote {', '.join(GENERATED)} in {README}", file=sys.stderr)
+    for block, (page, _) in GENERATED.items():
+        path = DOCS / page
+        path.write_text(rewrite(path.read_text(), block))
+        print(f"rewrote {block} in {path}", file=sys.stderr)
