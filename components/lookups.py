@@ -18,6 +18,11 @@ from wms_connector.settings import StageSettings
 
 # How the AWS provider reports a secret that does not exist (Secrets Manager's and the provider's wordings).
 _NOT_FOUND_MARKERS = ("resourcenotfoundexception", "not found", "couldn't find", "can't find", "empty result")
+# How the AWS SDK reports that there are no usable credentials at all.
+_NO_CREDENTIALS_MARKERS = (
+    "no valid credential", "unable to locate credentials", "expiredtoken", "invalidclienttokenid",
+    "security token included in the request is invalid", "failed to refresh cached credentials",
+)
 # How AWS reports a caller that may not do something.
 _DENIED_MARKERS = ("accessdenied", "not authorized", "unauthorizedoperation", "is not authorized to perform")
 _CHECKLIST = "docs/deploy.md (first deploy checklist)"
@@ -43,6 +48,11 @@ def _fetcher(read: Callable[[str], FetchedSecret], action: str, permission: str)
         except Exception as error:
             if _is_not_found(error):
                 return None
+            if any(marker in str(error).lower() for marker in _NO_CREDENTIALS_MARKERS):
+                raise SecretError(
+                    f"{action} {path} failed: there are no usable AWS credentials (none found, or expired). Set "
+                    f"AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in again; see {_CHECKLIST}."
+                ) from None
             if _is_denied(error):
                 raise SecretError(
                     f"{action} {path} was refused: the AWS identity running Pulumi needs {permission} on the "

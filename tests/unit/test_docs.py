@@ -54,3 +54,40 @@ def test_config_table_defaults_are_the_settings_defaults():
 def test_every_config_key_is_documented():
     rows = _config_rows()
     assert sorted(set(known_keys()) - set(rows)) == []
+
+
+def _table_rows(text: str, header: str) -> list[list[str]]:
+    lines = text.split(header, 1)[1].splitlines()[2:]
+    rows = []
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return rows
+
+
+def test_connector_options_table_defaults_are_the_options_defaults():
+    from wms_connector.connector.options import _OPTION_NAMES, ConnectorOptions
+
+    defaults = ConnectorOptions()
+    rows = {row[0].strip("`"): row[1] for row in _table_rows(CONFIGURATION, "| option | default | allowed")}
+    assert sorted(rows) == sorted(_OPTION_NAMES)
+    for option, field in _OPTION_NAMES.items():
+        shown = _doc_default(getattr(defaults, field))
+        assert rows[option] == shown, f"docs/configuration.md: `{option}` default {rows[option]!r}, code {shown!r}"
+
+
+def _doc_default(value: object) -> str:
+    if value is None or value == ():
+        return "none"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def test_local_stack_ports_table_is_the_stacks_defaults():
+    from devtools.local.settings import PORTS
+
+    text = (DOCS / "local-development.md").read_text()
+    rows = {row[2].strip("`"): row for row in _table_rows(text, "| setting | default | environment variable |")}
+    for port in PORTS.values():
+        assert rows[port.env_var][1] == str(port.default), port.env_var
+        assert rows[port.env_var][3] == f"`{port.flag}`", port.env_var

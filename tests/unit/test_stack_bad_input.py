@@ -83,6 +83,14 @@ def test_a_failure_other_than_not_found_is_not_mistaken_for_a_missing_secret():
     )
 
 
+def test_no_aws_credentials_is_named_as_such():
+    secrets = default_secrets("main")
+    secrets["wms/main/vpc"] = InvokeFailure("NoCredentialProviders: no valid credential sources found")
+    failed_before_anything(
+        run_program("main", secrets=secrets), SecretError, "no usable AWS credentials", "AWS_PROFILE"
+    )
+
+
 def test_a_failure_that_is_neither_refused_nor_not_found_is_shown():
     secrets = default_secrets("main")
     secrets["wms/main/vpc"] = InvokeFailure("ThrottlingException: Rate exceeded")
