@@ -20,6 +20,12 @@ from wms_connector.topics import StageTopics
 
 CONTAINER_NAME = "kafka-connect"
 LOG_STREAM_PREFIX = "connect"
+# Seconds idle before the first probe, seconds between probes, probes before the connection is given up.
+TCP_KEEPALIVE = {
+    "net.ipv4.tcp_keepalive_time": "60",
+    "net.ipv4.tcp_keepalive_intvl": "10",
+    "net.ipv4.tcp_keepalive_probes": "6",
+}
 # Fargate platform 1.4.0+ is needed for ECS secrets by JSON key and for ECS Exec.
 PLATFORM_VERSION = "1.4.0"
 
@@ -71,6 +77,9 @@ def container_definitions(
             },
             # A worker stopped by ECS gets time to leave the group cleanly before SIGKILL.
             "stopTimeout": 60,
+            # Connections to Oracle dropped silently on AWS (idle NAT/firewall timeouts) hang capture; the
+            # driver turns keepalive on for its socket (connector config), these make the kernel probe early.
+            "systemControls": [{"namespace": name, "value": value} for name, value in TCP_KEEPALIVE.items()],
         }
     ]
 

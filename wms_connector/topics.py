@@ -42,6 +42,11 @@ class StageTopics:
     def data_topics(self) -> tuple[str, ...]:
         return tuple(f"{self.topic_prefix}.{schema}.{table}" for schema, table in CAPTURED_TABLES)
 
+    def heartbeat_table_topic(self, table: str) -> str:
+        """Where the heartbeat table's changes go (`SCHEMA.TABLE`): under the topic prefix like a data topic, but
+        never counted as business data."""
+        return f"{self.topic_prefix}.{table}"
+
     @property
     def connect_group_id(self) -> str:
         return f"{self.namespace}{CONNECT_GROUP_ROOT}{self.stage.name}"

@@ -7,13 +7,14 @@ and leaves the local Kafka + Connect running, so the worker and its REST API can
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from wms_connector import worker_env
 from wms_connector.admin.protocol import AdminCallFailed
-from wms_connector.connector.options import ConnectorOptions
+from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
 from wms_connector.db_info import DbInfoError, load_db_info
 from wms_connector.providers.transport import DirectTransport
 
@@ -23,8 +24,13 @@ if TYPE_CHECKING:
 LOCAL_STATE_TIMEOUT_SECONDS = 60
 
 
-def options_for(database_env: Mapping[str, str]) -> ConnectorOptions:
-    """PDB and JDBC URL are used when the local database settings have them (as `dbInfo` may in AWS)."""
+# A PDB needs the heartbeat table (as a stack's `heartbeatTable`): name it for the local stack here.
+HEARTBEAT_TABLE_ENV = "WMS_LOCAL_HEARTBEAT_TABLE"
+
+
+def options_for(database_env: Mapping[str, str], heartbeat_table: str | None = None) -> ConnectorOptions:
+    """PDB and JDBC URL are used when the local database settings have them (as `dbInfo` may in AWS); checked
+    like a stack's options (a PDB without a heartbeat table is refused, naming what to set)."""
     has_pdb = bool(database_env.get(worker_env.DB_PDB))
     has_url = bool(database_env.get(worker_env.DB_URL))
     if database_env.get(worker_env.DB_INFO):
@@ -34,13 +40,23 @@ def options_for(database_env: Mapping[str, str]) -> ConnectorOptions:
             info = {}  # the worker's entrypoint reports a malformed DB_INFO
         has_pdb = has_pdb or bool(info.get("pdb"))
         has_url = has_url or bool(info.get("url"))
-    return ConnectorOptions(use_pdb=has_pdb, use_jdbc_url=has_url)
+    options = ConnectorOptions(use_pdb=has_pdb, use_jdbc_url=has_url, heartbeat_table=heartbeat_table)
+    try:
+        options.check()
+    except ConnectorOptionsError as error:
+        raise ConnectorOptionsError(f"{error} Locally, set {HEARTBEAT_TABLE_ENV}=SCHEMA.TABLE.") from None
+    return options
 
 
 def register_connector(stack: LocalStack, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> bool:
     """Validate, register and start the connector; on failure print why and return False (the stack stays up)."""
     database_env = stack.settings.database_env
-    config = stack.connector_config(options_for(database_env))
+    try:
+        options = options_for(database_env, os.environ.get(HEARTBEAT_TABLE_ENV) or None)
+    except ConnectorOptionsError as error:
+        print(f"Connector not registered: {error}", file=err)
+        return False
+    config = stack.connector_config(options)
     name = config["name"]
     transport = DirectTransport(
         connect_url=stack.connect_url, stage=stack.stage.name, bootstrap_servers=stack.bootstrap_servers

@@ -22,6 +22,7 @@ from wms_connector.admin.protocol import handle
 from wms_connector.admin.reconciler import _blocking_errors, _reached
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_status import ConnectorStatus, FieldErrors, TaskStatus
+from wms_connector.connector.options import ConnectorOptionsError
 from wms_connector.snapshot_signal import SignalRefused, SignalWriter, check_tables, snapshot_signal
 from wms_connector.stages import Stage
 from wms_connector.topics import CAPTURED_TABLES
@@ -259,8 +260,13 @@ def test_lambda_handler_runs_the_protocol_and_logs_no_config(monkeypatch, capsys
     ],
 )
 def test_local_registration_follows_the_database_settings_shape(database_env, pdb, url):
-    options = options_for(database_env)
+    options = options_for(database_env, "WMS.DEBEZIUM_HEARTBEAT")
     assert (options.use_pdb, options.use_jdbc_url) == (pdb, url)
+
+
+def test_local_registration_with_a_pdb_needs_the_heartbeat_table():
+    with pytest.raises(ConnectorOptionsError, match="WMS_LOCAL_HEARTBEAT_TABLE"):
+        options_for({"DB_HOST": "h", "DB_PDB": "ORCLPDB1"})
 
 
 class ForgetfulConnect:

@@ -83,7 +83,7 @@ def test_database_values_are_only_env_placeholders():
 
 
 def test_pdb_and_jdbc_url_when_dbinfo_has_them():
-    config = build(usePdb=True, useJdbcUrl=True)
+    config = build(usePdb=True, useJdbcUrl=True, heartbeatTable="WMS.DEBEZIUM_HEARTBEAT")
     assert config["database.pdb.name"] == worker_env.placeholder(worker_env.DB_PDB)
     assert config["database.url"] == worker_env.placeholder(worker_env.DB_URL)
     assert "database.hostname" not in config and "database.port" not in config
@@ -237,7 +237,9 @@ def test_same_column_masked_and_hashed_is_rejected():
 
 def test_defaults_and_string_values_from_pulumi_config():
     assert ConnectorOptions.from_config(None) == ConnectorOptions()
-    options = ConnectorOptions.from_config({"usePdb": "true", "maskLength": "12"})
+    options = ConnectorOptions.from_config(
+        {"usePdb": "true", "maskLength": "12", "heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"}
+    )
     assert options.use_pdb is True and options.mask_length == 12
 
 
@@ -273,3 +275,66 @@ def test_live_config_read_back_has_plaintext_credentials_redacted_and_placeholde
         k: v for k, v in live.items() if k not in ("database.password", "producer.override.sasl.jaas.config")
     }
     assert redact_credentials(build("feat-x")) == build("feat-x")
+
+
+HEARTBEAT = "WMS.DEBEZIUM_HEARTBEAT"
+
+
+def test_heartbeat_table_is_upserted_per_stage_and_captured_into_its_own_topic():
+    config = build("feat-x", heartbeatTable=HEARTBEAT)
+    query = config["heartbeat.action.query"]
+    assert query.startswith("MERGE INTO WMS.DEBEZIUM_HEARTBEAT t USING (SELECT 'feat-x' AS STAGE FROM DUAL) s")
+    assert "UPDATE SET t.LAST_HEARTBEAT = SYSTIMESTAMP" in query and "INSERT (STAGE, LAST_HEARTBEAT)" in query
+    assert config["table.include.list"].split(",")[-1] == r"^WMS\.DEBEZIUM_HEARTBEAT$"
+    assert config["schema.include.list"] == "MMDL,WMS"
+    topics = StageTopics(Stage.parse("feat-x"))
+    assert topics.heartbeat_table_topic(HEARTBEAT) == "feat-x.aws.wms.cdc.WMS.DEBEZIUM_HEARTBEAT"
+    assert topics.heartbeat_table_topic(HEARTBEAT) not in topics.data_topics
+    other_schema = build(heartbeatTable="CDC.BEAT")
+    assert other_schema["schema.include.list"] == "MMDL,WMS,CDC"
+    assert "heartbeat.action.query" not in build()
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"usePdb": True}, "only with `heartbeatTable`"),
+        ({"heartbeatTable": "wms.beat"}, "heartbeatTable"),
+        ({"heartbeatTable": "BEAT"}, "heartbeatTable"),
+        ({"heartbeatTable": "WMS.PLAN_BASE_WVR_TBL"}, "not one of the captured tables"),
+        ({"extraProperties": {"log.mining.query.filter.mode": "in"}}, "nothing would ever be captured"),
+        ({"extraProperties": {"log.mining.query.filter.mode": "IN"}}, "nothing would ever be captured"),
+        ({"extraProperties": {"database.hostname": "db"}}, "comes from the worker's environment"),
+        ({"extraProperties": {"database.url": "jdbc:oracle:thin:@db:1521/S"}}, "`useJdbcUrl`"),
+        ({"extraProperties": {"driver.oracle.net.keepAlive": "false"}}, "keepalive"),
+        ({"extraProperties": {"heartbeat.action.query": "SELECT 1 FROM DUAL"}}, "`heartbeatTable`"),
+        ({"extraProperties": {"log.mining.archive.destination.name": "jdbc:oracle:thin:cdc/pw@db:1521/S"}},
+         "carries a credential"),
+        ({"extraProperties": {"database.query.timeout.ms": "https://u:p@h"}}, "carries a credential"),
+    ],
+)
+def test_config_traps_are_refused_naming_the_key(options, says):
+    with pytest.raises(ConnectorOptionsError, match=re.escape(says)) as caught:
+        ConnectorOptions.from_config(options)
+    assert "pw@" not in str(caught.value) and "u:p@" not in str(caught.value)
+
+
+def test_database_tuning_keys_are_allowed_and_mining_filter_modes_other_than_in():
+    options = ConnectorOptions.from_config(
+        {
+            "extraProperties": {
+                "database.query.timeout.ms": 600000,
+                "database.connection.adapter": "logminer",
+                "log.mining.query.filter.mode": "regex",
+            }
+        }
+    )
+    config = build_connector_config(Stage.parse("main"), options, MSK)
+    assert config["database.query.timeout.ms"] == "600000"
+    assert config["database.connection.adapter"] == "logminer"
+
+
+def test_tcp_keepalive_is_on_for_the_drivers_socket():
+    config = build()
+    assert config["driver.oracle.net.keepAlive"] == "true"
+    assert int(config["driver.oracle.net.TCP_KEEPIDLE"]) <= 300  # well inside AWS's 350 s idle timeout

@@ -385,3 +385,12 @@ def test_no_stage_extended_by_a_hyphen_takes_another_stages_names(run):
                     continue  # no stage can be named like that
                 raise AssertionError(f"stage {run.stage + inserted!r} would name a {type_} {before}{service}"
                                      f"{inserted}{other_after}, as {run.stage!r} does")
+
+
+def test_the_task_probes_idle_connections_so_a_dropped_one_is_noticed(run):
+    controls = {item["namespace"]: int(item["value"]) for item in container(run)["systemControls"]}
+    assert set(controls) == {
+        "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"
+    }
+    # The first probe and the give-up both come well inside the 350 s after which AWS NAT drops an idle flow.
+    assert controls["net.ipv4.tcp_keepalive_time"] + controls["net.ipv4.tcp_keepalive_intvl"] < 350

@@ -26,6 +26,42 @@ SIGNAL_TABLE_KEY = "signal.data.collection"
 FLAT_TRANSFORM = "unwrap"
 
 
+KEEPALIVE_DRIVER_PROPERTIES = {
+    "driver.oracle.net.keepAlive": "true",
+    "driver.oracle.net.TCP_KEEPIDLE": "60",
+    "driver.oracle.net.TCP_KEEPINTERVAL": "10",
+    "driver.oracle.net.TCP_KEEPCOUNT": "6",
+}
+
+# The heartbeat table's columns (the DBA's CREATE TABLE is in docs/operations.md, "Capture freshness").
+HEARTBEAT_STAGE_COLUMN = "STAGE"
+HEARTBEAT_TIME_COLUMN = "LAST_HEARTBEAT"
+
+
+def heartbeat_action_query(stage: Stage, table: str) -> str:
+    """Upsert this stage's row (stage names are [a-z0-9-], safe as a literal): one row per stage, so stages
+    sharing a database never vouch for each other."""
+    # The table is checked as SCHEMA.TABLE and the stage as [a-z0-9-]: nothing here comes from a person's text.
+    return (
+        f"MERGE INTO {table} t USING (SELECT '{stage.name}' AS {HEARTBEAT_STAGE_COLUMN} FROM DUAL) s "  # noqa: S608
+        f"ON (t.{HEARTBEAT_STAGE_COLUMN} = s.{HEARTBEAT_STAGE_COLUMN}) "
+        f"WHEN MATCHED THEN UPDATE SET t.{HEARTBEAT_TIME_COLUMN} = SYSTIMESTAMP "
+        f"WHEN NOT MATCHED THEN INSERT ({HEARTBEAT_STAGE_COLUMN}, {HEARTBEAT_TIME_COLUMN}) "
+        f"VALUES (s.{HEARTBEAT_STAGE_COLUMN}, SYSTIMESTAMP)"
+    )
+
+
+def _heartbeat_tables(options: ConnectorOptions) -> list[tuple[str, str]]:
+    if not options.heartbeat_table:
+        return []
+    schema, table = options.heartbeat_table.split(".")
+    return [(schema, table)]
+
+
+def _heartbeat_schema(options: ConnectorOptions) -> list[str]:
+    return [schema for schema, _ in _heartbeat_tables(options)]
+
+
 def _table_pattern(schema: str, table: str) -> str:
     return f"^{re.escape(schema)}\\.{re.escape(table)}$"
 
@@ -79,8 +115,10 @@ def build_connector_config(stage: Stage, options: ConnectorOptions, kafka: Kafka
         "database.dbname": env(worker_env.DB_NAME),
         "database.user": env(worker_env.DB_USER),
         "database.password": env(worker_env.DB_PASSWORD),
-        "schema.include.list": ",".join(CAPTURED_SCHEMAS),
-        "table.include.list": ",".join(_table_pattern(schema, table) for schema, table in CAPTURED_TABLES),
+        "schema.include.list": ",".join(dict.fromkeys([*CAPTURED_SCHEMAS, *_heartbeat_schema(options)])),
+        "table.include.list": ",".join(
+            _table_pattern(schema, table) for schema, table in [*CAPTURED_TABLES, *_heartbeat_tables(options)]
+        ),
         "topic.prefix": topics.topic_prefix,
         "log.mining.strategy": "online_catalog",
         # Schema history: one topic per stage; its clients need the worker's TLS settings.
@@ -106,7 +144,13 @@ def build_connector_config(stage: Stage, options: ConnectorOptions, kafka: Kafka
         # Retriable errors (database or network blips) retry forever; the health check handles the rest.
         "errors.max.retries": "-1",
         "retriable.restart.connector.wait.ms": "10000",
+        # An idle connection dropped silently on AWS (NAT, firewalls) would hang capture: TCP keepalive on the
+        # driver's socket (Debezium passes `driver.*` to the JDBC driver; these are ojdbc's names for what a TNS
+        # descriptor's `(ENABLE=broken)` turns on), probing well inside AWS's idle timeout.
+        **KEEPALIVE_DRIVER_PROPERTIES,
     }
+    if options.heartbeat_table:
+        config["heartbeat.action.query"] = heartbeat_action_query(stage, options.heartbeat_table)
     if options.use_jdbc_url:
         config["database.url"] = env(worker_env.DB_URL)
     else:

@@ -18,9 +18,23 @@ _MANAGED_EXACT = {
     "transforms": "set with the `recordFormat` option",
     "config.providers": "a worker setting",
     "signal.enabled.channels": "the Kafka signal channel is derived from the stage",
+    "heartbeat.action.query": "set with the `heartbeatTable` option",
+    "driver.oracle.net.keepAlive": "TCP keepalive against connections dropped on AWS is always on",
+    "driver.oracle.net.TCP_KEEPIDLE": "TCP keepalive against connections dropped on AWS is always on",
+    "driver.oracle.net.TCP_KEEPINTERVAL": "TCP keepalive against connections dropped on AWS is always on",
+    "driver.oracle.net.TCP_KEEPCOUNT": "TCP keepalive against connections dropped on AWS is always on",
+    # The connection: from the worker's environment (dbInfo), never from stack config. Other `database.*` keys
+    # tune the connector (e.g. `database.query.timeout.ms`) and are allowed.
+    "database.hostname": "the database connection comes from the worker's environment (dbInfo)",
+    "database.port": "the database connection comes from the worker's environment (dbInfo)",
+    "database.user": "the database connection comes from the worker's environment (dbInfo)",
+    "database.password": "the database connection comes from the worker's environment (dbInfo)",
+    "database.dbname": "the database connection comes from the worker's environment (dbInfo)",
+    "database.pdb.name": "set with the `usePdb` option; the name comes from dbInfo",
+    "database.url": "set with the `useJdbcUrl` option; the URL comes from dbInfo",
 }
 _MANAGED_PREFIXES = {
-    "database.": "database connection settings come from the worker's environment",
+    "database.history.": "the schema history topic and its clients are derived from the stage",
     "schema.history.internal.": "the schema history topic and its clients are derived from the stage",
     "topic.creation.": "topic defaults are derived from the stage",
     "transforms.": "set with the `recordFormat` option",

@@ -12,7 +12,7 @@ from typing import Any
 from wms_connector.connect_rules import STATES
 from wms_connector.connector.credentials import is_credential_key
 from wms_connector.connector.managed_keys import is_managed_key, managed_reason
-from wms_connector.redaction import shown
+from wms_connector.redaction import redact, shown
 from wms_connector.topics import CAPTURED_TABLE_NAMES, CAPTURED_TABLES
 
 # The stack config key that holds the options (a structured object).
@@ -43,6 +43,7 @@ _OPTION_NAMES = {
     "useJdbcUrl": "use_jdbc_url",
     "heartbeatIntervalMs": "heartbeat_interval_ms",
     "allowUnreachableDatabase": "allow_unreachable_database",
+    "heartbeatTable": "heartbeat_table",
     "extraProperties": "extra_properties",
 }
 
@@ -89,6 +90,22 @@ def _columns(option: str, value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+# Values that would make the connector silently capture nothing, or carry a credential: key -> (test, why).
+def _trap(key: str, text: str) -> str | None:
+    if key == "log.mining.query.filter.mode" and text.strip().lower() == "in":
+        return (
+            "`in` matches the include lists as literal names, and this project's table include list is a list of "
+            "regular expressions (`^WMS\\.PLAN_BASE_WVR_TBL$`), so nothing would ever be captured. Use `none` "
+            "(the default) or `regex`."
+        )
+    if redact(text) != text:
+        return (
+            "its value carries a credential (a user or password in a URL or connection string). Credentials come "
+            "only from the dbInfo secret; remove them from the value."
+        )
+    return None
+
+
 def _extra_properties(value: object) -> tuple[tuple[str, str], ...]:
     option = "extraProperties"
     if not isinstance(value, Mapping):
@@ -116,6 +133,9 @@ def _extra_properties(value: object) -> tuple[tuple[str, str], ...]:
             text = str(raw)
         else:
             raise _fail(option, {key: raw}, f"a string, number or boolean value for `{key}`")
+        trap = _trap(key, text)
+        if trap:
+            raise ConnectorOptionsError(f"Invalid stack config `{OPTIONS_KEY}.{option}`: property `{key}`: {trap}")
         if "${" in text:
             raise ConnectorOptionsError(
                 f"Invalid stack config `{OPTIONS_KEY}.{option}`: property `{key}` uses a config provider reference "
@@ -144,6 +164,9 @@ class ConnectorOptions:
     # default so a wrong host or credential stops `pulumi up`.
     allow_unreachable_database: bool = False
     extra_properties: tuple[tuple[str, str], ...] = ()
+    # `SCHEMA.TABLE` the DBA created for end-to-end freshness (docs/operations.md, "Capture freshness"): updated by
+    # Debezium's heartbeat action query every heartbeat interval, one row per stage, captured into its own topic.
+    heartbeat_table: str | None = None
 
     @classmethod
     def from_config(cls, mapping: Mapping[str, Any] | None) -> ConnectorOptions:
@@ -174,6 +197,7 @@ class ConnectorOptions:
             "heartbeatIntervalMs": lambda v: _whole("heartbeatIntervalMs", v, 1_000, 3_600_000),
             "allowUnreachableDatabase": lambda v: _boolean("allowUnreachableDatabase", v),
             "extraProperties": _extra_properties,
+            "heartbeatTable": _heartbeat_table,
         }
         values = {_OPTION_NAMES[key]: parsers[key](value) for key, value in mapping.items()}
         options = cls(**values)
@@ -181,11 +205,31 @@ class ConnectorOptions:
         return options
 
     def check(self) -> None:
+        if self.use_pdb and not self.heartbeat_table:
+            raise _fail(
+                "usePdb",
+                True,
+                "only with `heartbeatTable`: against a pluggable database Debezium needs the heartbeat action "
+                "query to keep its offsets moving (the DBA creates the table; see docs/operations.md)",
+            )
         if self.hash_columns and not self.hash_salt:
             raise _fail("hashSalt", None, "a salt of 16-128 letters, digits, '-' or '_' whenever hashColumns is set")
         overlap = sorted(set(self.mask_columns) & set(self.hash_columns))
         if overlap:
             raise _fail("hashColumns", overlap, "columns not also listed in maskColumns")
+
+
+_ORACLE_NAME = r"[A-Z][A-Z0-9_$#]{0,127}"
+_HEARTBEAT_TABLE = re.compile(rf"(?P<schema>{_ORACLE_NAME})\.(?P<table>{_ORACLE_NAME})")
+
+
+def _heartbeat_table(value: object) -> str:
+    allowed = "a schema-qualified table `SCHEMA.TABLE` in upper case, not one of the captured tables"
+    if not isinstance(value, str) or not _HEARTBEAT_TABLE.fullmatch(value):
+        raise _fail("heartbeatTable", value, allowed)
+    if value in CAPTURED_TABLE_NAMES:
+        raise _fail("heartbeatTable", value, allowed)
+    return value
 
 
 def _salt(value: object) -> str:
