@@ -54,6 +54,21 @@ LOG_FILTERS = (
         "?ConnectException ?SQLException",
         "ConnectionErrors",
     ),
+    # Debezium 3.2.3's own texts (tests/integration/test_log_filter_texts.py finds each in the pinned plugin).
+    LogFilter(
+        "supplemental-logging",
+        "a captured table or the database without the supplemental logging capture needs",
+        '?"not configured with supplemental logging" ?"Supplemental logging not properly configured"',
+        "SupplementalLoggingMissing",
+    ),
+    LogFilter(
+        "archive-logs-gone",
+        "the redo a restart needs is no longer in the archive logs",
+        '?"None of the log files contain offset SCN" ?"do not contain the offset scn" '
+        '?"Could not find the start SCN" ?"A mined log is no longer available" '
+        '?"no longer completely recorded in the archive logs"',
+        "ArchiveLogsGone",
+    ),
     LogFilter(
         "unknown-topic",
         "UNKNOWN_TOPIC_OR_PARTITION in the Kafka Connect log",
@@ -139,6 +154,7 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
             comparison="LessThanThreshold",
         )
     )
+    specs.extend(capture_alarm_specs(settings, spec))
     specs.append(
         spec(
             "HealthCheckNotRunning",
@@ -152,6 +168,63 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
             treat_missing_data=BREACHING,
         )
     )
+    return specs
+
+
+def capture_alarm_specs(settings: StageSettings, spec) -> list[AlarmSpec]:
+    """Oracle-aware capture health: the warnings that come before data is at risk."""
+    capture, health = settings.capture, settings.health
+    specs = []
+    if settings.connector.options.heartbeat_table:
+        specs.append(
+            spec(
+                "CaptureStale",
+                m.CAPTURE_FRESHNESS_MS,
+                f"the newest heartbeat commit that reached Kafka is over {capture.freshness_threshold_ms} ms old: "
+                "Oracle -> LogMiner -> Kafka is not delivering, whatever the connector's state says",
+                threshold=capture.freshness_threshold_ms,
+                comparison="GreaterThanThreshold",
+                # A run that finds no heartbeat event publishes nothing: that is the failure itself.
+                treat_missing_data=BREACHING,
+            )
+        )
+    specs += [
+        spec(
+            "ArchiveLogRunway",
+            m.ARCHIVE_LOG_RUNWAY_USED_PERCENT,
+            f"a restart would read back more than {capture.runway_alarm_percent}% of the "
+            f"{capture.archive_log_retention_hours} h the database keeps archive logs (the run summary says how "
+            "many hours are left before a full re-snapshot is the only way back)",
+            threshold=capture.runway_alarm_percent,
+        ),
+        spec(
+            "HeapHigh",
+            m.HEAP_USED_PERCENT,
+            f"the worker's heap is above {capture.heap_alarm_percent}% for {capture.heap_alarm_periods} checks "
+            "in a row (a large or long transaction in the buffer)",
+            threshold=capture.heap_alarm_percent,
+            comparison="GreaterThanThreshold",
+            evaluation_periods=capture.heap_alarm_periods,
+        ),
+        spec("OversizedTransactions", m.OVERSIZED_TRANSACTIONS,
+             "LogMiner met a transaction larger than its buffer threshold: its events are skipped"),
+        spec("AbandonedTransactions", m.ABANDONED_TRANSACTIONS,
+             "LogMiner abandoned a transaction held longer than log.mining.transaction.retention.ms: its events "
+             "are lost"),
+        spec("UnparsableDdl", m.UNPARSABLE_DDL_GROWTH, "Debezium met DDL it could not parse since the last check"),
+        spec("CaptureErrors", m.CAPTURE_ERROR_GROWTH, "Debezium's error count grew since the last check"),
+    ]
+    if capture.pga_alarm_bytes:
+        specs.append(
+            spec(
+                "MiningPgaHigh",
+                m.MINING_PGA_BYTES,
+                f"LogMiner's session PGA is above {capture.pga_alarm_bytes} bytes (ORA-04036 comes next)",
+                threshold=capture.pga_alarm_bytes,
+                comparison="GreaterThanThreshold",
+                evaluation_periods=max(1, health.lag_periods),
+            )
+        )
     return specs
 
 

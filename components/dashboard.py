@@ -45,6 +45,61 @@ def _graph(title: str, metrics: list, region: str, period: int, *, width: int = 
     }
 
 
+def capture_row(settings: StageSettings, health_graph) -> list[dict]:
+    """Oracle-aware capture health: freshness, the archive-log runway, transactions, heap, DDL."""
+    capture = settings.capture
+    heartbeat_table = settings.connector.options.heartbeat_table
+    freshness = (
+        health_graph(
+            f"Capture freshness (heartbeat commits of {heartbeat_table})",
+            [(m.CAPTURE_FRESHNESS_MS, "Maximum")],
+            annotations={"horizontal": [{"label": "stale", "value": capture.freshness_threshold_ms}]},
+        )
+        if heartbeat_table
+        else {
+            "type": "text",
+            "width": HALF,
+            "height": 6,
+            "properties": {
+                "markdown": (
+                    "### Capture freshness: unknown\nNo heartbeat table is configured "
+                    "(`wms-connector:connector.heartbeatTable`), so nothing proves Oracle → LogMiner → Kafka "
+                    "end to end. See docs/operations.md, *Capture freshness*."
+                )
+            },
+        }
+    )
+    return [
+        freshness,
+        health_graph(
+            f"Archive-log runway (retention {capture.archive_log_retention_hours} h)",
+            [
+                (m.ARCHIVE_LOG_RUNWAY_USED_PERCENT, "Maximum", "restart read-back, % of retention"),
+                (m.ARCHIVE_LOG_RUNWAY_HOURS_LEFT, "Minimum", "hours left"),
+            ],
+            annotations={"horizontal": [{"label": "runway alarm", "value": capture.runway_alarm_percent}]},
+        ),
+        health_graph(
+            "Transactions and LogMiner",
+            [
+                (m.ACTIVE_TRANSACTIONS, "Maximum"),
+                (m.OVERSIZED_TRANSACTIONS, "Maximum"),
+                (m.ABANDONED_TRANSACTIONS, "Maximum"),
+                (m.SCN_FREEZE_COUNT, "Maximum"),
+            ],
+        ),
+        health_graph(
+            "Heap, DDL and errors",
+            [
+                (m.HEAP_USED_PERCENT, "Maximum"),
+                (m.UNPARSABLE_DDL_GROWTH, "Sum"),
+                (m.CAPTURE_ERROR_GROWTH, "Sum"),
+            ],
+            annotations={"horizontal": [{"label": "heap alarm", "value": capture.heap_alarm_percent}]},
+        ),
+    ]
+
+
 def dashboard_body(
     settings: StageSettings,
     connector: str,
@@ -117,6 +172,7 @@ def dashboard_body(
                     (m.SNAPSHOT_TABLES_REMAINING, "Minimum"),
                 ],
             ),
+            *capture_row(settings, health_graph),
             health_graph(
                 "Restarts and budget",
                 [

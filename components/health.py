@@ -78,7 +78,11 @@ def role_statements(args: HealthArgs, table_arn: pulumi.Input[str]) -> list[dict
 
 def function_environment(args: HealthArgs, table_name: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
     health = args.settings.health
-    return {
+    heartbeat_table = args.settings.connector.options.heartbeat_table
+    freshness = (
+        {env.HEARTBEAT_TABLE_TOPIC: args.topics.heartbeat_table_topic(heartbeat_table)} if heartbeat_table else {}
+    )
+    return freshness | {
         env.STAGE: args.settings.stage.name,
         env.CONNECT_URL: args.connect_url,
         env.CONNECT_CA_ARN: args.private_ca_arn,
@@ -92,6 +96,7 @@ def function_environment(args: HealthArgs, table_name: pulumi.Input[str]) -> dic
         env.RESTART_LIMIT: str(health.restart_limit),
         env.RESTART_WINDOW_MINUTES: str(health.restart_window_minutes),
         env.NOT_RUNNING_RUNS: str(health.not_running_runs),
+        env.ARCHIVE_LOG_RETENTION_HOURS: str(args.settings.capture.archive_log_retention_hours),
         env.CONNECT_DEADLINE_SECONDS: str(env.DEFAULT_CONNECT_DEADLINE_SECONDS),
     }
 

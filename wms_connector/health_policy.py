@@ -13,3 +13,5 @@ DEFAULT_RESTART_WINDOW_MINUTES = 60
 DEFAULT_NOT_RUNNING_RUNS = 3
 # Health-check periods in a row with Debezium reporting no database connection before SourceDisconnected fires.
 DEFAULT_DISCONNECTED_PERIODS = 2
+# How long the database keeps archive logs, until the stage says (the DBA's retention).
+DEFAULT_ARCHIVE_LOG_RETENTION_HOURS = 24

@@ -19,7 +19,7 @@ from devtools.local.settings import free_ports
 from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
 from tests.integration.connect_http import http_json
 from wms_connector import worker_env
-from wms_connector.health.checks.capture import CaptureFindings, parse_capture_metrics
+from wms_connector.health.checks.capture import STREAMING_ATTRIBUTES, CaptureFindings, parse_capture_metrics
 from wms_connector.topics import CAPTURED_TABLES
 
 pytestmark = pytest.mark.integration
@@ -209,6 +209,12 @@ public class DebeziumMetrics {
             new LogMinerStreamingChangeEventSourceMetrics(context, queue, events, config);
         streaming.register();
         streaming.connected(true);
+        // A transaction open for two hours holds the oldest SCN a restart would read from.
+        streaming.setCurrentScn(io.debezium.connector.oracle.Scn.valueOf(5000L));
+        streaming.setOffsetScn(io.debezium.connector.oracle.Scn.valueOf(4000L));
+        streaming.setOldestScnDetails(io.debezium.connector.oracle.Scn.valueOf(3000L),
+            Instant.now().minusMillis(7_200_000L));
+        streaming.setActiveTransactionCount(2L);
         streaming.onEvent(partition, tables.get(0), null, null, null, Envelope.Operation.UPDATE);
 
         DefaultSnapshotChangeEventSourceMetrics<OraclePartition> snapshot =
@@ -263,9 +269,8 @@ def test_jmx_exporter_rules_serve_debezium_oracle_families(local_stack: LocalSta
     found = {family.name: family.samples for family in text_string_to_metric_families(text)}
     streaming = {"context": "streaming", "server": server}
     # The streaming attributes the runbook and the alarms speak of, under the names the rules give them.
-    for attribute in ("MilliSecondsBehindSource", "Connected", "MilliSecondsSinceLastEvent",
-                      "LagFromSourceInMilliseconds", "OldestScnAgeInMilliseconds", "ScnFreezeCount",
-                      "NumberOfEventsInBuffer"):
+    read_by_the_health_check = tuple(STREAMING_ATTRIBUTES.values())
+    for attribute in ("Connected", "LagFromSourceInMilliseconds", "NumberOfEventsInBuffer", *read_by_the_health_check):
         samples = found[f"debezium_oracle_{attribute.lower()}"]
         assert streaming in [sample.labels for sample in samples], attribute
     lag = found["debezium_oracle_millisecondsbehindsource"][0].value
@@ -276,7 +281,14 @@ def test_jmx_exporter_rules_serve_debezium_oracle_families(local_stack: LocalSta
     findings = parse_capture_metrics(text, server)
     assert (findings.connected, findings.snapshot_running, findings.snapshot_tables_remaining) == (True, True, 4.0)
     assert findings.lag_ms == lag and findings.ms_since_last_event >= 0 and findings.error is None
-    assert parse_capture_metrics(text, "other.aws.wms.cdc") == CaptureFindings()
+    # Every LogMiner figure the alarms and the dashboard use is read from Debezium's own bean (zeros on a fresh one).
+    for field in STREAMING_ATTRIBUTES:
+        assert getattr(findings, field) is not None, field
+    assert findings.heap_used_percent is not None and 0 < findings.heap_used_percent < 100
+    assert (findings.current_scn, findings.offset_scn, findings.active_transactions) == (5000, 4000, 2)
+    assert 7_200_000 <= findings.oldest_scn_age_ms < 7_200_000 + 120_000
+    other = parse_capture_metrics(text, "other.aws.wms.cdc")
+    assert other == CaptureFindings(heap_used_bytes=other.heap_used_bytes, heap_max_bytes=other.heap_max_bytes)
 
 
 def test_worker_restart_keeps_a_registered_connectors_config(local_stack: LocalStack, registered_connector: str):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.docs_tables import DOCS, GENERATED, page_block
-from wms_connector.settings import known_keys, stage_defaults
-from wms_connector.stages import NAMED_STAGES
+from wms_connector.settings import known_keys, load_settings, stage_defaults
+from wms_connector.stages import NAMED_STAGES, Stage
 
 CONFIGURATION = (DOCS / "configuration.md").read_text()
 
@@ -91,3 +91,17 @@ def test_local_stack_ports_table_is_the_stacks_defaults():
     for port in PORTS.values():
         assert rows[port.env_var][1] == str(port.default), port.env_var
         assert rows[port.env_var][3] == f"`{port.flag}`", port.env_var
+
+
+def test_every_alarm_has_a_runbook_entry():
+    from components.alarms import all_alarm_specs
+    from tests.docs_tables import page_block
+
+    operations = (DOCS / "operations.md").read_text()
+    generated = page_block(operations, "alarm-thresholds")
+    prose = operations.replace(generated, "")
+    settings = load_settings(
+        Stage.parse("main"), {"connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"}, "pgaAlarmBytes": "1"}
+    )
+    missing = [spec.key for spec in all_alarm_specs(settings, "wms-oracle-cdc", "f") if f"`{spec.key}`" not in prose]
+    assert missing == []

@@ -4,6 +4,7 @@ check stopped publishing would show an empty graph, or an alarm that never fires
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -16,8 +17,11 @@ from wms_connector.health.checks.capture import CaptureFindings
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.checks.database import DbFindings
 from wms_connector.health.checks.ecs_service import EcsFindings
+from wms_connector.health.checks.freshness import FreshnessFindings
 from wms_connector.health.checks.topics import TopicFindings
 from wms_connector.health.report import RestartReport, RunReport, signals
+from wms_connector.health.runner import counter_growth
+from wms_connector.health.runway import RunwayFindings
 from wms_connector.settings import load_settings
 from wms_connector.stages import Stage
 
@@ -33,16 +37,20 @@ def _every_signal_a_run_can_publish() -> set[str]:
     status = ConnectorStatus.from_json(
         {"name": CONNECTOR, "connector": {"state": "RUNNING"}, "tasks": [{"id": 0, "state": "RUNNING"}]}
     )
+    every_figure = {f.name: 1.0 for f in dataclasses.fields(CaptureFindings) if f.type != "str | None"}
+    capture = CaptureFindings(**{**every_figure, "connected": True, "snapshot_running": False})
+    _, growth = counter_growth(capture, {"unparsable_ddl": 0.0, "error_count": 0.0})
     report = RunReport(
         connect=ConnectFindings(reachable=True, status=status),
         ecs=EcsFindings(desired=1, running=1),
         db=DbFindings(reachable=True),
-        capture=CaptureFindings(
-            lag_ms=1.0, connected=True, ms_since_last_event=1.0, snapshot_running=False, snapshot_tables_remaining=0
-        ),
+        capture=capture,
         topics=TopicFindings(offsets={}, events_captured=0, stalled=False),
         not_running_streak=0,
         restart=RestartReport(granted=True, budget_remaining=2, previous_outcome="helped"),
+        freshness=FreshnessFindings(configured=True, age_ms=1.0),
+        runway=RunwayFindings(read_back_ms=1.0, retention_hours=24, capture_down=False),
+        growth=growth,
     )
     return set(signals(report))
 
@@ -50,8 +58,12 @@ def _every_signal_a_run_can_publish() -> set[str]:
 PUBLISHED = _every_signal_a_run_can_publish()
 
 
+# Every capture alarm exists only with a heartbeat table and a PGA limit: the widest set of alarms and widgets.
+EVERYTHING = {"connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"}, "pgaAlarmBytes": "2000000000"}
+
+
 def _settings(stage: str):
-    return load_settings(Stage.parse(stage), {}, aws_region="us-east-1")
+    return load_settings(Stage.parse(stage), EVERYTHING, aws_region="us-east-1")
 
 
 def _body(stage: str) -> dict:
@@ -107,7 +119,9 @@ def test_dashboard_shows_the_main_signals():
 def test_every_alarm_reads_a_published_metric_with_its_dimensions():
     settings = _settings("main")
     scope = m.MetricScope.for_stage(settings.stage, CONNECTOR)
-    for spec in health_alarm_specs(settings, CONNECTOR):
+    specs = health_alarm_specs(settings, CONNECTOR)
+    assert {"CaptureStale", "ArchiveLogRunway", "HeapHigh", "MiningPgaHigh", "UnparsableDdl"} <= {s.key for s in specs}
+    for spec in specs:
         assert spec.namespace == scope.namespace
         assert spec.metric in PUBLISHED, spec.key
         assert spec.dimensions == scope.dimensions(spec.metric), spec.key

@@ -23,7 +23,8 @@ _BARE = re.compile(r"^[A-Za-z0-9_]+$")
 def _terms(pattern: str) -> tuple[list[str], bool]:
     """(terms without quotes, any-of) or AssertionError naming what the syntax does not allow."""
     tokens = _TERM.findall(pattern)
-    assert "".join(tokens) == pattern.replace(" ", ""), f"stray characters in {pattern!r}"
+    outside_quotes = re.sub(r'\s+(?=(?:[^"]*"[^"]*")*[^"]*$)', "", pattern)
+    assert "".join(tokens) == outside_quotes, f"stray characters in {pattern!r}"
     any_of = "?" in tokens
     terms, expect_term = [], any_of and tokens[0] == "?"
     for token in tokens:
@@ -65,6 +66,24 @@ UNKNOWN_TOPIC_LINES = [
     "[Producer clientId=connector-producer-wms-oracle-cdc-0] Error while fetching metadata with correlation id 7 : "
     "{aws.wms.cdc.WMS.PLAN_BASE_WVR_TBL=UNKNOWN_TOPIC_OR_PARTITION}",
 ]
+# Debezium 3.2.3's texts, as its logger and its exceptions print them (the integration test
+# tests/integration/test_log_filter_texts.py finds each term in the pinned plugin).
+SUPPLEMENTAL_LOGGING_LINES = [
+    "WARN Database table 'ORCLPDB1.WMS.PLAN_BASE_WVR_TBL' not configured with supplemental logging \"(ALL) COLUMNS\"; "
+    "only explicitly changed columns will be captured. Use: ALTER TABLE WMS.PLAN_BASE_WVR_TBL ADD SUPPLEMENTAL LOG "
+    "DATA (ALL) COLUMNS",
+    "io.debezium.DebeziumException: Supplemental logging not properly configured. Use: ALTER DATABASE ADD "
+    "SUPPLEMENTAL LOG DATA",
+]
+ARCHIVE_LOGS_GONE_LINES = [
+    "io.debezium.DebeziumException: Online REDO LOG files or archive log files do not contain the offset scn "
+    "1234567. Please perform a new snapshot.",
+    "io.debezium.DebeziumException: None of the log files contain offset SCN: 1234567, re-snapshot is required.",
+    "ERROR Could not find the start SCN 1234567 in the archive logs, stopping connector.",
+    "WARN A mined log is no longer available: /u01/arch/1_123_456.arc",
+    "WARN Transaction 0a001b00 was still ongoing while snapshot was taken, but is no longer completely recorded in "
+    "the archive logs. Events will be lost. Oldest SCN in logs = 100, TX start SCN = 90",
+]
 QUIET_LINES = [
     "[2026-11-25 12:00:00,000] INFO [wms-oracle-cdc|task-0] Committing offsets (OffsetStorageWriter)",
     "WorkerSourceTask{id=wms-oracle-cdc-0} Source task finished initialization and start",
@@ -73,8 +92,11 @@ QUIET_LINES = [
 ]
 
 
-def test_three_filters_one_per_metric():
-    assert set(BY_METRIC) == {"OracleErrors", "ConnectionErrors", "UnknownTopicOrPartition"}
+def test_one_filter_per_metric():
+    assert set(BY_METRIC) == {
+        "OracleErrors", "ConnectionErrors", "SupplementalLoggingMissing", "ArchiveLogsGone", "UnknownTopicOrPartition"
+    }
+    assert len(LOG_FILTERS) == len(BY_METRIC)
 
 
 @pytest.mark.parametrize("log_filter", LOG_FILTERS, ids=lambda f: f.metric)
@@ -103,6 +125,8 @@ def test_the_syntax_check_refuses_what_cloudwatch_refuses_or_misreads(pattern, w
         ("OracleErrors", ORACLE_LINES),
         ("ConnectionErrors", CONNECTION_LINES),
         ("UnknownTopicOrPartition", UNKNOWN_TOPIC_LINES),
+        ("SupplementalLoggingMissing", SUPPLEMENTAL_LOGGING_LINES),
+        ("ArchiveLogsGone", ARCHIVE_LOGS_GONE_LINES),
     ],
 )
 def test_each_filter_counts_its_lines(metric, lines):

@@ -242,7 +242,8 @@ def test_lambda_errors_alarm(main_run):
 
 def test_log_metric_filters_on_the_worker_log_group(main_run):
     filters = {r.inputs["metricTransformation"]["name"]: r.inputs for r in main_run.of_type(FILTER)}
-    assert set(filters) == {"OracleErrors", "ConnectionErrors", "UnknownTopicOrPartition"}
+    assert set(filters) == {f.metric for f in LOG_FILTERS}
+    assert {"OracleErrors", "ConnectionErrors", "SupplementalLoggingMissing", "ArchiveLogsGone"} < set(filters)
     assert filters["OracleErrors"]["pattern"] == '"ORA-"'
     assert filters["ConnectionErrors"]["pattern"] == "?ConnectException ?SQLException"
     assert filters["UnknownTopicOrPartition"]["pattern"] == '"UNKNOWN_TOPIC_OR_PARTITION"'

@@ -6,6 +6,7 @@ The variables it shares with the admin Lambda (stage, Connect, Kafka, JMX export
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from wms_connector.lambda_env import (
     setting,
     value_of,
 )
-from wms_connector.settings.sections import Health
+from wms_connector.settings.sections import Capture, Health
 from wms_connector.topics import StageTopics
 
 __all__ = [
@@ -42,8 +43,12 @@ DB_SECRET_ARN = "DB_INFO_SECRET_ARN"  # noqa: S105 - a variable name, not a valu
 RESTART_LIMIT = "RESTART_LIMIT"
 RESTART_WINDOW_MINUTES = "RESTART_WINDOW_MINUTES"
 NOT_RUNNING_RUNS = "NOT_RUNNING_RUNS"
+# Optional: the topic the heartbeat table is captured into (freshness is unknown without it).
+HEARTBEAT_TABLE_TOPIC = "HEARTBEAT_TABLE_TOPIC"
+ARCHIVE_LOG_RETENTION_HOURS = "ARCHIVE_LOG_RETENTION_HOURS"
 
 DEFAULT_CONNECT_DEADLINE_SECONDS = 20
+_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 OWN_REQUIRED = (ECS_CLUSTER, ECS_SERVICE, STATE_TABLE, DB_SECRET_ARN)
 REQUIRED = (STAGE, CONNECT_URL, *OWN_REQUIRED)
@@ -58,6 +63,8 @@ class HealthConfig(LambdaEnvironment):
     restart_limit: int = health_policy.DEFAULT_RESTART_LIMIT
     restart_window_seconds: int = 60 * health_policy.DEFAULT_RESTART_WINDOW_MINUTES
     not_running_runs: int = health_policy.DEFAULT_NOT_RUNNING_RUNS
+    heartbeat_table_topic: str | None = None
+    archive_log_retention_hours: int = health_policy.DEFAULT_ARCHIVE_LOG_RETENTION_HOURS
 
     @property
     def topics(self) -> StageTopics:
@@ -72,7 +79,7 @@ class HealthConfig(LambdaEnvironment):
         shared = cls.shared_values(
             env, default_deadline=DEFAULT_CONNECT_DEADLINE_SECONDS, who="health check", required=OWN_REQUIRED
         )
-        health_keys = {key.name: key.parse for key in Health.KEYS}
+        health_keys = {key.name: key.parse for key in (*Health.KEYS, *Capture.KEYS)}
         return cls(
             **shared,
             ecs_cluster=value_of(env, ECS_CLUSTER, _aws_name("ecs-cluster")),
@@ -95,6 +102,13 @@ class HealthConfig(LambdaEnvironment):
                 setting(health_keys["notRunningRuns"]),
                 default=health_policy.DEFAULT_NOT_RUNNING_RUNS,
             ),
+            heartbeat_table_topic=value_of(env, HEARTBEAT_TABLE_TOPIC, _topic_name, default=None),
+            archive_log_retention_hours=value_of(
+                env,
+                ARCHIVE_LOG_RETENTION_HOURS,
+                setting(health_keys["archiveLogRetentionHours"]),
+                default=health_policy.DEFAULT_ARCHIVE_LOG_RETENTION_HOURS,
+            ),
         )
 
 
@@ -107,6 +121,12 @@ def _aws_name(kind: str):
         return raw
 
     return parse
+
+
+def _topic_name(raw: str) -> str:
+    if not _TOPIC.fullmatch(raw):
+        raise ValueError("must be a Kafka topic name: 1-249 letters, digits, '.', '_' or '-'.")
+    return raw
 
 
 def _secret_arn(raw: str) -> str:

@@ -38,6 +38,26 @@ MS_SINCE_LAST_EVENT = "MsSinceLastEvent"  # Debezium MilliSecondsSinceLastEvent
 SNAPSHOT_RUNNING = "SnapshotRunning"
 SNAPSHOT_TABLES_REMAINING = "SnapshotTablesRemaining"
 EVENTS_CAPTURED = "EventsCaptured"  # growth of the data topics' end offsets since the last run
+
+# Oracle-aware capture health (gauges; published when known).
+CAPTURE_FRESHNESS_MS = "CaptureFreshnessMs"  # now - the newest heartbeat-row commit that reached Kafka
+RESTART_READ_BACK_HOURS = "RestartReadBackHours"  # how far back a restart would read the redo
+ARCHIVE_LOG_RUNWAY_USED_PERCENT = "ArchiveLogRunwayUsedPercent"  # that, as a share of the archive-log retention
+ARCHIVE_LOG_RUNWAY_HOURS_LEFT = "ArchiveLogRunwayHoursLeft"  # before a full re-snapshot is the only way back
+ACTIVE_TRANSACTIONS = "ActiveTransactions"
+OVERSIZED_TRANSACTIONS = "OversizedTransactions"
+ABANDONED_TRANSACTIONS = "AbandonedTransactions"
+SCN_FREEZE_COUNT = "ScnFreezeCount"
+MINING_PGA_BYTES = "MiningSessionPgaBytes"
+HEAP_USED_PERCENT = "HeapUsedPercent"  # the worker's JVM heap
+UNPARSABLE_DDL = "UnparsableDdlCount"
+SCHEMA_PARSE_ERRORS = "SchemaChangeParseErrors"
+CAPTURE_WARNINGS = "CaptureWarningCount"
+CAPTURE_ERRORS = "CaptureErrorCount"
+NETWORK_PROBLEMS = "NetworkConnectionProblems"
+# Growth since the last run of counters that only grow while the task runs (a task restart resets them).
+UNPARSABLE_DDL_GROWTH = "UnparsableDdlGrowth"
+CAPTURE_ERROR_GROWTH = "CaptureErrorGrowth"
 RESTART_BUDGET_REMAINING = "RestartBudgetRemaining"
 ECS_RUNNING_TASKS = "EcsRunningTasks"
 ECS_DESIRED_TASKS = "EcsDesiredTasks"
@@ -45,9 +65,16 @@ ECS_DESIRED_TASKS = "EcsDesiredTasks"
 COUNT = "Count"
 MILLISECONDS = "Milliseconds"
 
+PERCENT = "Percent"
+BYTES = "Bytes"
+
 UNITS: dict[str, str] = {
     REPLICATION_LAG_MS: MILLISECONDS,
     MS_SINCE_LAST_EVENT: MILLISECONDS,
+    CAPTURE_FRESHNESS_MS: MILLISECONDS,
+    ARCHIVE_LOG_RUNWAY_USED_PERCENT: PERCENT,
+    HEAP_USED_PERCENT: PERCENT,
+    MINING_PGA_BYTES: BYTES,
 }
 
 # The alarmed signals: name -> (what it means, whether it carries the Connector dimension). A `{field}` in a
@@ -79,6 +106,22 @@ CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if sco
     SNAPSHOT_TABLES_REMAINING,
     EVENTS_CAPTURED,
     RESTART_BUDGET_REMAINING,
+    CAPTURE_FRESHNESS_MS,
+    RESTART_READ_BACK_HOURS,
+    ARCHIVE_LOG_RUNWAY_USED_PERCENT,
+    ARCHIVE_LOG_RUNWAY_HOURS_LEFT,
+    ACTIVE_TRANSACTIONS,
+    OVERSIZED_TRANSACTIONS,
+    ABANDONED_TRANSACTIONS,
+    SCN_FREEZE_COUNT,
+    MINING_PGA_BYTES,
+    UNPARSABLE_DDL,
+    SCHEMA_PARSE_ERRORS,
+    CAPTURE_WARNINGS,
+    CAPTURE_ERRORS,
+    NETWORK_PROBLEMS,
+    UNPARSABLE_DDL_GROWTH,
+    CAPTURE_ERROR_GROWTH,
 }
 
 

@@ -13,8 +13,10 @@ from wms_connector.health.checks.capture import CaptureFindings
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.checks.database import DbFindings
 from wms_connector.health.checks.ecs_service import EcsFindings
+from wms_connector.health.checks.freshness import FreshnessFindings
 from wms_connector.health.checks.topics import TopicFindings
 from wms_connector.health.run_state import is_sustained_not_running
+from wms_connector.health.runway import RunwayFindings
 from wms_connector.health_policy import DEFAULT_NOT_RUNNING_RUNS
 
 
@@ -41,6 +43,9 @@ class RunReport:
     not_running_streak: int
     restart: RestartReport
     not_running_runs: int = DEFAULT_NOT_RUNNING_RUNS  # the stage's notRunningRuns
+    freshness: FreshnessFindings | None = None
+    runway: RunwayFindings | None = None
+    growth: dict[str, float] = field(default_factory=dict)  # metric name -> growth of a Debezium counter
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -72,12 +77,35 @@ def _capture_signals(capture: CaptureFindings | None, topics: TopicFindings | No
             m.MS_SINCE_LAST_EVENT: capture.ms_since_last_event,
             m.SNAPSHOT_RUNNING: None if capture.snapshot_running is None else int(capture.snapshot_running),
             m.SNAPSHOT_TABLES_REMAINING: capture.snapshot_tables_remaining,
+            m.ACTIVE_TRANSACTIONS: capture.active_transactions,
+            m.OVERSIZED_TRANSACTIONS: capture.oversized_transactions,
+            m.ABANDONED_TRANSACTIONS: capture.abandoned_transactions,
+            m.SCN_FREEZE_COUNT: capture.scn_freeze_count,
+            m.MINING_PGA_BYTES: capture.pga_bytes,
+            m.HEAP_USED_PERCENT: capture.heap_used_percent,
+            m.UNPARSABLE_DDL: capture.unparsable_ddl,
+            m.SCHEMA_PARSE_ERRORS: capture.schema_parse_errors,
+            m.CAPTURE_WARNINGS: capture.warning_count,
+            m.CAPTURE_ERRORS: capture.error_count,
+            m.NETWORK_PROBLEMS: capture.network_problems,
         }
         values.update({k: v for k, v in optional.items() if v is not None})
     if topics and topics.stalled is not None:
         values[m.TOPIC_OFFSETS_STALLED] = int(topics.stalled)
     if topics and topics.events_captured is not None:
         values[m.EVENTS_CAPTURED] = topics.events_captured
+    return values
+
+
+def _oracle_signals(report: RunReport) -> dict[str, float]:
+    values: dict[str, float] = dict(report.growth)
+    if report.freshness and report.freshness.age_ms is not None:
+        values[m.CAPTURE_FRESHNESS_MS] = report.freshness.age_ms
+    runway = report.runway
+    if runway and runway.read_back_ms is not None:
+        values[m.RESTART_READ_BACK_HOURS] = round(runway.read_back_ms / 3_600_000, 3)
+        values[m.ARCHIVE_LOG_RUNWAY_USED_PERCENT] = round(runway.used_percent, 2)
+        values[m.ARCHIVE_LOG_RUNWAY_HOURS_LEFT] = round(runway.hours_left, 3)
     return values
 
 
@@ -102,6 +130,7 @@ def signals(report: RunReport) -> dict[str, float]:
         **_ecs_signals(report.ecs),
         **_capture_signals(report.capture, report.topics),
         **_restart_signals(report.restart),
+        **_oracle_signals(report),
     }
     if report.db.reachable is not None:
         values[m.DB_TCP_UNREACHABLE] = int(not report.db.reachable)

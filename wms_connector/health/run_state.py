@@ -1,6 +1,7 @@
-"""What one health-check run leaves for the next: how many runs in a row saw the connector not RUNNING, and the
-topics' end offsets. Kept in the restart budget's item (same table, same key), in attributes the budget never
-writes, so the two never overwrite each other.
+"""What one health-check run leaves for the next: how many runs in a row saw the connector not RUNNING, the
+topics' end offsets, when capture was last seen running and how far back it was held then (the archive-log
+runway while capture is down), and Debezium's error counters (to see them grow). Kept in the restart budget's
+item (same table, same key), in attributes the budget never writes, so the two never overwrite each other.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ class RunState:
     not_running_streak: int = 0
     topic_offsets: dict[str, int] = field(default_factory=dict)
     last_run_ms: int | None = None
+    last_capturing_ms: int | None = None
+    last_read_back_ms: float | None = None
+    counters: dict[str, float] = field(default_factory=dict)  # Debezium counters seen on the last run
 
 
 class RunStateStore:
@@ -30,21 +34,33 @@ class RunStateStore:
         item = self._table.get_item(Key=self._key, ConsistentRead=True).get("Item") or {}
         offsets = {str(topic): int(value) for topic, value in (item.get("topicOffsets") or {}).items()}
         last = item.get("lastRunAt")
+        capturing = item.get("lastCapturingAt")
+        read_back = item.get("lastReadBackMs")
         return RunState(
             not_running_streak=int(item.get("notRunningStreak", 0)),
             topic_offsets=offsets,
             last_run_ms=int(last) if last is not None else None,
+            last_capturing_ms=int(capturing) if capturing else None,
+            last_read_back_ms=float(read_back) if read_back is not None and capturing else None,
+            counters={str(k): float(v) for k, v in (item.get("captureCounters") or {}).items()},
         )
 
     def save(self, state: RunState) -> None:
         # Last writer wins: an overlapping run can at worst shift a streak by one, never grant a restart.
         self._table.update_item(
             Key=self._key,
-            UpdateExpression="SET notRunningStreak = :streak, topicOffsets = :offsets, lastRunAt = :at",
+            UpdateExpression=(
+                "SET notRunningStreak = :streak, topicOffsets = :offsets, lastRunAt = :at, "
+                "lastCapturingAt = :capturing, lastReadBackMs = :read_back, captureCounters = :counters"
+            ),
             ExpressionAttributeValues={
                 ":streak": state.not_running_streak,
                 ":offsets": dict(state.topic_offsets),
                 ":at": state.last_run_ms or 0,
+                ":capturing": state.last_capturing_ms or 0,
+                # DynamoDB numbers: whole milliseconds and counts are plenty.
+                ":read_back": int(state.last_read_back_ms or 0),
+                ":counters": {k: int(v) for k, v in state.counters.items()},
             },
         )
 

@@ -18,6 +18,7 @@ from wms_connector.health.checks.capture import CaptureFindings, Fetch, check_ca
 from wms_connector.health.checks.connect import ConnectFindings, check_connect
 from wms_connector.health.checks.database import DbFindings, Probe, check_database, probe_tcp
 from wms_connector.health.checks.ecs_service import EcsFindings, check_ecs_service
+from wms_connector.health.checks.freshness import check_freshness
 from wms_connector.health.checks.topics import ConsumerFactory, check_topics
 from wms_connector.health.checks.worker_tasks import exporter_urls
 from wms_connector.health.config import HealthConfig
@@ -27,7 +28,37 @@ from wms_connector.health.redeploy import force_new_deployment
 from wms_connector.health.report import RestartReport, RunReport, check_errors, problems, signals
 from wms_connector.health.restart_budget import Clock, RestartBudget, connector_id
 from wms_connector.health.run_state import RunState, RunStateStore, next_not_running_streak
+from wms_connector.health.runway import runway
 from wms_connector.redaction import redact
+
+# Debezium counters whose growth between runs is alarmed: metric -> CaptureFindings field.
+GROWING_COUNTERS = {m.UNPARSABLE_DDL_GROWTH: "unparsable_ddl", m.CAPTURE_ERROR_GROWTH: "error_count"}
+
+
+def is_capturing(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:
+    """The connector and its task RUNNING and Debezium streaming, connected, saying how far back it is held."""
+    running = connect.connector_state == "RUNNING" and bool(connect.task_states) and all(
+        state == "RUNNING" for state in connect.task_states.values()
+    )
+    return running and capture is not None and capture.connected is True and capture.oldest_scn_age_ms is not None
+
+
+def counter_growth(
+    capture: CaptureFindings | None, previous: dict[str, float]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(counters to keep, growth per metric). A counter lower than last time was reset by a task restart: all of
+    it is new. Without a previous value there is nothing to compare (0)."""
+    if capture is None:
+        return dict(previous), {}
+    counters, growth = {}, {}
+    for metric, field_name in GROWING_COUNTERS.items():
+        value = getattr(capture, field_name)
+        if value is None:
+            continue
+        counters[field_name] = value
+        before = previous.get(field_name)
+        growth[metric] = 0 if before is None else (value - before if value >= before else value)
+    return counters, growth
 
 
 class HealthCheckIncomplete(RuntimeError):
@@ -145,14 +176,36 @@ class HealthRun:
         if restart.error:
             errors["restart"] = restart.error
 
+        freshness = check_freshness(
+            self.clients.consumer_factory, self.config.heartbeat_table_topic, self.config.stage.name, self.clients.clock
+        )
+        capturing = is_capturing(connect, capture)
+        runway_now = runway(
+            retention_hours=self.config.archive_log_retention_hours,
+            oldest_scn_age_ms=capture.oldest_scn_age_ms if capture else None,
+            capturing=capturing,
+            now_ms=started_ms,
+            last_running_ms=previous.last_capturing_ms,
+            last_read_back_ms=previous.last_read_back_ms,
+        )
+        counters, growth = counter_growth(capture, previous.counters)
         report = RunReport(
-            connect, ecs, db, capture, topics, streak, restart, not_running_runs=self.config.not_running_runs
+            connect, ecs, db, capture, topics, streak, restart, not_running_runs=self.config.not_running_runs,
+            freshness=freshness, runway=runway_now, growth=growth,
         )
         report.errors = {**check_errors(report), **errors}
         values = signals(report)
 
+        state = RunState(
+            streak,
+            topics.offsets if topics else previous.topic_offsets,
+            started_ms,
+            last_capturing_ms=started_ms if capturing else previous.last_capturing_ms,
+            last_read_back_ms=runway_now.read_back_ms if capturing else previous.last_read_back_ms,
+            counters=counters,
+        )
         try:
-            self.state_store.save(RunState(streak, topics.offsets if topics else previous.topic_offsets, started_ms))
+            self.state_store.save(state)
         except Exception as exc:
             report.errors["state_save"] = f"{type(exc).__name__}: {exc}"
         publish_error = None
@@ -188,6 +241,12 @@ class HealthRun:
             },
             "ecs": {"desired": report.ecs.desired, "running": report.ecs.running},
             "database": {"reachable": report.db.reachable},
+            "capture": {
+                "freshness": report.freshness.summary if report.freshness else None,
+                "freshnessClockAheadMs": report.freshness.clock_ahead_ms if report.freshness else None,
+                "runway": report.runway.summary if report.runway else None,
+                "runwayHoursLeft": report.runway.hours_left if report.runway else None,
+            },
             "restart": {
                 "needed": restart.needed,
                 "action": restart.action,

@@ -13,6 +13,7 @@ from wms_connector.redaction import shown
 from wms_connector.settings.parsers import CONFIG_NAMESPACE, SettingsError
 from wms_connector.settings.sections import (
     _REGION,
+    Capture,
     Connector,
     Deployment,
     Health,
@@ -35,6 +36,7 @@ class StageSettings:
     network: Network
     kafka: Kafka
     health: Health
+    capture: Capture
     connector: Connector
 
     @property

@@ -275,6 +275,40 @@ class Health(Section):
             )
 
 
+@dataclass(frozen=True)
+class Capture(Section):
+    """Oracle-aware capture health: end-to-end freshness, the archive-log runway, transactions, heap, LogMiner's
+    memory (used by the health Lambda, components/alarms.py and the dashboard)."""
+
+    freshness_threshold_ms: int  # the heartbeat commit older than this: CaptureStale
+    archive_log_retention_hours: int  # how long the database keeps archive logs (the DBA's setting)
+    runway_alarm_percent: int  # ArchiveLogRunway when a restart would read back more than this share of it
+    heap_alarm_percent: int
+    heap_alarm_periods: int
+    pga_alarm_bytes: int  # LogMiner's PGA above this: MiningPgaHigh (0: no alarm)
+
+    KEYS: ClassVar[tuple[Key, ...]] = (
+        Key("freshnessAlarmThresholdMs", "freshness_threshold_ms", integer(60_000, 86_400_000)),
+        Key("archiveLogRetentionHours", "archive_log_retention_hours", integer(1, 8760)),
+        Key("runwayAlarmPercent", "runway_alarm_percent", integer(10, 95)),
+        Key("heapAlarmPercent", "heap_alarm_percent", integer(50, 99)),
+        Key("heapAlarmPeriods", "heap_alarm_periods", integer(1, 24)),
+        Key("pgaAlarmBytes", "pga_alarm_bytes", integer(0, 1_099_511_627_776)),
+    )
+
+    @classmethod
+    def defaults(cls, defaults_stage: str) -> Capture:
+        production = defaults_stage == "production"
+        return cls(
+            freshness_threshold_ms=600_000 if production else 900_000,
+            archive_log_retention_hours=health_policy.DEFAULT_ARCHIVE_LOG_RETENTION_HOURS,
+            runway_alarm_percent=50,
+            heap_alarm_percent=85,
+            heap_alarm_periods=3,
+            pga_alarm_bytes=0,
+        )
+
+
 def _connector_options(key: str, value: object) -> ConnectorOptions:
     """`wms-connector:connector`: an object (JSON from Pulumi) of the options in connector_config.py."""
     if isinstance(value, str):

@@ -1,5 +1,7 @@
 """Capture health from the worker's JMX exporter: Debezium's streaming lag, source connection, time since the
-last event, and snapshot progress while a snapshot runs.
+last event, snapshot progress while a snapshot runs, and the LogMiner figures that warn before data is at risk
+(how old the oldest SCN a restart would read from is, transactions held in the buffer, LogMiner's PGA, DDL it
+could not parse, errors), plus the worker's heap.
 
 The exporter rules in connect-image/jmx-exporter.yml turn the MBean
 `debezium.oracle:type=connector-metrics,context=<streaming|snapshot>,server=<topic.prefix>` attribute `<Attr>`
@@ -29,7 +31,31 @@ class CaptureFindings:
     ms_since_last_event: float | None = None
     snapshot_running: bool | None = None
     snapshot_tables_remaining: float | None = None
+    # LogMiner (streaming context): how far back a restart would read, and what holds it there.
+    oldest_scn_age_ms: float | None = None
+    offset_scn: float | None = None
+    current_scn: float | None = None
+    active_transactions: float | None = None
+    oversized_transactions: float | None = None
+    abandoned_transactions: float | None = None
+    scn_freeze_count: float | None = None
+    pga_bytes: float | None = None
+    # Schema and errors (counts since the task started).
+    unparsable_ddl: float | None = None
+    schema_parse_errors: float | None = None
+    warning_count: float | None = None
+    error_count: float | None = None
+    network_problems: float | None = None
+    # The worker's JVM heap.
+    heap_used_bytes: float | None = None
+    heap_max_bytes: float | None = None
     error: str | None = None
+
+    @property
+    def heap_used_percent(self) -> float | None:
+        if not self.heap_used_bytes or not self.heap_max_bytes:
+            return None
+        return 100.0 * self.heap_used_bytes / self.heap_max_bytes
 
     @property
     def streaming_seen(self) -> bool:
@@ -57,6 +83,41 @@ def _debezium_samples(text: str, server: str | None) -> dict[tuple[str, str], li
     return found
 
 
+# CaptureFindings field -> Debezium's LogMiner streaming attribute (LogMinerStreamingChangeEventSourceMetricsMXBean
+# and its parents in the pinned plugin).
+STREAMING_ATTRIBUTES = {
+    "lag_ms": "MilliSecondsBehindSource",
+    "ms_since_last_event": "MilliSecondsSinceLastEvent",
+    "oldest_scn_age_ms": "OldestScnAgeInMilliseconds",
+    "offset_scn": "OffsetScn",
+    "current_scn": "CurrentScn",
+    "active_transactions": "NumberOfActiveTransactions",
+    "oversized_transactions": "NumberOfOversizedTransactions",
+    "abandoned_transactions": "AbandonedTransactionCount",
+    "scn_freeze_count": "ScnFreezeCount",
+    "pga_bytes": "MiningSessionProcessGlobalAreaMemoryInBytes",
+    "unparsable_ddl": "UnparsableDdlCount",
+    "schema_parse_errors": "TotalSchemaChangeParseErrorCount",
+    "warning_count": "WarningCount",
+    "error_count": "ErrorCount",
+    "network_problems": "NetworkConnectionProblemsCounter",
+}
+# The exporter rule for java.lang:type=Memory (connect-image/jmx-exporter.yml).
+HEAP_USED = "jvm_memory_heap_used_bytes"
+HEAP_MAX = "jvm_memory_heap_max_bytes"
+
+
+def _heap(text: str) -> tuple[float | None, float | None]:
+    used = maximum = None
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == HEAP_USED:
+                used = float(sample.value)
+            elif sample.name == HEAP_MAX:
+                maximum = float(sample.value)
+    return used, maximum
+
+
 def parse_capture_metrics(text: str, server: str | None = None) -> CaptureFindings:
     samples = _debezium_samples(text, server)
 
@@ -66,12 +127,14 @@ def parse_capture_metrics(text: str, server: str | None = None) -> CaptureFindin
 
     connected = first(STREAMING, "Connected")
     running = first(SNAPSHOT, "SnapshotRunning")
+    heap_used, heap_max = _heap(text)
     return CaptureFindings(
-        lag_ms=first(STREAMING, "MilliSecondsBehindSource"),
         connected=None if connected is None else connected >= 1.0,
-        ms_since_last_event=first(STREAMING, "MilliSecondsSinceLastEvent"),
         snapshot_running=None if running is None else running >= 1.0,
         snapshot_tables_remaining=first(SNAPSHOT, "RemainingTableCount"),
+        heap_used_bytes=heap_used,
+        heap_max_bytes=heap_max,
+        **{field: first(STREAMING, attribute) for field, attribute in STREAMING_ATTRIBUTES.items()},
     )
 
 
