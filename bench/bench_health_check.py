@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 
 import boto3
+from kafka import KafkaProducer
 from moto import mock_aws
 
 from components.lambda_package import lambda_files
@@ -83,6 +84,21 @@ def _aws_resources(database_env: dict[str, str]) -> str:
     return secret["ARN"]
 
 
+def _heartbeat_events(stack: LocalStack, count: int = 500) -> str:
+    """The heartbeat table's topic with `count` Debezium-shaped events of several stages, as a shared database
+    would fill it: the freshness read has a full look-back to go through."""
+    topic = stack.topics.heartbeat_table_topic("WMS.DEBEZIUM_HEARTBEAT")
+    producer = KafkaProducer(bootstrap_servers=stack.bootstrap_servers)
+    now_ms = int(time.time() * 1000)
+    for n in range(count):
+        stage = ("bench", "main", "val")[n % 3]
+        payload = {"after": {"STAGE": stage}, "source": {"ts_ms": now_ms - (count - n) * 1000}, "op": "u"}
+        producer.send(topic, json.dumps({"schema": {}, "payload": payload}).encode())
+    producer.flush(timeout=30)
+    producer.close()
+    return topic
+
+
 def measure(runs: int) -> list[float]:
     database_env = {
         worker_env.DB_HOST: "127.0.0.1",
@@ -103,6 +119,7 @@ def measure(runs: int) -> list[float]:
             )
             register_unvalidated(stack, stack.topics.connector_name, config)
             _wait_failed(stack)
+            heartbeat_topic = _heartbeat_events(stack)
             with mock_aws():
                 secret_arn = _aws_resources(database_env)
                 os.environ.update(
@@ -116,6 +133,8 @@ def measure(runs: int) -> list[float]:
                         c.JMX_URL: stack.jmx_url,
                         c.BOOTSTRAP_SERVERS: stack.bootstrap_servers,
                         c.SECURITY_PROTOCOL: "PLAINTEXT",
+                        # Freshness reads the newest heartbeat-row events back from Kafka on every run.
+                        c.HEARTBEAT_TABLE_TOPIC: heartbeat_topic,
                     }
                 )
                 durations = []

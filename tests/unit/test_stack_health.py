@@ -331,3 +331,51 @@ def test_the_shared_lambda_package_carries_the_health_check_and_its_libraries():
         "kafka/__init__.py",
     ):
         assert path in files
+
+
+# -- capture health ---------------------------------------------------------------------------------------------
+
+
+def test_without_a_heartbeat_table_there_is_no_freshness_alarm_and_the_lambda_reads_no_topic(main_run):
+    alarms = _alarms(main_run)
+    assert "wms-connector-main-CaptureStale" not in alarms
+    assert alarms["wms-connector-main-ArchiveLogRunway"]["threshold"] == 50
+    variables = main_run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    assert "HEARTBEAT_TABLE_TOPIC" not in variables
+    assert variables["ARCHIVE_LOG_RETENTION_HOURS"] == "24"
+    dashboard = json.loads(main_run.one("aws:cloudwatch/dashboard:Dashboard", "dashboard-dashboard").inputs[
+        "dashboardBody"
+    ])
+    texts = [w["properties"]["markdown"] for w in dashboard["widgets"] if w["type"] == "text"]
+    assert any("Capture freshness: unknown" in text for text in texts)
+
+
+def test_with_a_heartbeat_table_the_stage_is_watched_end_to_end():
+    config = {
+        "connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"},
+        "freshnessAlarmThresholdMs": "300000",
+        "archiveLogRetentionHours": "48",
+        "runwayAlarmPercent": "40",
+        "pgaAlarmBytes": "1000000000",
+    }
+    run = run_program("feat-x", config=config)
+    run.raise_error()
+    alarms = _alarms(run)
+    stale = alarms["wms-connector-feat-x-CaptureStale"]
+    assert (stale["metricName"], stale["threshold"], stale["treatMissingData"]) == (
+        "CaptureFreshnessMs", 300000, "breaching"
+    )
+    assert stale["dimensions"] == {"Stage": "feat-x", "Connector": "wms-oracle-cdc"}
+    assert alarms["wms-connector-feat-x-ArchiveLogRunway"]["threshold"] == 40
+    assert "48 h" in alarms["wms-connector-feat-x-ArchiveLogRunway"]["alarmDescription"]
+    assert alarms["wms-connector-feat-x-MiningPgaHigh"]["threshold"] == 1000000000
+    variables = run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    assert variables["HEARTBEAT_TABLE_TOPIC"] == "feat-x.aws.wms.cdc.WMS.DEBEZIUM_HEARTBEAT"
+    assert variables["ARCHIVE_LOG_RETENTION_HOURS"] == "48"
+    connector = run.one("pulumi-python:dynamic/wms:DebeziumConnector", "connector-debezium").inputs["config"]
+    assert connector["heartbeat.action.query"].startswith("MERGE INTO WMS.DEBEZIUM_HEARTBEAT")
+
+
+def test_a_pdb_without_a_heartbeat_table_fails_before_anything_is_created():
+    run = run_program("main", config={"connector": {"usePdb": True}})
+    assert run.resources == [] and "only with `heartbeatTable`" in str(run.error)

@@ -246,6 +246,9 @@ class HealthRun:
                 "freshnessClockAheadMs": report.freshness.clock_ahead_ms if report.freshness else None,
                 "runway": report.runway.summary if report.runway else None,
                 "runwayHoursLeft": report.runway.hours_left if report.runway else None,
+                # For context: where Debezium's offset stands against the database's current SCN.
+                "offsetScn": report.capture.offset_scn if report.capture else None,
+                "currentScn": report.capture.current_scn if report.capture else None,
             },
             "restart": {
                 "needed": restart.needed,

@@ -12,6 +12,8 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from wms_connector.kafka_settings import CLIENT_API_VERSION
+
 DEFAULT_TIMEOUT_MS = 10_000
 
 
@@ -59,6 +61,9 @@ def kafka_consumer_factory(
             group_id=None,
             request_timeout_ms=timeout_ms + 1000,
             bootstrap_timeout_ms=timeout_ms,
+            # Freshness reads records already on the broker: it must not wait for more to arrive (default 500 ms).
+            fetch_max_wait_ms=20,
+            api_version=CLIENT_API_VERSION,
             client_id="wms-connector-health",
         )
 
