@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 VENV_STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup lint workflows test unit jars local local-down bench
+.PHONY: setup lint workflows pulumi-cli test unit jars local local-down bench
 
 setup: $(VENV_STAMP)
 
@@ -26,7 +26,12 @@ unit: setup
 workflows: setup
 	$(PY) -m devtools.workflow_lint
 
-test: setup lint workflows jars
+# The pinned Pulumi CLI for the engine tests: built once from its Go module (devtools/pulumi_cli/) into the tool
+# cache; a second run finds it there and builds nothing.
+pulumi-cli: setup
+	$(PY) -m devtools.pulumi_engine
+
+test: setup lint workflows jars pulumi-cli
 	$(PY) -m pytest -q
 
 # The pinned Kafka Connect / Debezium / JMX exporter / broker jars (connect-image/pom.xml), resolved with Maven into

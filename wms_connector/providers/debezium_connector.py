@@ -161,6 +161,13 @@ def _config_failures(config: Any, name: Any) -> list[CheckFailure]:
     return failures
 
 
+def _may_carry_a_salt(config: Any) -> bool:
+    """True when the config has a salted hash-mask key, or is not known yet (an Output may resolve to one)."""
+    if isinstance(config, Mapping):
+        return any(".with.salt." in str(key) for key in config)
+    return True
+
+
 class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
     """The stage's Debezium connector. Outputs: every input, plus `connectorState` and `tasks` (live)."""
 
@@ -187,6 +194,12 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
         timeout_seconds: float = DEFAULT_STATE_TIMEOUT,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        # A hash salt is part of a property name: a config that may carry one is a Pulumi secret, in the inputs
+        # and the outputs, so the state holds only ciphertext and the CLI prints [secret].
+        salted = _may_carry_a_salt(config)
+        if salted:
+            config = pulumi.Output.secret(config)
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["config"]))
         props = {
             "name": name,
             "stage": stage,

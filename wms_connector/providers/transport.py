@@ -164,7 +164,7 @@ def transport_problems(spec: Any, prop: str = "transport") -> list[tuple[str, st
     if kind == DIRECT:
         problems = []
         url = spec.get("connectUrl")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        if not _unknown(url) and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
             problems.append((f"{prop}.connectUrl", "must start with http:// or https://"))
         try:
             Stage.parse(spec.get("stage"))
