@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.test_health_config import GOOD
 from wms_connector import kafka_settings
 from wms_connector.health import config as c
 from wms_connector.lambda_env import LambdaEnvironmentError
@@ -62,14 +63,8 @@ def test_any_junk_mapping_ends_in_settings_error(overrides):
 
 # -- the Lambdas' environment ----------------------------------------------------------------------------------
 
-BASE = {
-    c.STAGE: "feature-x",
-    c.CONNECT_URL: "https://connect.wms-connector-feature-x.internal",
-    c.ECS_CLUSTER: "wms-connector-feature-x",
-    c.ECS_SERVICE: "wms-connector-feature-x",
-    c.STATE_TABLE: "wms-connector-feature-x-health",
-    c.DB_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:wms/default/dbInfo-AbCdEf",
-}
+# A complete, valid health-check environment; each property below varies one variable of it.
+BASE = GOOD
 
 
 def _stack_accepts_stage(value: str) -> bool:
