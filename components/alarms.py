@@ -173,7 +173,7 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
 
 def capture_alarm_specs(settings: StageSettings, spec) -> list[AlarmSpec]:
     """Oracle-aware capture health: the warnings that come before data is at risk."""
-    capture, health = settings.capture, settings.health
+    capture = settings.capture
     specs = []
     if settings.connector.options.heartbeat_table:
         specs.append(
@@ -222,7 +222,6 @@ def capture_alarm_specs(settings: StageSettings, spec) -> list[AlarmSpec]:
                 f"LogMiner's session PGA is above {capture.pga_alarm_bytes} bytes (ORA-04036 comes next)",
                 threshold=capture.pga_alarm_bytes,
                 comparison="GreaterThanThreshold",
-                evaluation_periods=max(1, health.lag_periods),
             )
         )
     return specs
