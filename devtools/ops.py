@@ -149,15 +149,18 @@ _STATES = {"pause": "paused", "resume": "running", "stop": "stopped"}
 
 def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
     """The admin requests a command makes, in order; the last one's result is what the command shows."""
-    status = {"action": "status", "name": name}
     if args.command in ("status", "lag"):
         return [{"action": args.command, "name": name}]
+    # After a restart or a resume the verdict waits, bounded, until the state has settled: a task that fails
+    # again is reported as failing, never as the moment it was RUNNING.
+    settled = {"action": "settled_status", "name": name, "timeout_seconds": args.timeout}
     if args.command == "restart":
-        return [{"action": "restart", "name": name, "include_tasks": True, "only_failed": not args.all}, status]
+        return [{"action": "restart", "name": name, "include_tasks": True, "only_failed": not args.all}, settled]
     if args.command in _STATES:
-        # Resume waits for the connector only: a task that fails again is what the status then shows.
-        return [{"action": "set_state", "name": name, "state": _STATES[args.command],
-                 "timeout_seconds": args.timeout, "require_tasks": False}]
+        # Resume waits for the connector only; a task that fails again is what the settled status then shows.
+        change = {"action": "set_state", "name": name, "state": _STATES[args.command],
+                  "timeout_seconds": args.timeout, "require_tasks": False}
+        return [change, settled] if args.command == "resume" else [change]
     if args.command == "offsets":
         if args.action == "show":
             return [{"action": "offsets", "name": name}]
@@ -275,12 +278,21 @@ def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tu
             "  Debezium acts on it while the connector runs; follow it with `lag` (snapshot progress) and the log.",
         ]
     status = result.get("status")
-    healthy, line = verdict(status, name)
-    lines = [*render_status(status, name, stage), line]
-    if args.command in _STATES:
-        # The state asked for was reached (the admin waits for it); paused/stopped is then what was wanted.
-        return (OK if healthy or args.command != "resume" else UNHEALTHY), lines
-    return (OK if healthy else UNHEALTHY), lines
+    wanted = {"pause": "PAUSED", "stop": "STOPPED"}.get(args.command)
+    healthy, line = state_verdict(status, name, wanted) if wanted else verdict(status, name)
+    # The exit code is the verdict's: 0 exactly when the line printed starts with OK.
+    return (OK if healthy else UNHEALTHY), [*render_status(status, name, stage), line]
+
+
+def state_verdict(status: Mapping[str, Any] | None, name: str, wanted: str) -> tuple[bool, str]:
+    """(healthy, one line) after `pause` or `stop`: the state asked for, with nothing FAILED, is what was wanted."""
+    if status is None or status.get("state") != wanted:
+        return verdict(status, name)
+    failed = [t for t in status.get("tasks") or [] if t.get("state") == "FAILED"]
+    if failed:
+        which = ", ".join(f"task {t.get('id')}" for t in failed)
+        return False, f"UNHEALTHY: {wanted}, but {which} FAILED."
+    return True, f"OK: connector {wanted}, as asked; `resume` when done."
 
 
 # -- running ---------------------------------------------------------------------------------------------------------

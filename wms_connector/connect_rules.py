@@ -19,6 +19,11 @@ CONNECT_STATE = {"running": "RUNNING", "paused": "PAUSED", "stopped": "STOPPED"}
 DEFAULT_STATE_TIMEOUT = 180.0
 MAX_STATE_TIMEOUT = 840.0
 
+# How long a restarted or resumed connector must stay RUNNING before a verdict calls it healthy: a task whose
+# database is unreachable fails within seconds of its start.
+DEFAULT_SETTLE_SECONDS = 10.0
+MAX_SETTLE_SECONDS = 300.0
+
 # How long one Connect REST call may keep retrying (409 during a rebalance, 5xx, refused connections).
 MIN_CONNECT_DEADLINE_SECONDS = 1
 MAX_CONNECT_DEADLINE_SECONDS = 600

@@ -111,8 +111,10 @@ def test_lag_on_a_worker_whose_connector_is_not_connected(local_stack, failing_c
 
 def test_pause_resume_and_stop_reach_their_states(local_stack, failing_connector):
     code, out, err = ops(local_stack, "pause")
-    assert code == OK, err + out
+    # Paused as asked, but its task stays FAILED (no database): the verdict says so, and the exit code with it.
+    assert code == UNHEALTHY, err + out
     assert out.splitlines()[0].startswith(f"connector {NAME} (stage it): PAUSED")
+    assert out.splitlines()[-1] == "UNHEALTHY: PAUSED, but task 0 FAILED."
     assert failing_connector.status(NAME).state == "PAUSED"
 
     code, out, err = ops(local_stack, "resume")

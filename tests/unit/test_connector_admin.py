@@ -334,3 +334,41 @@ def test_a_state_never_reached_times_out_with_the_last_status_after_asking_again
     with pytest.raises(StateTimeout, match=r"did not reach paused within 0s\. Last status:\nconnector c: RUNNING"):
         _forgetful_admin(connect).set_state("c", "paused", timeout=0.3)
     assert 2 <= connect.calls.count("pause") <= 8
+
+
+class ScriptedStatuses:
+    """A Connect whose status answers follow a script (the last one repeats)."""
+
+    def __init__(self, *states: tuple[str, ...] | None) -> None:
+        self.script = list(states)
+        self.asked = 0
+
+    def status(self, name: str) -> ConnectorStatus | None:
+        self.asked += 1
+        states = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if states is None:
+            return None
+        tasks = tuple(TaskStatus(id=i, state=s) for i, s in enumerate(states[1:]))
+        return ConnectorStatus(name=name, state=states[0], worker_id="w", trace=None, tasks=tasks)
+
+
+def _settling(connect: ScriptedStatuses) -> ConnectorAdmin:
+    return ConnectorAdmin(connect=connect, stage=Stage.parse("feat-x"), poll_interval=0.01)
+
+
+def test_a_task_that_fails_again_after_a_moment_running_is_reported_failed():
+    connect = ScriptedStatuses(("RUNNING", "RUNNING"), ("RUNNING", "RUNNING"), ("RUNNING", "FAILED"))
+    settled = _settling(connect).settle("c", settle_seconds=5, timeout=10)
+    assert [t.state for t in settled.tasks] == ["FAILED"] and connect.asked == 3
+
+
+def test_running_that_holds_through_the_settle_window_is_the_verdict():
+    connect = ScriptedStatuses(("RUNNING", "UNASSIGNED"), ("RUNNING", "RUNNING"))
+    settled = _settling(connect).settle("c", settle_seconds=0.05, timeout=10)
+    assert settled.state == "RUNNING" and [t.state for t in settled.tasks] == ["RUNNING"] and connect.asked >= 3
+
+
+def test_settling_is_bounded_and_a_missing_connector_is_none():
+    restarting = ScriptedStatuses(("RUNNING", "RESTARTING"))
+    assert [t.state for t in _settling(restarting).settle("c", settle_seconds=1, timeout=0.1).tasks] == ["RESTARTING"]
+    assert _settling(ScriptedStatuses(None)).settle("c", settle_seconds=1, timeout=1) is None

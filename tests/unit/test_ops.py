@@ -172,10 +172,13 @@ def _requests(*argv: str) -> list[dict]:
 def test_each_command_asks_the_admin_for_the_right_action():
     assert _requests("restart")[0] == {"action": "restart", "name": NAME, "include_tasks": True, "only_failed": True}
     assert _requests("restart", "--all")[0]["only_failed"] is False
-    assert _requests("restart")[1] == {"action": "status", "name": NAME}
+    # The verdict after a restart or a resume is taken on the settled state, never on a task still starting.
+    settled = {"action": "settled_status", "name": NAME, "timeout_seconds": 30}
+    assert _requests("--timeout", "30", "restart")[1] == settled
     for command, state in (("pause", "paused"), ("resume", "running"), ("stop", "stopped")):
-        (request,) = _requests("--timeout", "30", command)
+        request, *after = _requests("--timeout", "30", command)
         assert request["action"] == "set_state" and request["state"] == state and request["timeout_seconds"] == 30
+        assert after == ([settled] if command == "resume" else [])
     assert _requests("offsets") == [{"action": "offsets", "name": NAME}]
     assert _requests("offsets", "reset", "--yes") == [{"action": "reset_offsets", "name": NAME}]
     assert _requests("offsets", "set", "--scn", "77", "--yes") == [{"action": "alter_offsets", "name": NAME, "scn": 77}]
@@ -240,7 +243,17 @@ def test_pause_that_reached_paused_exits_0():
     code, out, _ = Lambda().answers(request, _ok({"state": "paused", "status": status})).run(
         "--stage", "main", "pause"
     )
-    assert code == OK and out.splitlines()[-1].startswith("NOT CAPTURING: the connector is PAUSED")
+    assert code == OK and out.splitlines()[-1].startswith("OK: connector PAUSED, as asked")
+
+
+def test_pause_that_left_a_task_failed_exits_1_with_an_unhealthy_verdict():
+    request = {"action": "set_state", "name": NAME, "state": "paused", "timeout_seconds": 120,
+               "require_tasks": False, "stage": "main"}
+    status = _status("PAUSED", "FAILED")
+    code, out, _ = Lambda().answers(request, _ok({"state": "paused", "status": status})).run(
+        "--stage", "main", "pause"
+    )
+    assert code == UNHEALTHY and out.splitlines()[-1] == "UNHEALTHY: PAUSED, but task 0 FAILED."
 
 
 def test_refusal_from_the_admin_exits_1_with_its_message_and_no_traceback():

@@ -14,7 +14,7 @@ from wms_connector.admin.errors import AdminError, BadRequest
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.admin.reconciler import connector_state
 from wms_connector.connect_client import ConnectError, ConnectUnreachable
-from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT
+from wms_connector.connect_rules import DEFAULT_SETTLE_SECONDS, DEFAULT_STATE_TIMEOUT, MAX_SETTLE_SECONDS
 from wms_connector.connect_status import ConnectorStatus, FieldErrors
 from wms_connector.redaction import redact, redact_data, shown
 from wms_connector.topic_admin import TopicDeletionRefused
@@ -91,6 +91,15 @@ def _flag(request: Mapping[str, Any], key: str, default: bool) -> bool:
     return value
 
 
+def _settle_seconds(request: Mapping[str, Any]) -> float:
+    value = request.get("settle_seconds", DEFAULT_SETTLE_SECONDS)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_SETTLE_SECONDS:
+        raise BadRequest(
+            f"Request field `settle_seconds` must be seconds from 0 to {MAX_SETTLE_SECONDS:.0f}, got {value!r}."
+        )
+    return float(value)
+
+
 def _timeout(request: Mapping[str, Any]) -> float:
     return check_timeout(request.get("timeout_seconds", DEFAULT_STATE_TIMEOUT))
 
@@ -125,6 +134,10 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
         r.get("name"),
         include_tasks=_flag(r, "include_tasks", True),
         only_failed=_flag(r, "only_failed", True),
+    ),
+    # The status once a restart or resume has settled (reconciler.py's `settle`): what a verdict is taken on.
+    "settled_status": lambda admin, r: _status_result(
+        admin.settle(r.get("name"), settle_seconds=_settle_seconds(r), timeout=_timeout(r))
     ),
     "status": lambda admin, r: _status_result(admin.status(r.get("name"))),
     "read": lambda admin, r: admin.read(r.get("name")),

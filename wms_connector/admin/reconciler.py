@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from wms_connector.admin.checks import check_config, check_name, check_state, check_timeout
-from wms_connector.admin.errors import AdminError, ConfigInvalid, StateTimeout
+from wms_connector.admin.errors import AdminError, ConfigInvalid, ConnectorNotFound, StateTimeout, not_found
 from wms_connector.config_topic import ConfigTopicWriter
-from wms_connector.connect_client import ConnectClient
+from wms_connector.connect_client import ConnectClient, ConnectError
 from wms_connector.connect_rules import CONNECT_STATE, DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus, FieldErrors
 from wms_connector.connector.config import CONNECTOR_CLASS
@@ -89,7 +89,38 @@ class Reconciler:
         return self.connect.status(check_name(name))
 
     def restart(self, name: str, *, include_tasks: bool = True, only_failed: bool = True) -> None:
-        self.connect.restart(check_name(name), include_tasks=include_tasks, only_failed=only_failed)
+        try:
+            self.connect.restart(check_name(name), include_tasks=include_tasks, only_failed=only_failed)
+        except ConnectError as error:
+            if error.status == 404:
+                raise not_found(name) from None
+            raise
+
+    def settle(
+        self, name: str, *, settle_seconds: float, timeout: float = DEFAULT_STATE_TIMEOUT
+    ) -> ConnectorStatus | None:
+        """The connector's status once it has settled after a restart or a resume, so a verdict is never taken on
+        a task that is only starting: a FAILED connector or task ends the wait at once; otherwise the connector
+        and every task must stay RUNNING for `settle_seconds`. Bounded by `timeout`; the last status is returned
+        whatever it is."""
+        deadline = time.monotonic() + check_timeout(timeout)
+        running_since: float | None = None
+        while True:
+            status = self.connect.status(check_name(name))
+            now = time.monotonic()
+            if status is None:
+                return None
+            if status.state == "FAILED" or any(task.state == "FAILED" for task in status.tasks):
+                return status
+            if _reached(status, "RUNNING", require_tasks=True):
+                running_since = running_since if running_since is not None else now
+                if now - running_since >= settle_seconds:
+                    return status
+            else:
+                running_since = None
+            if now >= deadline:
+                return status
+            time.sleep(self.poll_interval)
 
     def delete(self, name: str) -> bool:
         return self.connect.delete(check_name(name))
@@ -107,7 +138,7 @@ class Reconciler:
             time.sleep(self.poll_interval)
             current = self.connect.status(name)
         if current is None:
-            raise AdminError(f"Connector `{name}` does not exist, so it cannot be set {state}.")
+            raise ConnectorNotFound(f"Connector `{name}` does not exist, so it cannot be set {state}.")
         self._request_state(name, state, current, restart_failed_tasks=True)
         remaining = max(self.poll_interval, deadline - time.monotonic())
         return self.wait_for_state(
