@@ -161,12 +161,16 @@ class ConnectClient:
             headers["Content-Type"] = "application/json"
         started = time.monotonic()
         attempt = 0
+        error: ConnectError | None = None
         while True:
             remaining = self.deadline - (time.monotonic() - started)
+            if remaining <= 0 and error is not None:
+                # The backoff ran into the deadline: report what the last attempt met, not the clock.
+                raise _gave_up(error, attempt, time.monotonic() - started)
             try:
                 status, data = self._exchange(method, target, payload, headers, remaining)
             except _Failure as failure:
-                error: ConnectError = ConnectUnreachable(
+                error = ConnectUnreachable(
                     f"Kafka Connect at {self.base_url} did not answer {method} {path} ({failure.reason})",
                     url=self.base_url + target,
                 )
