@@ -25,9 +25,8 @@ from pathlib import Path
 from kafka.admin import NewTopic
 
 from devtools.local.kafka_tools import kafka_admin
-from devtools.local.settings import LocalSettings, free_ports
+from devtools.local.settings import LocalSettings, unreachable_database_env
 from devtools.local.stack import LocalStack
-from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connector.config import CONNECTOR_CLASS, KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
@@ -151,13 +150,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as base:
-        database_env = {
-            worker_env.DB_HOST: "127.0.0.1",
-            worker_env.DB_PORT: str(free_ports(1)[0]),  # closed: the database is unreachable, instantly
-            worker_env.DB_NAME: "ORCLCDB",
-            worker_env.DB_USER: "bench",
-            worker_env.DB_PASSWORD: "bench-local-only",
-        }
+        database_env = unreachable_database_env()
         stack = LocalStack(LocalSettings.on_free_ports(Path(base), STAGE, database_env=database_env))
         stack.start(timeout_s=240)
         try:

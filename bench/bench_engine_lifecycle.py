@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -16,10 +17,9 @@ import time
 from pathlib import Path
 
 from devtools.connect_jars import REPO_ROOT
-from devtools.local.settings import LocalSettings, free_ports
+from devtools.local.settings import LocalSettings, unreachable_database_env
 from devtools.local.stack import LocalStack
 from devtools.pulumi_engine import cli_dir
-from wms_connector import worker_env
 from wms_connector.stages import Stage
 
 
@@ -30,17 +30,16 @@ def main() -> None:
     from tests.integration import test_engine as scenarios  # the programs the engine tests declare
 
     bin_dir = cli_dir()
-    database_env = {
-        worker_env.DB_HOST: "127.0.0.1", worker_env.DB_PORT: str(free_ports(1)[0]), worker_env.DB_NAME: "ORCLCDB",
-        worker_env.DB_USER: "bench", worker_env.DB_PASSWORD: "bench-only",
-    }
+    database_env = unreachable_database_env()
     timings: dict[str, list[float]] = {"preview": [], "up": [], "destroy": []}
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as base:
         stack = LocalStack(LocalSettings.on_free_ports(Path(base), Stage.parse("bench"), database_env=database_env))
         engine = scenarios.Engine(
             bin_dir,
             {
-                "PULUMI_HOME": f"{base}/home", "PULUMI_BACKEND_URL": f"file://{base}", "PULUMI_CONFIG_PASSPHRASE": "b",
+                "PULUMI_HOME": f"{base}/home",
+                "PULUMI_BACKEND_URL": f"file://{base}",
+                "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(16),
                 "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PULUMI_SKIP_UPDATE_CHECK": "true",
                 "PULUMI_PYTHON_CMD": sys.executable, "PYTHONPATH": str(REPO_ROOT),
                 "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -29,7 +29,7 @@ from moto import mock_aws
 
 from components.lambda_package import lambda_files
 from devtools.local.kafka_tools import register_unvalidated
-from devtools.local.settings import LocalSettings, free_ports
+from devtools.local.settings import LocalSettings, unreachable_database_env
 from devtools.local.stack import LocalStack
 from functions.health_check import handler
 from wms_connector import worker_env
@@ -77,7 +77,11 @@ def _aws_resources(database_env: dict[str, str]) -> str:
         AttributeDefinitions=[{"AttributeName": "connectorId", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    info = {"host": database_env[worker_env.DB_HOST], "port": database_env[worker_env.DB_PORT], "password": "x"}
+    info = {
+        "host": database_env[worker_env.DB_HOST],
+        "port": database_env[worker_env.DB_PORT],
+        "password": database_env[worker_env.DB_PASSWORD],
+    }
     secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name="wms/bench/dbInfo", SecretString=json.dumps(info)
     )
@@ -100,13 +104,7 @@ def _heartbeat_events(stack: LocalStack, count: int = 500) -> str:
 
 
 def measure(runs: int) -> list[float]:
-    database_env = {
-        worker_env.DB_HOST: "127.0.0.1",
-        worker_env.DB_PORT: str(free_ports(1)[0]),  # closed: the task fails, the probe is refused at once
-        worker_env.DB_NAME: "ORCLCDB",
-        worker_env.DB_USER: "bench",
-        worker_env.DB_PASSWORD: "bench-only",
-    }
+    database_env = unreachable_database_env()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION=REGION)
     with tempfile.TemporaryDirectory(prefix="bench-health-") as base:
         stack = LocalStack(LocalSettings.on_free_ports(Path(base), Stage.parse("bench"), database_env=database_env))

@@ -26,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.connect_jars import LOCAL_PROFILES, resolve
 from devtools.local.kafka_tools import register_unvalidated
-from devtools.local.settings import LocalSettings, free_ports
+from devtools.local.settings import LocalSettings, unreachable_database_env
 from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
 from wms_connector import worker_env
 from wms_connector.settings import Sizing
@@ -58,13 +58,7 @@ def _heap_max_and_used(stack: LocalStack) -> tuple[float, float]:
 
 
 def measure(stage_name: str, memory_mib: int, heap_percent: int, jars: Path) -> Run:
-    database_env = {
-        worker_env.DB_HOST: "127.0.0.1",
-        worker_env.DB_PORT: str(free_ports(1)[0]),  # closed: every connection attempt is refused at once
-        worker_env.DB_NAME: "ORCLCDB",
-        worker_env.DB_USER: "bench",
-        worker_env.DB_PASSWORD: "bench-only",
-    }
+    database_env = unreachable_database_env()
     with tempfile.TemporaryDirectory(prefix=f"bench-{stage_name}-") as base:
         settings = LocalSettings.on_free_ports(
             Path(base), Stage.parse(f"bench-{stage_name}"), container_memory_mib=memory_mib,

@@ -74,12 +74,16 @@ class Manifest:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
 
 
+def cache_root() -> Path:
+    """Where the project keeps what it downloads or builds outside the repository (jars, tools)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wms-connector"
+
+
 def default_cache_dir(manifest: Manifest | None = None) -> Path:
     manifest = manifest or Manifest()
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser() / manifest.digest
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "wms-connector" / manifest.digest
+    return cache_root() / manifest.digest
 
 
 @contextlib.contextmanager

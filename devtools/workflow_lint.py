@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devtools.connect_jars import REPO_ROOT
+from devtools.connect_jars import REPO_ROOT, cache_root
 
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
 ACTIONLINT_VERSION = "v1.7.12"
@@ -28,8 +28,7 @@ class WorkflowLintError(RuntimeError):
 def tool_cache() -> Path:
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "wms-connector" / "tools"
+    return cache_root() / "tools"
 
 
 def actionlint() -> Path:

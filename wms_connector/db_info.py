@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 # The keys, as the entrypoint unpacks them into the worker's DB_* variables.
-HOST_KEYS = ("host", "ip")
 KEYS = ("host", "ip", "port", "db", "user", "password", "pdb", "url")
 
 # `jdbc:oracle:thin:@//host:port/service`, `@host:port:sid`, `@host:port/service`, or a TNS descriptor.

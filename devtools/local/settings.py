@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -133,6 +134,18 @@ def read_env_file(path: Path, required: bool = False) -> dict[str, str]:
             value = value[1:-1]
         values[key] = value
     return values
+
+
+def unreachable_database_env(user: str = "bench") -> dict[str, str]:
+    """Database settings for a worker whose database is unreachable at once (a closed loopback port), with a
+    password made for this run: benchmarks and fixtures need a connector that fails to connect, never a secret."""
+    return {
+        worker_env.DB_HOST: BIND_ADDRESS,
+        worker_env.DB_PORT: str(free_ports(1)[0]),
+        worker_env.DB_NAME: "ORCLCDB",
+        worker_env.DB_USER: user,
+        worker_env.DB_PASSWORD: secrets.token_urlsafe(16),
+    }
 
 
 def free_ports(count: int) -> list[int]:

@@ -11,6 +11,7 @@ project's own providers.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider
@@ -40,16 +41,10 @@ class LocalWorkersProvider(ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         settings = LocalSettings(
             ports={k: int(v) for k, v in props["ports"].items()},
-            data_dir=_path(props["dataDir"]),
-            log_dir=_path(props["logDir"]),
+            data_dir=Path(props["dataDir"]),
+            log_dir=Path(props["logDir"]),
         )
-        LocalStack(settings, jars_dir=_path("/nonexistent")).stop_worker()
-
-
-def _path(text: str):
-    from pathlib import Path
-
-    return Path(text)
+        LocalStack(settings, jars_dir=Path("/nonexistent")).stop_worker()
 
 
 class LocalWorkers(Resource, module="it", name="LocalWorkers"):
