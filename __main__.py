@@ -21,10 +21,10 @@ from components.lambda_package import lambda_code
 from components.lookups import resolve_aws_context
 from components.network import Network, NetworkArgs
 from components.provider import stage_options, stage_provider
-from components.stack_config import aws_region, project_config
+from components.stack_config import aws_region, project_config, secret_config_keys
 from components.topic_cleanup import TopicCleanup, TopicCleanupArgs
 from components.vpc_lambda import LambdaFactory
-from wms_connector.settings import load_settings
+from wms_connector.settings import CONNECTOR_OPTIONS_KEY, load_settings
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
@@ -104,6 +104,7 @@ connector = Connector(
         bootstrap_servers=secrets.broker.bootstrap_servers,
         admin_function_name=admin.function_name,
         depends_on=[connect, endpoint, admin, network],
+        options_are_secret=CONNECTOR_OPTIONS_KEY in secret_config_keys(),
     ),
     opts=stack_options,
 )

@@ -8,18 +8,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from devtools.connect_jars import REPO_ROOT
 from devtools.local.settings import LocalSettings, unreachable_database_env
 from devtools.local.stack import LocalStack
-from devtools.pulumi_engine import cli_dir
 from wms_connector.stages import Stage
 
 
@@ -29,23 +25,11 @@ def main() -> None:
     runs = parser.parse_args().runs
     from tests.integration import test_engine as scenarios  # the programs the engine tests declare
 
-    bin_dir = cli_dir()
     database_env = unreachable_database_env()
     timings: dict[str, list[float]] = {"preview": [], "up": [], "destroy": []}
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as base:
         stack = LocalStack(LocalSettings.on_free_ports(Path(base), Stage.parse("bench"), database_env=database_env))
-        engine = scenarios.Engine(
-            bin_dir,
-            {
-                "PULUMI_HOME": f"{base}/home",
-                "PULUMI_BACKEND_URL": f"file://{base}",
-                "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(16),
-                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PULUMI_SKIP_UPDATE_CHECK": "true",
-                "PULUMI_PYTHON_CMD": sys.executable, "PYTHONPATH": str(REPO_ROOT),
-                "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-            },
-            f"file://{base}",
-        )
+        engine = scenarios.make_engine(Path(base), secrets.token_urlsafe(16))
         stack.start()
         try:
             for n in range(runs):
@@ -58,7 +42,7 @@ def main() -> None:
                 pulumi_stack.workspace.remove_stack(pulumi_stack.name)
         finally:
             stack.stop()
-    print(f"through the Pulumi engine ({bin_dir}), {runs} runs each, local Kafka + Connect:")
+    print(f"through the Pulumi engine ({engine.bin_dir}), {runs} runs each, local Kafka + Connect:")
     for operation, seconds in timings.items():
         median, low, high = statistics.median(seconds), min(seconds), max(seconds)
         print(f"  {operation:8s} median {median:6.2f} s  (min {low:.2f}, max {high:.2f})")

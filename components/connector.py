@@ -24,6 +24,8 @@ class ConnectorArgs:
     admin_function_name: pulumi.Input[str]
     # What must exist first (and be deleted after): the Connect service, its endpoint, the admin function.
     depends_on: Sequence[pulumi.Resource]
+    # True when the stack holds the connector options as a secret: the config made from them stays one.
+    options_are_secret: bool = False
 
 
 def connector_config(settings: StageSettings, bootstrap_servers: str) -> dict[str, str]:
@@ -33,7 +35,8 @@ def connector_config(settings: StageSettings, bootstrap_servers: str) -> dict[st
 
 
 class Connector(pulumi.ComponentResource):
-    """Exposes `resource` (the DebeziumConnector), `connector_name` and `connector_state` (live)."""
+    """Exposes `resource` (the DebeziumConnector), `connector_name` and `connector_state` (as Connect reported it at
+    the last `pulumi up` or `pulumi refresh`)."""
 
     def __init__(self, name: str, args: ConnectorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("wms:connector:Connector", name, None, opts)
@@ -47,6 +50,7 @@ class Connector(pulumi.ComponentResource):
             transport=lambda_spec(args.admin_function_name, settings.region),
             state=options.state,
             allow_unreachable_database=options.allow_unreachable_database,
+            secret_config=args.options_are_secret,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.connector_name = self.resource.name

@@ -23,5 +23,12 @@ def project_config() -> dict[str, str]:
     return {key: config.get(key) for key in sorted(_config_keys(CONFIG_NAMESPACE))}
 
 
+def secret_config_keys() -> set[str]:
+    """The `wms-connector:*` keys the stack config holds as secrets (`pulumi config set --secret`): what is made
+    from them stays a Pulumi secret."""
+    keys = _config_keys(CONFIG_NAMESPACE)
+    return {key for key in keys if runtime_config.is_config_secret(f"{CONFIG_NAMESPACE}:{key}")}
+
+
 def aws_region() -> str | None:
     return pulumi.Config("aws").get("region")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
+import yaml
 from kafka.admin import NewTopic
 from pulumi import automation as auto
 
@@ -26,7 +27,7 @@ from devtools.connect_jars import REPO_ROOT
 from devtools.local.kafka_tools import kafka_admin
 from devtools.pulumi_engine import cli_dir
 from tests.integration.engine_resources import Echo, LocalWorkers
-from tests.integration.local_admin import wait_until
+from tests.integration.local_admin import local_admin, wait_until
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
@@ -48,32 +49,48 @@ class Engine:
     bin_dir: object
     env: dict[str, str]
     backend: str
+    work_dir: Path
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
+def make_engine(base: Path, passphrase: str) -> Engine:
+    """The pinned CLI with a file backend, a Pulumi home and a project folder under `base`."""
     bin_dir = cli_dir()
-    state = tmp_path_factory.mktemp("pulumi-state")
+    state, home, work_dir = base / "pulumi-state", base / "pulumi-home", base / "project"
+    for folder in (state, home, work_dir):
+        folder.mkdir(parents=True, exist_ok=True)
     env = {
-        "PULUMI_HOME": str(tmp_path_factory.mktemp("pulumi-home")),
+        "PULUMI_HOME": str(home),
         "PULUMI_BACKEND_URL": f"file://{state}",
-        "PULUMI_CONFIG_PASSPHRASE": "engine-test-passphrase",
+        "PULUMI_CONFIG_PASSPHRASE": passphrase,
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_PYTHON_CMD": sys.executable,
         "PYTHONPATH": str(REPO_ROOT),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    return Engine(bin_dir, env, f"file://{state}")
+    # The project file as the stack's own: its dynamic resources run in the project's provider host.
+    project = {"name": PROJECT, "runtime": "python", "backend": {"url": f"file://{state}"}, **project_plugins()}
+    (work_dir / "Pulumi.yaml").write_text(yaml.safe_dump(project))
+    return Engine(bin_dir, env, f"file://{state}", work_dir)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Engine:
+    return make_engine(tmp_path_factory.mktemp("engine"), "engine-test-passphrase")
+
+
+def project_plugins() -> dict:
+    """The plugins section of the stack's Pulumi.yaml, its paths made absolute."""
+    plugins = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["plugins"]
+    providers = [{**p, "path": str((REPO_ROOT / p["path"]).resolve())} for p in plugins["providers"]]
+    return {"plugins": {**plugins, "providers": providers}}
 
 
 def _stack(engine: Engine, name: str, program: Callable[[], None]) -> auto.Stack:
     options = auto.LocalWorkspaceOptions(
+        work_dir=str(engine.work_dir),
         pulumi_command=auto.PulumiCommand(root=str(engine.bin_dir.parent)),
         env_vars=engine.env,
-        project_settings=auto.ProjectSettings(
-            name=PROJECT, runtime="python", backend=auto.ProjectBackend(url=engine.backend)
-        ),
         secrets_provider="passphrase",
     )
     return auto.create_or_select_stack(stack_name=name, project_name=PROJECT, program=program, opts=options)
@@ -155,6 +172,17 @@ def test_up_registers_the_connector_and_a_second_up_changes_nothing(engine, loca
     assert second.summary.resource_changes == {"same": 2}
 
 
+def _diff_lines(lines: list[str]) -> list[str]:
+    """The property lines of the diff `pulumi preview --diff` printed: marked `~`, `+` or `-`, resource lines and the
+    summary left out."""
+    shown = [line.strip() for line in "\n".join(lines).splitlines()]
+    return [
+        line
+        for line in shown
+        if line[:1] in "~+-" and "pulumi-python:dynamic" not in line and "to update" not in line
+    ]
+
+
 def test_an_option_change_updates_in_place_and_a_name_change_replaces(engine, local_stack, client, stacks):
     stack = _stack(engine, "update-replace", connector_program(local_stack))
     stacks.append(stack)
@@ -163,35 +191,67 @@ def test_an_option_change_updates_in_place_and_a_name_change_replaces(engine, lo
     lines: list[str] = []
     preview = stack.preview(diff=True, on_output=lines.append)
     assert preview.change_summary == {"same": 1, "update": 1}
-    shown = "\n".join(lines)
-    changed = [line.strip() for line in shown.splitlines() if line.strip().startswith("~ heartbeat.interval.ms")]
-    assert len(changed) == 1 and changed[0].endswith('"60000" => "30000"'), shown
+    # The changed key and nothing else: no wall of unchanged config.
+    assert _diff_lines(lines) == ["~ config: {", '~ heartbeat.interval.ms: "60000" => "30000"'], "\n".join(lines)
+    assert "topic.prefix" not in "\n".join(lines)
     updated = stack.up()
     assert updated.summary.resource_changes == {"same": 1, "update": 1}
     assert client.get_config(NAME)["heartbeat.interval.ms"] == "30000"
 
     renamed = f"{NAME}-renamed"
     stack.workspace.program = connector_program(local_stack, name=renamed, options={"heartbeatIntervalMs": 30000})
-    replaced = stack.up()
+    lines = []
+    replaced = stack.up(diff=True, on_output=lines.append)
     assert replaced.summary.resource_changes.get("replace") == 1
+    assert any(line.startswith("+-name") or line.startswith("~ name") for line in _diff_lines(lines)), lines
     assert client.get_config(NAME) is None and client.get_config(renamed) is not None
 
 
-def test_drift_made_outside_pulumi_shows_on_refresh_and_preview_and_up_repairs_it(
+def test_drift_made_outside_pulumi_shows_key_by_key_on_preview_and_up_puts_it_back(
     engine, local_stack, client, stacks
 ):
     stack = _stack(engine, "drift", connector_program(local_stack))
     stacks.append(stack)
     stack.up()
-    client.pause(NAME)
-    wait_until(lambda: _live_state(client) == "PAUSED", what="the connector paused outside Pulumi")
+    # Outside Pulumi: one key changed (unvalidated, as no Oracle runs here) and the connector paused.
+    drifted = {**client.get_config(NAME), "heartbeat.interval.ms": "12345"}
+    local_admin(local_stack).ensure(NAME, drifted, "paused", allow_unreachable_database=True)
+    assert _live_state(client) == "PAUSED"
+
     refreshed = stack.refresh()
     assert refreshed.summary.resource_changes.get("update") == 1
-    assert stack.preview().change_summary.get("update") == 1
-    repaired = stack.up()
+    expected = ["~ config: {", '~ heartbeat.interval.ms: "12345" => "60000"', '~ state : "paused" => "running"']
+    lines: list[str] = []
+    assert stack.preview(diff=True, on_output=lines.append).change_summary.get("update") == 1
+    assert _diff_lines(lines) == expected, "\n".join(lines)
+    lines = []
+    repaired = stack.up(diff=True, on_output=lines.append)
     assert repaired.summary.resource_changes.get("update") == 1
+    assert _diff_lines(lines)[: len(expected)] == expected, "\n".join(lines)
     assert _live_state(client) == "RUNNING"
+    assert client.get_config(NAME)["heartbeat.interval.ms"] == "60000"
     assert stack.preview().change_summary == {"same": 2}
+
+
+def _connector_outputs(stack: auto.Stack) -> dict:
+    resources = stack.export_stack().deployment["resources"]
+    return next(r["outputs"] for r in resources if r["type"].endswith(":DebeziumConnector"))
+
+
+def test_the_live_state_outputs_are_as_connect_reported_them_at_the_last_refresh(engine, local_stack, client, stacks):
+    stack = _stack(engine, "live-outputs", connector_program(local_stack))
+    stacks.append(stack)
+    stack.up()
+    # No Oracle here: the task fails once it tries to connect.
+    wait_until(
+        lambda: (status := client.status(NAME)) and [t.state for t in status.tasks] == ["FAILED"],
+        what="the connector's task failing without a database",
+        timeout=60,
+    )
+    stack.refresh()
+    outputs = _connector_outputs(stack)
+    assert outputs["tasks"] == [{"id": 0, "state": "FAILED"}]
+    assert outputs["connectorState"] == "running"
 
 
 @pytest.mark.parametrize(("state", "connect_state"), [("paused", "PAUSED"), ("stopped", "STOPPED")])
@@ -226,6 +286,10 @@ def test_state_and_engine_output_hold_no_password_and_the_salt_only_as_a_secret(
     stack.preview(diff=True, on_output=lines.append)
     stack.up(diff=True, on_output=lines.append)
     stack.refresh(on_output=lines.append)
+    # A changed option of a salted config: the diff shows the config as a secret, no key of it.
+    stack.workspace.program = connector_program(local_stack, options={**options, "heartbeatIntervalMs": 30000})
+    stack.preview(diff=True, on_output=lines.append)
+    assert "~ config: [secret]" in "\n".join(lines).replace("  ", " ").replace("  ", " "), "\n".join(lines)
     # The raw state files of the file backend (the Automation API's export would decrypt the secrets).
     backend = Path(engine.backend.removeprefix("file://"))
     state = "\n".join(p.read_text(errors="replace") for p in backend.rglob("*.json"))
@@ -263,9 +327,15 @@ def test_destroy_removes_the_connector_then_only_the_ephemeral_stages_topics(eng
         stack = _stack(engine, "destroy-ephemeral", program)
         stack.up()
         assert client.get_config(NAME) is not None
-        lines: list[str] = []
-        stack.destroy(on_output=lines.append)
+        events: list[auto.events.EngineEvent] = []
+        stack.destroy(on_event=events.append)
         stack.workspace.remove_stack(stack.name)
+        # The cleanup's report is logged on the cleanup resource, not on the stack.
+        reports = [
+            e.diagnostic_event for e in events if e.diagnostic_event and "Topic cleanup" in e.diagnostic_event.message
+        ]
+        assert [(r.urn or "").rsplit("::", 1)[-1] for r in reports] == ["topic-cleanup"], reports
+        assert reports[0].severity == "info" and all(topic in reports[0].message for topic in own)
         remaining = set(admin.list_topics())
         assert not own & remaining and not {t for t in remaining if t.startswith(stage.topic_namespace)}
         assert foreign <= remaining

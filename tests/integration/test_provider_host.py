@@ -1,5 +1,6 @@
-"""The dynamic providers driven through Pulumi's own provider host (`python -m pulumi.dynamic`) over gRPC, with
-the serialized provider in `__provider` as the engine sends it, against the real local Kafka Connect."""
+"""The dynamic providers driven through a provider host over gRPC, with the serialized provider in `__provider` as
+the engine sends it, against the real local Kafka Connect: Pulumi's own host (`python -m pulumi.dynamic`) and the
+project's (`wms_connector.providers.host`, which Pulumi.yaml names), which adds detailed diffs."""
 
 from __future__ import annotations
 
@@ -34,13 +35,18 @@ CONNECTOR_URN = "urn:pulumi:it::wms-connector::pulumi-python:dynamic/wms:Debeziu
 CLEANUP_URN = "urn:pulumi:it::wms-connector::pulumi-python:dynamic/wms:StageTopicCleanup::topic-cleanup"
 
 
-class ProviderHost:
-    """`python -m pulumi.dynamic` in a subprocess; it prints the port of its gRPC server."""
+STOCK_HOST = "pulumi.dynamic"
+PROJECT_HOST = "wms_connector.providers.host"
 
-    def __init__(self) -> None:
+
+class ProviderHost:
+    """`python -m <module>` in a subprocess; it prints the port of its gRPC server."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
         env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "PULUMI_PROJECT": "wms-connector"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pulumi.dynamic"],
+            [sys.executable, "-m", module],
             cwd=PROJECT_DIR,
             env=env,
             stdout=subprocess.PIPE,
@@ -72,9 +78,9 @@ class ProviderHost:
             self.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[ProviderHost]:
-    host = ProviderHost()
+@pytest.fixture(scope="module", params=[STOCK_HOST, PROJECT_HOST])
+def host(request) -> Iterator[ProviderHost]:
+    host = ProviderHost(request.param)
     try:
         yield host
     finally:
@@ -163,12 +169,23 @@ def test_check_create_diff_update_read_delete_through_the_host(host, local_stack
         timeout=RPC_TIMEOUT_S,
     )
     assert changed.changes == provider_pb2.DiffResponse.DIFF_SOME and list(changed.replaces) == []
+    if host.module == PROJECT_HOST:  # the changed key and the state, nothing else
+        assert changed.hasDetailedDiff
+        assert {path: diff.kind for path, diff in changed.detailedDiff.items()} == {
+            'config["heartbeat.interval.ms"]': provider_pb2.PropertyDiff.UPDATE,
+            "state": provider_pb2.PropertyDiff.UPDATE,
+        }
+        assert sorted(changed.diffs) == ["config", "state"]
+    else:
+        assert not changed.hasDetailedDiff
 
     renamed = host.stub.Diff(
         provider_pb2.DiffRequest(id=NAME, urn=CONNECTOR_URN, olds=_struct(outputs), news=_struct(dict(news, name="x"))),
         timeout=RPC_TIMEOUT_S,
     )
     assert list(renamed.replaces) == ["name"] and renamed.deleteBeforeReplace
+    if host.module == PROJECT_HOST:
+        assert renamed.detailedDiff["name"].kind == provider_pb2.PropertyDiff.UPDATE_REPLACE
 
     updated = host.stub.Update(
         provider_pb2.UpdateRequest(
@@ -192,13 +209,17 @@ def test_check_create_diff_update_read_delete_through_the_host(host, local_stack
         provider_pb2.ReadRequest(id=NAME, urn=CONNECTOR_URN, properties=_struct(outputs), inputs=_struct(news)),
         timeout=RPC_TIMEOUT_S,
     )
-    assert read.id == NAME and _dict(read.properties)["connectorState"] == "running"
-    assert {key: _dict(read.properties).get(key) for key in news} == news  # refresh keeps the inputs too
+    refreshed = _dict(read.properties)
+    assert read.id == NAME and refreshed["connectorState"] == refreshed["state"] == "running"
+    # Refresh keeps the other inputs, and the live state takes the declared one's place.
+    assert {key: refreshed.get(key) for key in news} == dict(news, state="running")
     drift = host.stub.Diff(
         provider_pb2.DiffRequest(id=NAME, urn=CONNECTOR_URN, olds=read.properties, news=_struct(news)),
         timeout=RPC_TIMEOUT_S,
     )
     assert drift.changes == provider_pb2.DiffResponse.DIFF_SOME
+    if host.module == PROJECT_HOST:
+        assert list(drift.detailedDiff) == ["state"]
 
     host.stub.Delete(
         provider_pb2.DeleteRequest(id=NAME, urn=CONNECTOR_URN, properties=read.properties, timeout=RPC_TIMEOUT_S),

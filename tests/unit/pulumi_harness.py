@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import runpy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -36,6 +36,7 @@ import pulumi
 import pulumi.runtime.mocks as pulumi_mocks
 import pulumi.runtime.settings as runtime_settings
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -202,6 +203,8 @@ class ProgramRun:
     calls: list[tuple[str, dict]] = field(default_factory=list)
     # (type, name) -> the (type, name)s its `depends_on` names, as the program registered them.
     explicit_dependencies: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    # (type, name) -> the inputs as sent to the engine, secrets still wrapped.
+    wire_inputs: dict[tuple[str, str], dict] = field(default_factory=dict)
 
     def depends_on(self, type_: str, name: str) -> set[tuple[str, str]]:
         return self.explicit_dependencies[(type_, name)]
@@ -235,8 +238,10 @@ def run_program(
     use_stack_file: bool = True,
     aws_region: str | None = REGION,
     private_ca_status: str | None = "ACTIVE",
+    secret_keys: Iterable[str] = (),
 ) -> ProgramRun:
-    """Run __main__.py for `stack=stage`; `config` adds `wms-connector:*` keys (plain key names)."""
+    """Run __main__.py for `stack=stage`; `config` adds `wms-connector:*` keys (plain key names), `secret_keys`
+    names those of them the stack holds as secrets."""
     mocks = StackMocks(default_secrets(stage) if secrets is None else secrets, private_ca_status)
     all_config: dict[str, str] = stack_file_config(stage) if use_stack_file else {}
     if aws_region is not None:
@@ -246,7 +251,7 @@ def run_program(
 
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stage, preview=False)
-    pulumi.runtime.set_all_config(all_config)
+    pulumi.runtime.set_all_config(all_config, [f"{PROJECT}:{key}" for key in secret_keys])
 
     run = ProgramRun(stage=stage, resources=mocks.resources, calls=mocks.calls)
     register = pulumi_mocks.MockMonitor.RegisterResource
@@ -254,6 +259,7 @@ def run_program(
     def register_recording_dependencies(monitor, request):
         response = register(monitor, request)
         run.explicit_dependencies[(request.type, request.name)] = {_type_and_name(u) for u in request.dependencies}
+        run.wire_inputs[(request.type, request.name)] = json_format.MessageToDict(request.object)
         return response
 
     try:

@@ -222,3 +222,23 @@ def test_bad_connector_options_fail_before_anything_is_created(options, says):
     run = run_program("feature-login", config={"connector": options})
     assert run.error is not None and says in str(run.error)
     assert run.resources == []
+
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value on the wire
+
+
+@pytest.mark.parametrize(
+    ("options", "secret_keys", "secret"),
+    [
+        ({"recordFormat": "flat"}, (), False),
+        ({"recordFormat": "flat"}, ("connector",), True),  # `pulumi config set --secret --path connector.…`
+        ({"hashColumns": ["WMS.PLAN_BASE_WVR_TBL.EMAIL"], "hashSalt": "Distinctive-Salt-0042"}, (), True),
+    ],
+)
+def test_the_connector_config_is_a_secret_when_its_options_are_or_it_carries_a_salt(options, secret_keys, secret):
+    run = run_program("feature-login", config={"connector": options}, secret_keys=secret_keys)
+    run.raise_error()
+    config = run.wire_inputs[(CONNECTOR, "connector-debezium")]["config"]
+    assert (isinstance(config, dict) and SECRET_SIG in config) is secret
+    if secret:
+        assert "Distinctive-Salt" not in json.dumps({k: v for k, v in config.items() if k != "value"})

@@ -3,8 +3,10 @@ desired state on a Kafka Connect cluster, through the connector admin (Lambda in
 
 The provider class lives in this importable module and holds no state, so dill serializes it by reference and
 `destroy` runs the current code. Inputs never hold a credential (check refuses them); outputs keep every input
-(update and delete receive the old outputs) plus the live state that `read` refreshes, so drift made outside
-Pulumi shows on `pulumi refresh` and `pulumi preview --refresh`.
+(update and delete receive the old outputs). `read` puts the live config and state in place of the declared ones,
+so the next diff names, key by key, what drifted outside Pulumi (`connector_changes`). `connectorState` and `tasks`
+are what Connect reported at the last `pulumi up` or `pulumi refresh`, not a live view: the health check's metrics
+and `ops status` are that.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     CreateResult,
-    DiffResult,
     ReadResult,
     Resource,
     ResourceProvider,
@@ -28,14 +29,12 @@ from wms_connector import connect_rules
 from wms_connector.admin.protocol import AdminCallFailed
 from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT, MAX_STATE_TIMEOUT, STATES
 from wms_connector.connector.credentials import credential_problems
+from wms_connector.providers.host import DetailedDiffResult, property_path
 from wms_connector.providers.transport import transport_from_spec, transport_problems
 from wms_connector.stages import Stage
 
 # Inputs whose change replaces the connector (a different connector, not a different config).
 REPLACE_ON = ("name", "stage")
-UPDATE_ON = ("config", "state", "allowUnreachableDatabase")
-# Live values `read` refreshes (compared with the desired ones on the next diff).
-LIVE_OUTPUTS = ("connectorState", "tasks")
 # Output properties as Python attributes.
 _SNAKE_CASE = {
     "connectorState": "connector_state",
@@ -100,17 +99,12 @@ class DebeziumConnectorProvider(ResourceProvider):
         inputs.setdefault("allowUnreachableDatabase", False)
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in REPLACE_ON if olds.get(key) != news.get(key)]
-        changed = [key for key in UPDATE_ON if olds.get(key) != news.get(key)]
-        # After a refresh, a connector that is gone or not in its desired state is drift to repair.
-        live = olds.get("connectorState")
-        if live is not None and live != news.get("state", "running") and "state" not in changed:
-            changed.append("state")
-        if olds.get("transport") != news.get("transport") or olds.get("timeoutSeconds") != news.get("timeoutSeconds"):
-            changed.append("transport")
-        return DiffResult(
-            changes=bool(replaces or changed),
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DetailedDiffResult:
+        changes = connector_changes(olds, news)
+        replaces = [path for path, kind in changes.items() if kind.endswith("-replace")]
+        return DetailedDiffResult(
+            detailed_diff=changes,
+            changes=bool(changes),
             replaces=replaces,
             stables=["stage"] if not replaces else [],
             # Two connectors with the same topic prefix must never run at once.
@@ -130,12 +124,42 @@ class DebeziumConnectorProvider(ResourceProvider):
         live = _call({**props, "name": name}, {"action": "read", "name": name})
         if not live.get("exists"):
             return ReadResult("", {})  # gone outside Pulumi: the engine drops it and `up` recreates it
-        outputs = _outputs({**props, "name": name, "config": live["config"]}, live)
+        # The live config and state take the place of the declared ones, so the next diff names what drifted.
+        outputs = _outputs({**props, "name": name, "config": live["config"], "state": live["state"]}, live)
         return ReadResult(id_, outputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         name = props.get("name") or id_
         _call({**props, "name": name}, {"action": "delete", "name": name})
+
+
+def connector_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, str]:
+    """What differs between the old outputs (the live connector after a refresh) and the new inputs, as property
+    paths and kinds: each changed config key, the state, and the inputs that replace the connector."""
+    changes = {key: "update-replace" for key in REPLACE_ON if olds.get(key) != news.get(key)}
+    changes.update(_config_changes(olds.get("config"), news.get("config")))
+    desired = news.get("state", "running")
+    # Outputs written before `read` kept the live state apart from the declared one.
+    if olds.get("state") != desired or olds.get("connectorState") not in (None, desired):
+        changes["state"] = "update"
+    for key in ("allowUnreachableDatabase", "timeoutSeconds", "transport"):
+        if olds.get(key) != news.get(key):
+            changes[key] = "update"
+    return changes
+
+
+def _config_changes(olds: Any, news: Any) -> dict[str, str]:
+    if olds == news:
+        return {}
+    if not isinstance(olds, Mapping) or not isinstance(news, Mapping) or _may_carry_a_salt(olds, news):
+        # Unknown yet, or a secret whose keys carry the salt: the config as a whole, never a key that shows it.
+        return {"config": "update"}
+    changes = {property_path("config", key): "add" for key in news.keys() - olds.keys()}
+    changes.update({property_path("config", key): "delete" for key in olds.keys() - news.keys()})
+    changes.update(
+        {property_path("config", key): "update" for key in olds.keys() & news.keys() if olds[key] != news[key]}
+    )
+    return changes
 
 
 def _ensure_request(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,15 +185,16 @@ def _config_failures(config: Any, name: Any) -> list[CheckFailure]:
     return failures
 
 
-def _may_carry_a_salt(config: Any) -> bool:
-    """True when the config has a salted hash-mask key, or is not known yet (an Output may resolve to one)."""
-    if isinstance(config, Mapping):
-        return any(".with.salt." in str(key) for key in config)
-    return True
+def _may_carry_a_salt(*configs: Any) -> bool:
+    """True when a config has a salted hash-mask key, or is not known yet (an Output may resolve to one)."""
+    return any(
+        not isinstance(config, Mapping) or any(".with.salt." in str(key) for key in config) for config in configs
+    )
 
 
 class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
-    """The stage's Debezium connector. Outputs: every input, plus `connectorState` and `tasks` (live)."""
+    """The stage's Debezium connector. Outputs: every input, plus `connectorState` and `tasks` as Connect reported
+    them at the last `pulumi up` or `pulumi refresh`."""
 
     connector_state: pulumi.Output[str]
     tasks: pulumi.Output[list]
@@ -192,12 +217,13 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
         state: str = "running",
         allow_unreachable_database: bool = False,
         timeout_seconds: float = DEFAULT_STATE_TIMEOUT,
+        secret_config: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        # A hash salt is part of a property name: a config that may carry one is a Pulumi secret, in the inputs
-        # and the outputs, so the state holds only ciphertext and the CLI prints [secret].
-        salted = _may_carry_a_salt(config)
-        if salted:
+        # A hash salt is part of a property name: a config that may carry one (or that comes from options the stack
+        # holds as a secret) is a Pulumi secret, in the inputs and the outputs, so the state holds only ciphertext
+        # and the CLI prints [secret].
+        if secret_config or _may_carry_a_salt(config):
             config = pulumi.Output.secret(config)
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["config"]))
         props = {

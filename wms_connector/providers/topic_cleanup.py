@@ -8,14 +8,13 @@ happens (wms_connector/topic_admin.py). The stack orders it so its delete runs a
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, Resource, ResourceProvider, UpdateResult
 
 from wms_connector.admin.protocol import AdminCallFailed
+from wms_connector.providers.host import DetailedDiffResult, report
 from wms_connector.providers.transport import transport_from_spec, transport_problems
 from wms_connector.stages import Stage
 
@@ -48,10 +47,14 @@ class StageTopicCleanupProvider(ResourceProvider):
         failures.extend(CheckFailure(prop, reason) for prop, reason in transport_problems(news.get("transport")))
         return CheckResult(news, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = ["stage"] if olds.get("stage") != news.get("stage") else []
-        changed = replaces or olds.get("transport") != news.get("transport")
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DetailedDiffResult:
+        changes = {"stage": "update-replace"} if olds.get("stage") != news.get("stage") else {}
+        if olds.get("transport") != news.get("transport"):
+            changes["transport"] = "update"
+        replaces = [path for path, kind in changes.items() if kind.endswith("-replace")]
+        return DetailedDiffResult(
+            detailed_diff=changes, changes=bool(changes), replaces=replaces, delete_before_replace=True
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(f"topic-cleanup-{props['stage']}", props)
@@ -60,9 +63,15 @@ class StageTopicCleanupProvider(ResourceProvider):
         return UpdateResult(news)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        report = delete_stage_topics(props)
-        # The provider host's stderr reaches the engine's log; the Lambda logs the same report.
-        print(json.dumps({"topicCleanup": report}, sort_keys=True), file=sys.stderr)
+        # Shown by `pulumi destroy` on this resource; the admin Lambda logs the same report.
+        report(cleanup_summary(props["stage"], delete_stage_topics(props)))
+
+
+def cleanup_summary(stage: str, result: dict[str, Any]) -> str:
+    deleted = sorted(result.get("deleted") or [])
+    if not deleted:
+        return f"Topic cleanup of stage `{stage}`: no topic of the stage was left to delete."
+    return f"Topic cleanup of stage `{stage}` deleted {len(deleted)} topic(s): {', '.join(deleted)}"
 
 
 def delete_stage_topics(props: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ holds one section per concern, load.py applies the overrides.
 from wms_connector.settings.load import SECTIONS, StageSettings, known_keys, load_settings, stage_defaults
 from wms_connector.settings.parsers import CONFIG_NAMESPACE, SettingsError
 from wms_connector.settings.sections import (
+    CONNECTOR_OPTIONS_KEY,
     DEFAULT_ORACLE_CIDRS,
     DEFAULT_REGION,
     FARGATE_TASK_SIZES,
@@ -18,7 +19,7 @@ from wms_connector.settings.sections import (
 )
 
 __all__ = [
-    "CONFIG_NAMESPACE", "DEFAULT_ORACLE_CIDRS", "DEFAULT_REGION", "FARGATE_TASK_SIZES", "LOG_RETENTION_DAYS",
-    "MIN_HEAP_MIB", "MIN_NON_HEAP_MIB", "SECTIONS", "SettingsError", "Sizing", "StageSettings", "known_keys",
-    "load_settings", "stage_defaults",
+    "CONFIG_NAMESPACE", "CONNECTOR_OPTIONS_KEY", "DEFAULT_ORACLE_CIDRS", "DEFAULT_REGION", "FARGATE_TASK_SIZES",
+    "LOG_RETENTION_DAYS", "MIN_HEAP_MIB", "MIN_NON_HEAP_MIB", "SECTIONS", "SettingsError", "Sizing", "StageSettings",
+    "known_keys", "load_settings", "stage_defaults",
 ]

@@ -322,13 +322,17 @@ def _connector_options(key: str, value: object) -> ConnectorOptions:
         raise SettingsError(str(error)) from None
 
 
+# The stack config key of the connector options (`wms-connector:connector`).
+CONNECTOR_OPTIONS_KEY = "connector"
+
+
 @dataclass(frozen=True)
 class Connector(Section):
     """The Debezium connector's options (record format, masking, extra properties, desired state)."""
 
     options: ConnectorOptions
 
-    KEYS: ClassVar[tuple[Key, ...]] = (Key("connector", "options", _connector_options),)
+    KEYS: ClassVar[tuple[Key, ...]] = (Key(CONNECTOR_OPTIONS_KEY, "options", _connector_options),)
 
     @classmethod
     def defaults(cls, defaults_stage: str) -> Connector:
