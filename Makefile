@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 VENV_STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup lint workflows pulumi-cli test unit jars local local-down bench
+.PHONY: setup lint workflows pulumi-cli lambda-deps test unit jars local local-down bench
 
 setup: $(VENV_STAMP)
 
@@ -31,8 +31,13 @@ workflows: setup
 pulumi-cli: setup
 	$(PY) -m devtools.pulumi_engine
 
-test: setup lint workflows jars pulumi-cli
+test: setup lint workflows jars pulumi-cli lambda-deps
 	$(PY) -m pytest -q
+
+# The Lambda archive's compiled libraries (python-oracledb and what it needs) for the Lambda's platform, installed
+# once into a cache outside the repository; `pulumi up` installs them itself when they are missing.
+lambda-deps: setup
+	$(PY) -m components.lambda_package
 
 # The pinned Kafka Connect / Debezium / JMX exporter / broker jars (connect-image/pom.xml), resolved with Maven into
 # a cache outside the repository; a second run finds them there and downloads nothing.

@@ -71,6 +71,7 @@ admin = AdminFunction(
         connect_url=endpoint.url,
         private_ca_arn=secrets.private_ca_arn,
         bootstrap_servers=secrets.broker.bootstrap_servers,
+        db_info_arn=secrets.db_info_arn,
     ),
     opts=stack_options,
 )

@@ -1,10 +1,11 @@
-"""The connector admin Lambda: in the VPC's private subnets next to Connect REST and MSK, it validates, applies,
-reports and deletes the connector and deletes an ephemeral stage's topics for the dynamic providers, which run
-outside the VPC with `pulumi up`.
+"""The connector admin Lambda: in the VPC's data subnets next to Connect REST, MSK and the database, it validates,
+applies, reports and deletes the connector and deletes an ephemeral stage's topics for the dynamic providers, which
+run outside the VPC with `pulumi up`, and runs the database preflight for `ops preflight`.
 
 Its role comes from the shared role factory and may only write its own log group, read the one private CA's
-certificate (to trust the Connect endpoint) and manage its network interfaces. Kafka (unauthenticated TLS) and
-Connect REST need no AWS permission; the security group allows exactly them.
+certificate (to trust the Connect endpoint), read the dbInfo secret (the preflight connects as the CDC user; the
+value is read when asked and never kept or returned) and manage its network interfaces. Kafka (unauthenticated TLS)
+and Connect REST need no AWS permission; the Lambdas' security group allows exactly them and the database port.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class AdminFunctionArgs:
     connect_url: pulumi.Input[str]
     private_ca_arn: str
     bootstrap_servers: str
+    db_info_arn: str
 
 
 def function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]]:
@@ -47,6 +49,8 @@ def function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]
         env.SECURITY_PROTOCOL: MSK_SECURITY_PROTOCOL,
         # Lag: the exporter of the worker that runs the task (the network lets Lambdas reach it on its port).
         env.JMX_URL: JMX_URL_TEMPLATE,
+        # The preflight's connection as the CDC user.
+        env.DB_SECRET_ARN: args.db_info_arn,
     }
 
 
@@ -59,14 +63,19 @@ class AdminFunction(pulumi.ComponentResource):
         spec = VpcLambdaSpec(
             function_name=admin_function_name(stage),
             role_suffix="admin",
-            description=f"Connector admin of {stage.service_name}: validate, apply, state, delete, topic cleanup",
+            description=f"Connector admin of {stage.service_name}: validate, apply, state, delete, topic cleanup, "
+            "preflight",
             handler=HANDLER,
             timeout_seconds=TIMEOUT_SECONDS,
-            # Next to the load balancer and the brokers; it needs no route to the database.
-            subnet_ids=args.lambdas.network.private_subnet_ids,
+            # Data subnets: the route to the database (the preflight) runs through them, as the health check's.
+            subnet_ids=args.lambdas.network.data_subnet_ids,
             environment=function_environment(args),
-            # To trust the Connect endpoint's certificate.
-            statements=[statement(["acm-pca:GetCertificateAuthorityCertificate"], [args.private_ca_arn])],
+            statements=[
+                # To trust the Connect endpoint's certificate.
+                statement(["acm-pca:GetCertificateAuthorityCertificate"], [args.private_ca_arn]),
+                # The preflight's dbInfo.
+                statement(["secretsmanager:GetSecretValue"], [args.db_info_arn]),
+            ],
         )
         made = args.lambdas.function(name, spec, parent=self)
         self.log_group, self.role, self.function = made.log_group, made.role, made.function

@@ -4,24 +4,40 @@ the installed (pinned) packages.
 
 Only what the handlers import is shipped: the Pulumi providers, the developer tooling and any module no handler
 reaches stay out. The runtime already has boto3, botocore and urllib3; kafka-python and prometheus-client are
-added. Files are listed one by one, without bytecode caches, so the archive (and its hash) changes only when the
-code does.
+added. python-oracledb (the admin's database preflight) has compiled parts, as do its cryptography and cffi: they
+are installed for the Lambda's platform (`pip install --platform`, the pinned version) into a cache outside the
+repository once, then copied from there. Files are listed one by one, without bytecode caches, so the archive (and
+its hash) changes only when the code does.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.util
+import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import pulumi
+
+from wms_connector.cache_dir import cache_root
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 HANDLERS_PACKAGE = "functions"
 LIBRARY_PACKAGE = "wms_connector"
 # Import names of the libraries to ship (their distributions are pinned in requirements.txt).
 RUNTIME_DEPENDENCIES = ("kafka", "prometheus_client")
+# Distributions with compiled parts, installed for the Lambda's platform (runtime python3.11 on x86_64, Amazon
+# Linux 2: manylinux2014 wheels); the versions are requirements.txt's pins.
+PLATFORM_DEPENDENCIES = ("oracledb",)
+LAMBDA_PLATFORM = "manylinux2014_x86_64"
+LAMBDA_PYTHON_VERSION = "3.11"
+REQUIREMENTS = PROJECT_DIR / "requirements.txt"
+PIP_TIMEOUT_SECONDS = 600
 _SKIPPED_DIRS = {"__pycache__"}
 _SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
@@ -116,11 +132,62 @@ def _files_under(root: Path) -> Iterable[Path]:
             yield path
 
 
+def pinned(distribution: str, requirements: Path = REQUIREMENTS) -> str:
+    """`name==version` as requirements.txt pins it."""
+    for line in requirements.read_text().splitlines():
+        if re.fullmatch(rf"{re.escape(distribution)}==[\w.]+", line.strip(), re.IGNORECASE):
+            return line.strip()
+    raise LambdaPackageError(f"{distribution} is not pinned (name==version) in {requirements.name}.")
+
+
+def platform_site(distributions: Iterable[str] = PLATFORM_DEPENDENCIES) -> Path:
+    """A folder holding the pinned distributions (and what they require) built for the Lambda's platform,
+    installed once per set of pins into the cache."""
+    pins = sorted(pinned(name) for name in distributions)
+    key = hashlib.sha256("\n".join([LAMBDA_PLATFORM, LAMBDA_PYTHON_VERSION, *pins]).encode()).hexdigest()[:16]
+    target = cache_root() / "lambda-site" / key
+    if (target / ".complete").is_file():
+        return target
+    staging = target.with_name(f"{key}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--target", str(staging), "--platform", LAMBDA_PLATFORM, "--python-version", LAMBDA_PYTHON_VERSION,
+        "--implementation", "cp", "--only-binary=:all:", *pins,
+    ]
+    try:
+        subprocess.run(command, check=True, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        output = (getattr(exc, "stderr", "") or "").strip().splitlines()[-3:]
+        raise LambdaPackageError(
+            f"Could not install {', '.join(pins)} for the Lambda's platform ({LAMBDA_PLATFORM}, Python "
+            f"{LAMBDA_PYTHON_VERSION}) from PyPI: {' '.join(output) or exc}"
+        ) from None
+    (staging / ".complete").write_text("\n".join(pins) + "\n")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+def _platform_files(site: Path) -> dict[str, Path]:
+    # The packages themselves; pip's metadata and scripts are not needed to import them.
+    return {
+        path.relative_to(site).as_posix(): path
+        for path in _files_under(site)
+        if path.name != ".complete" and not path.relative_to(site).parts[0].endswith((".dist-info", "bin"))
+    }
+
+
 def lambda_files(
-    project_dir: Path = PROJECT_DIR, dependencies: Iterable[str] = RUNTIME_DEPENDENCIES
+    project_dir: Path = PROJECT_DIR,
+    dependencies: Iterable[str] = RUNTIME_DEPENDENCIES,
+    platform_dependencies: Iterable[str] = PLATFORM_DEPENDENCIES,
 ) -> dict[str, Path]:
     """Archive path -> file on disk, for every file the Lambdas need."""
     files: dict[str, Path] = {}
+    platform_dependencies = tuple(platform_dependencies)
+    if platform_dependencies:
+        files.update(_platform_files(platform_site(platform_dependencies)))
     for module in sorted(shipped_modules(project_dir)):
         path = module_path(project_dir, module)
         files[path.relative_to(project_dir).as_posix()] = path
@@ -138,3 +205,7 @@ def lambda_code(project_dir: Path = PROJECT_DIR) -> pulumi.AssetArchive:
     return pulumi.AssetArchive(
         {archive_path: pulumi.FileAsset(str(path)) for archive_path, path in lambda_files(project_dir).items()}
     )
+
+
+if __name__ == "__main__":
+    print(platform_site())

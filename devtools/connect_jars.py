@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from wms_connector.cache_dir import cache_root
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONNECT_IMAGE_DIR = REPO_ROOT / "connect-image"
 MANIFEST = CONNECT_IMAGE_DIR / "pom.xml"
@@ -72,11 +74,6 @@ class Manifest:
     @property
     def digest(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
-
-
-def cache_root() -> Path:
-    """Where the project keeps what it downloads or builds outside the repository (jars, tools)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wms-connector"
 
 
 def default_cache_dir(manifest: Manifest | None = None) -> Path:

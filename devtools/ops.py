@@ -3,7 +3,8 @@
     python -m devtools.ops --stage <stage> [--local | --connect-url URL | --region R] [--json] <command>
 
 Commands: status, lag, restart [--all], pause, resume, stop, offsets [show | reset --yes | set --scn N --yes],
-snapshot [--table SCHEMA.TABLE ...] [--type blocking|incremental].
+snapshot [--table SCHEMA.TABLE ...] [--type blocking|incremental], preflight [--heartbeat-table SCHEMA.TABLE]
+[--use-pdb].
 
 By default the request goes to the stage's admin Lambda (inside the VPC, next to Connect REST and MSK), found by
 the name the stack gives it; `--local` talks to `make local`'s Kafka + Connect, `--connect-url` to any Connect
@@ -25,6 +26,8 @@ from wms_connector.admin.protocol import AdminCallFailed, error_response
 from wms_connector.aws_names import admin_function_name
 from wms_connector.connect_rules import MAX_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus, short_trace, status_lines
+from wms_connector.db_info import db_info_from_variables
+from wms_connector.preflight import render as render_preflight
 from wms_connector.providers.transport import LAMBDA_MARGIN_SECONDS, DirectTransport, LambdaTransport
 from wms_connector.redaction import redact
 from wms_connector.settings import DEFAULT_REGION
@@ -85,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"a captured table (repeatable; default all): {', '.join(CAPTURED_TABLE_NAMES)}",
     )
     snapshot.add_argument("--type", choices=SNAPSHOT_TYPES, default="blocking", dest="snapshot_type")
+    preflight = commands.add_parser(
+        "preflight", help="check the database side as the CDC user; prints the SQL that fixes what fails"
+    )
+    preflight.add_argument("--heartbeat-table", metavar="SCHEMA.TABLE", help="the stage's heartbeatTable, if any")
+    preflight.add_argument("--use-pdb", action="store_true", help="the stage sets usePdb (dbInfo's pdb is checked)")
     return parser
 
 
@@ -127,9 +135,11 @@ def transport_for(
         local = LocalStack(settings, jars_dir=Path("/nonexistent"))  # only its addresses are used
         if stage != local.stage:
             raise UsageError(f"--local talks to the local stack, whose stage is `{local.stage}`; got --stage {stage}.")
+        database = db_info_from_variables(settings.database_env)
         return DirectTransport(
             connect_url=local.connect_url, stage=stage.name, bootstrap_servers=local.bootstrap_servers,
             jmx_url=local.jmx_url, connect_deadline=DIRECT_CONNECT_DEADLINE_SECONDS,
+            database_info=(lambda: database) if database else None,
         )
     if args.connect_url:
         return DirectTransport(
@@ -167,6 +177,9 @@ def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
         if args.action == "reset":
             return [{"action": "reset_offsets", "name": name}]
         return [{"action": "alter_offsets", "name": name, "scn": args.scn}]
+    if args.command == "preflight":
+        request = {"action": "preflight", "use_pdb": args.use_pdb}
+        return [{**request, "heartbeat_table": args.heartbeat_table} if args.heartbeat_table else request]
     return [{"action": "signal_snapshot", "name": name, "tables": args.table, "snapshot_type": args.snapshot_type}]
 
 
@@ -269,6 +282,8 @@ def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tu
             return OK, [f"Offsets of {name} reset: `resume` starts it, and it snapshots again per snapshot.mode."]
         offset = ", ".join(f"{k}={v}" for k, v in sorted(result["offset"].items()))
         return OK, [f"Offset of {name} set: {offset}. `resume` starts it from there."]
+    if args.command == "preflight":
+        return (OK if result.get("ok") else UNHEALTHY), render_preflight(result)
     if args.command == "snapshot":
         tables = ", ".join(args.table or CAPTURED_TABLE_NAMES)
         return OK, [

@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devtools.connect_jars import REPO_ROOT, cache_root
+from devtools.connect_jars import REPO_ROOT
+from wms_connector.cache_dir import cache_root
 
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
 ACTIONLINT_VERSION = "v1.7.12"

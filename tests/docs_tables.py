@@ -13,6 +13,7 @@ from pathlib import Path
 
 from components.alarms import BREACHING, AlarmSpec, all_alarm_specs
 from components.deploy_permissions import actions_by_service
+from wms_connector.preflight import sql
 from wms_connector.settings import stage_defaults
 from wms_connector.stages import NAMED_STAGES
 from wms_connector.topics import CAPTURED_TABLE_NAMES, CONNECTOR_NAME
@@ -62,10 +63,31 @@ def deploy_permissions() -> str:
     return "\n".join(lines)
 
 
+# The CDC user's name in the docs' examples.
+DOC_CDC_USER = "c##wmscdc"
+
+
 def supplemental_logging() -> str:
-    """The DBA's statements for the captured tables."""
-    statements = [f"ALTER TABLE {name} ADD SUPPLEMENTAL LOG DATA (ALL) COLUMNS;" for name in CAPTURED_TABLE_NAMES]
+    """The DBA's statements for the captured tables (the preflight prints the same)."""
+    statements = [line for name in CAPTURED_TABLE_NAMES for line in sql.fix_table_supplemental_logging(name)]
     return "\n".join(["```sql", *statements, "```"])
+
+
+def database_side() -> str:
+    """ARCHIVELOG, database supplemental logging and the LogMiner user's grants, from the preflight's SQL."""
+    return "\n".join([
+        "```sql",
+        "-- ARCHIVELOG mode (needs a restart) and database-level supplemental logging",
+        " ".join(sql.fix_archivelog()),
+        *sql.fix_database_supplemental_logging(),
+        "-- The CDC user's LogMiner privileges (add CONTAINER=ALL to each in a multitenant database)",
+        *sql.logminer_user_grants(DOC_CDC_USER),
+        "```",
+    ])
+
+
+def heartbeat_table() -> str:
+    return "\n".join(["```sql", *sql.fix_heartbeat_table("WMS.DEBEZIUM_HEARTBEAT", DOC_CDC_USER), "```"])
 
 
 # Block name -> (the page it is in, what renders it).
@@ -73,6 +95,8 @@ GENERATED: dict[str, tuple[str, Callable[[], str]]] = {
     "alarm-thresholds": ("operations.md", alarm_thresholds),
     "deploy-permissions": ("deploy.md", deploy_permissions),
     "supplemental-logging": ("deploy.md", supplemental_logging),
+    "database-side": ("deploy.md", database_side),
+    "heartbeat-table": ("operations.md", heartbeat_table),
 }
 
 

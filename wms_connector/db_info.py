@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wms_connector import worker_env
+
 # The keys, as the entrypoint unpacks them into the worker's DB_* variables.
 KEYS = ("host", "ip", "port", "db", "user", "password", "pdb", "url")
 
@@ -70,6 +72,18 @@ def endpoint_from_db_info(info: Any) -> DbEndpoint:
     if url_endpoint:
         return DbEndpoint(host, url_endpoint.port)
     raise DbInfoError("dbInfo secret has no 'port' key (nor a 'url' with a host:port).")
+
+
+def db_info_from_variables(env: Mapping[str, str]) -> dict[str, Any]:
+    """The dbInfo keys from the worker's database variables: `DB_INFO` (the whole secret), else the `DB_*` ones
+    (the local stack's env file)."""
+    if env.get(worker_env.DB_INFO):
+        return load_db_info(env[worker_env.DB_INFO])
+    keys = {
+        worker_env.DB_HOST: "host", worker_env.DB_PORT: "port", worker_env.DB_NAME: "db", worker_env.DB_PDB: "pdb",
+        worker_env.DB_URL: "url", worker_env.DB_USER: "user", worker_env.DB_PASSWORD: "password",
+    }
+    return {key: env[variable] for variable, key in keys.items() if env.get(variable)}
 
 
 def load_db_info(text: str | None) -> dict[str, Any]:

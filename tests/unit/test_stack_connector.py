@@ -12,13 +12,14 @@ import pytest
 from components.admin_function import admin_function_name
 from tests.unit.pulumi_harness import (
     BROKERS,
+    DATA_SUBNETS,
     DB_PASSWORD,
     DB_USER,
     PRIVATE_CA_ARN,
-    PRIVATE_SUBNETS,
     REGION,
     ProgramRun,
     run_program,
+    secret_arn,
 )
 from wms_connector.connector.credentials import credential_problems, is_allowed_placeholder
 from wms_connector.stages import Stage
@@ -88,13 +89,14 @@ def run(request) -> ProgramRun:
     return result
 
 
-def test_admin_function_runs_in_the_private_subnets_with_the_stack_environment(run):
+def test_admin_function_runs_in_the_data_subnets_with_the_stack_environment(run):
     stage = Stage.parse(run.stage)
     function = run.one(FUNCTION, "admin-function")
     assert function.inputs["handler"] == "functions.connector_admin.handler"
     assert function.inputs["runtime"] == "python3.11"
     assert function.inputs["timeout"] == 900
-    assert function.inputs["vpcConfig"]["subnetIds"] == PRIVATE_SUBNETS
+    # The data subnets route to the database (the preflight), as the health check's do.
+    assert function.inputs["vpcConfig"]["subnetIds"] == DATA_SUBNETS
     assert function.inputs["vpcConfig"]["securityGroupIds"] == ["network-lambda-id"]
     variables = function.inputs["environment"]["variables"]
     assert variables["STAGE"] == stage.name
@@ -104,6 +106,7 @@ def test_admin_function_runs_in_the_private_subnets_with_the_stack_environment(r
     assert variables["KAFKA_SECURITY_PROTOCOL"] == "SSL"
     # Lag: the exporter of the worker running the task, on the port the Lambdas' security group may reach.
     assert variables["JMX_URL"] == "http://{task_ip}:9404/metrics"
+    assert variables["DB_INFO_SECRET_ARN"] == secret_arn(f"wms/{stage.name}/dbInfo")
     # The on-call commands find the function by this name.
     assert function.inputs["name"] == admin_function_name(stage)
     log_group = run.one(LOG_GROUP, "admin-logs")
@@ -111,7 +114,7 @@ def test_admin_function_runs_in_the_private_subnets_with_the_stack_environment(r
     assert log_group.inputs["retentionInDays"] in (14, 30, 90)
 
 
-def test_admin_role_may_touch_only_its_logs_and_the_private_ca(run):
+def test_admin_role_may_touch_only_its_logs_the_private_ca_and_the_db_secret(run):
     statements = json.loads(run.one(ROLE_POLICY, "admin-policy").inputs["policy"])["Statement"]
     by_action = {action: statement["Resource"] for statement in statements for action in statement["Action"]}
     assert by_action["acm-pca:GetCertificateAuthorityCertificate"] == [PRIVATE_CA_ARN]
@@ -119,7 +122,10 @@ def test_admin_role_may_touch_only_its_logs_and_the_private_ca(run):
     assert "/aws/lambda/" in by_action["logs:PutLogEvents"][0]
     wildcard = {action for action, resources in by_action.items() if resources == ["*"]}
     assert wildcard == {a for a in by_action if a.startswith("ec2:")}  # ENI management only
-    assert not any(a.startswith(("secretsmanager:", "kafka:", "ecs:")) for a in by_action)
+    # The preflight reads the stage's dbInfo secret, that one only.
+    assert by_action["secretsmanager:GetSecretValue"] == [secret_arn(f"wms/{run.stage}/dbInfo")]
+    assert [a for a in by_action if a.startswith("secretsmanager:")] == ["secretsmanager:GetSecretValue"]
+    assert not any(a.startswith(("kafka:", "ecs:")) for a in by_action)
 
 
 def test_connector_resource_holds_the_stage_config_with_placeholders_only(run):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from components.lambda_package import (
     lambda_code,
     lambda_files,
     module_path,
+    pinned,
     shipped_modules,
 )
 
@@ -109,3 +111,46 @@ def test_each_handler_imports_from_the_archive_and_the_runtime_alone(tmp_path, h
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_database_driver_is_built_for_the_lambda_platform_and_connects_from_the_archive_alone(tmp_path):
+    files = lambda_files()
+    compiled = [p for p in files if p.endswith(".so")]
+    assert any(p.startswith("oracledb/") for p in compiled) and any(p.startswith("cryptography/") for p in compiled)
+    assert not [p for p in files if ".dist-info/" in p or p.startswith("bin/")]
+    task = tmp_path / "task"
+    for archive_path, source in files.items():
+        (task / archive_path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, task / archive_path)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in RUNTIME_PROVIDED:
+        _copy_package(name, runtime)
+    with socket.socket() as probe:  # a port nothing listens on: the driver's own refusal, fast
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = (
+        "import oracledb, sys\n"
+        "from cryptography.hazmat.primitives.ciphers import Cipher\n"
+        "from wms_connector.preflight.connect import PreflightConnectError, connect\n"
+        f"assert oracledb.__file__.startswith({str(task)!r}) and oracledb.is_thin_mode()\n"
+        "try:\n"
+        f"    connect({{'host': '127.0.0.1', 'port': {port}, 'db': 'ORCLCDB', 'user': 'c##u', 'password': 'pw-x9'}})\n"
+        "except PreflightConnectError as exc:\n"
+        "    assert 'DPY-' in str(exc) and 'pw-x9' not in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('connected to a closed port')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        env={"PYTHONPATH": f"{task}:{runtime}", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_platform_dependency_must_be_pinned(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("oracledb>=2\n")
+    with pytest.raises(LambdaPackageError, match="oracledb is not pinned"):
+        pinned("oracledb", requirements)

@@ -1,10 +1,10 @@
 """The admin Lambda's environment and the admin built from it. The variables it shares with the health Lambda are
-read by `wms_connector.lambda_env`; the admin needs nothing else.
+read by `wms_connector.lambda_env`; its own is the dbInfo secret's ARN, which only the preflight reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,9 @@ from wms_connector.admin.errors import AdminMisconfigured
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, private_ca_pem
-from wms_connector.lambda_env import CONNECT_CA_ARN, LambdaEnvironment, LambdaEnvironmentError
+from wms_connector.db_info import load_db_info
+from wms_connector.health.config import secret_arn
+from wms_connector.lambda_env import CONNECT_CA_ARN, DB_SECRET_ARN, LambdaEnvironment, LambdaEnvironmentError, value_of
 from wms_connector.snapshot_signal import SignalWriter
 from wms_connector.topic_admin import TopicAdmin
 
@@ -23,17 +25,40 @@ MAX_REQUEST_TIMEOUT_SECONDS = 30.0
 
 @dataclass(frozen=True, kw_only=True)
 class AdminEnvironment(LambdaEnvironment):
+    db_secret_arn: str | None = None  # the preflight's database (without it the preflight says so)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AdminEnvironment:
         try:
             shared = cls.shared_values(env, default_deadline=DEFAULT_CONNECT_DEADLINE_SECONDS, who="admin function")
-            return cls(**shared)
+            return cls(**shared, db_secret_arn=value_of(env, DB_SECRET_ARN, secret_arn, default=None))
         except LambdaEnvironmentError as exc:
             raise AdminMisconfigured(str(exc)) from None
 
 
-def build_admin(environment: LambdaEnvironment, *, acm_pca: Any = None) -> ConnectorAdmin:
-    """The admin the Lambda runs; `acm_pca` (a boto3 client) is needed only when the CA comes by ARN."""
+def secret_db_info(secret_arn: str, secrets: Any = None) -> Callable[[], dict[str, Any]]:
+    """Reads the dbInfo secret when the preflight asks (never earlier, never kept)."""
+
+    def read() -> dict[str, Any]:
+        import boto3
+
+        client = secrets or boto3.client("secretsmanager")
+        return load_db_info(client.get_secret_value(SecretId=secret_arn).get("SecretString"))
+
+    return read
+
+
+def build_admin(
+    environment: LambdaEnvironment,
+    *,
+    acm_pca: Any = None,
+    database_info: Callable[[], Mapping[str, Any]] | None = None,
+) -> ConnectorAdmin:
+    """The admin the Lambda runs; `acm_pca` (a boto3 client) is needed only when the CA comes by ARN.
+    `database_info` gives the preflight its dbInfo keys (default: the secret named by DB_INFO_SECRET_ARN)."""
+    db_secret_arn = getattr(environment, "db_secret_arn", None)
+    if database_info is None and db_secret_arn:
+        database_info = secret_db_info(db_secret_arn)
     ca = environment.connect_ca
     if ca is None and environment.connect_ca_arn:
         if acm_pca is None:
@@ -46,7 +71,9 @@ def build_admin(environment: LambdaEnvironment, *, acm_pca: Any = None) -> Conne
         deadline=environment.connect_deadline_seconds,
     )
     if not environment.bootstrap_servers:
-        return ConnectorAdmin(connect=connect, stage=environment.stage, jmx_url=environment.jmx_url)
+        return ConnectorAdmin(
+            connect=connect, stage=environment.stage, jmx_url=environment.jmx_url, database_info=database_info
+        )
     servers, protocol = environment.bootstrap_servers, environment.security_protocol
     return ConnectorAdmin(
         connect=connect,
@@ -55,4 +82,5 @@ def build_admin(environment: LambdaEnvironment, *, acm_pca: Any = None) -> Conne
         config_writer=ConfigTopicWriter(servers, protocol),
         jmx_url=environment.jmx_url,
         signal_writer=SignalWriter(servers, protocol),
+        database_info=database_info,
     )

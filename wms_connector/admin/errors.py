@@ -46,5 +46,11 @@ class AdminMisconfigured(AdminError):
     type = "AdminMisconfigured"
 
 
+class DatabaseUnreachable(AdminError):
+    """The preflight could not connect as the CDC user; the message says where and why, never the password."""
+
+    type = "DatabaseUnreachable"
+
+
 def not_found(name: str) -> ConnectorNotFound:
     return ConnectorNotFound(f"Connector `{name}` does not exist on this Connect cluster.")

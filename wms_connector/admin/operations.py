@@ -4,16 +4,26 @@ Debezium's snapshot signal, and the deletion of an ephemeral stage's topics.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from wms_connector.admin.checks import check_name
-from wms_connector.admin.errors import AdminError, BadRequest, Refused, not_found
+from wms_connector.admin.errors import (
+    AdminError,
+    AdminMisconfigured,
+    BadRequest,
+    DatabaseUnreachable,
+    Refused,
+    not_found,
+)
 from wms_connector.admin.reconciler import Reconciler, connector_state
 from wms_connector.connect_status import ConnectorStatus
 from wms_connector.connector.config import SIGNAL_TABLE_KEY
 from wms_connector.health.checks.capture import check_capture, http_fetch
+from wms_connector.preflight import PreflightTarget, run_preflight
+from wms_connector.preflight.connect import PreflightConnectError
+from wms_connector.preflight.connect import connect as connect_as_cdc_user
 from wms_connector.snapshot_signal import SignalRefused, SignalWriter, snapshot_signal
 from wms_connector.topics import StageTopics
 from wms_connector.worker_env import TASK_IP_PLACEHOLDER, exporter_url
@@ -27,6 +37,30 @@ class ConnectorAdmin(Reconciler):
     # The worker's JMX exporter; `{task_ip}` stands for the host of the worker that runs the connector's task.
     jmx_url: str | None = None
     signal_writer: SignalWriter | None = None
+    # The preflight's database: the dbInfo keys (read when asked, never kept) and how to connect with them.
+    database_info: Callable[[], Mapping[str, Any]] | None = field(default=None, repr=False)
+    database_connect: Callable[[Mapping[str, Any]], Any] = field(default=connect_as_cdc_user, repr=False)
+
+    def preflight(self, heartbeat_table: str | None = None, use_pdb: bool = False) -> dict[str, Any]:
+        """The database side of capture, checked as the CDC user (wms_connector/preflight): a checklist with the
+        SQL that fixes each failure."""
+        if self.database_info is None:
+            raise AdminMisconfigured(
+                "This admin has no database settings (DB_INFO_SECRET_ARN in AWS, the env file locally), so the "
+                "preflight cannot connect."
+            )
+        info = self.database_info()
+        if use_pdb and not info.get("pdb"):
+            raise BadRequest("use_pdb needs the dbInfo key 'pdb' (the pluggable database's name).")
+        try:
+            connection = self.database_connect(info)
+        except PreflightConnectError as exc:
+            raise DatabaseUnreachable(str(exc)) from None
+        try:
+            target = PreflightTarget(pdb=str(info["pdb"]) if use_pdb else None, heartbeat_table=heartbeat_table)
+            return run_preflight(connection, target).to_dict()
+        finally:
+            connection.close()
 
     def _require_stopped(self, name: str, doing: str) -> None:
         status = self.connect.status(check_name(name))

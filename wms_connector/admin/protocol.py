@@ -16,6 +16,7 @@ from wms_connector.admin.reconciler import connector_state
 from wms_connector.connect_client import ConnectError, ConnectUnreachable
 from wms_connector.connect_rules import DEFAULT_SETTLE_SECONDS, DEFAULT_STATE_TIMEOUT, MAX_SETTLE_SECONDS
 from wms_connector.connect_status import ConnectorStatus, FieldErrors
+from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
 from wms_connector.redaction import redact, redact_data, shown
 from wms_connector.topic_admin import TopicDeletionRefused
 
@@ -100,6 +101,16 @@ def _settle_seconds(request: Mapping[str, Any]) -> float:
     return float(value)
 
 
+def _heartbeat_table(request: Mapping[str, Any]) -> str | None:
+    value = request.get("heartbeat_table")
+    if value is None:
+        return None
+    try:
+        return ConnectorOptions.from_config({"heartbeatTable": value}).heartbeat_table
+    except ConnectorOptionsError as exc:
+        raise BadRequest(f"Request field `heartbeat_table`: {exc}") from None
+
+
 def _timeout(request: Mapping[str, Any]) -> float:
     return check_timeout(request.get("timeout_seconds", DEFAULT_STATE_TIMEOUT))
 
@@ -147,6 +158,7 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
     "reset_offsets": lambda admin, r: admin.reset_offsets(r.get("name")),
     "alter_offsets": lambda admin, r: admin.alter_offsets(r.get("name"), r.get("scn")),
     "lag": lambda admin, r: admin.lag(r.get("name")),
+    "preflight": lambda admin, r: admin.preflight(_heartbeat_table(r), _flag(r, "use_pdb", False)),
     "signal_snapshot": lambda admin, r: admin.signal_snapshot(
         r.get("name"), r.get("tables"), r.get("snapshot_type", "blocking")
     ),

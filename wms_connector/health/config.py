@@ -19,6 +19,7 @@ from wms_connector.lambda_env import (
     CONNECT_CA_ARN,
     CONNECT_DEADLINE_SECONDS,
     CONNECT_URL,
+    DB_SECRET_ARN,
     JMX_URL,
     SECURITY_PROTOCOL,
     STAGE,
@@ -31,7 +32,8 @@ from wms_connector.settings.sections import Capture, Health
 from wms_connector.topics import StageTopics
 
 __all__ = [
-    "BOOTSTRAP_SERVERS", "CONNECT_CA", "CONNECT_CA_ARN", "CONNECT_DEADLINE_SECONDS", "CONNECT_URL", "JMX_URL",
+    "BOOTSTRAP_SERVERS", "CONNECT_CA", "CONNECT_CA_ARN", "CONNECT_DEADLINE_SECONDS", "CONNECT_URL", "DB_SECRET_ARN",
+    "JMX_URL",
     "SECURITY_PROTOCOL", "STAGE", "HealthConfig", "LambdaEnvironmentError",
 ]
 
@@ -39,7 +41,6 @@ __all__ = [
 ECS_CLUSTER = "ECS_CLUSTER"
 ECS_SERVICE = "ECS_SERVICE"
 STATE_TABLE = "HEALTH_TABLE"
-DB_SECRET_ARN = "DB_INFO_SECRET_ARN"  # noqa: S105 - a variable name, not a value
 RESTART_LIMIT = "RESTART_LIMIT"
 RESTART_WINDOW_MINUTES = "RESTART_WINDOW_MINUTES"
 NOT_RUNNING_RUNS = "NOT_RUNNING_RUNS"
@@ -85,7 +86,7 @@ class HealthConfig(LambdaEnvironment):
             ecs_cluster=value_of(env, ECS_CLUSTER, _aws_name("ecs-cluster")),
             ecs_service=value_of(env, ECS_SERVICE, _aws_name("ecs-service")),
             table_name=value_of(env, STATE_TABLE, _aws_name("dynamodb-table")),
-            db_secret_arn=value_of(env, DB_SECRET_ARN, _secret_arn),
+            db_secret_arn=value_of(env, DB_SECRET_ARN, secret_arn),
             restart_limit=value_of(
                 env, RESTART_LIMIT, setting(health_keys["restartLimit"]), default=health_policy.DEFAULT_RESTART_LIMIT
             ),
@@ -129,6 +130,6 @@ def _topic_name(raw: str) -> str:
     return raw
 
 
-def _secret_arn(raw: str) -> str:
+def secret_arn(raw: str) -> str:
     secret_ids(raw)
     return raw

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from wms_connector import connect_rules, kafka_settings
@@ -117,6 +117,8 @@ class DirectTransport:
     security_protocol: str = kafka_settings.LOCAL_SECURITY_PROTOCOL
     connect_deadline: float = DEFAULT_DIRECT_DEADLINE_SECONDS
     jmx_url: str | None = None  # the worker's JMX exporter (lag)
+    # The preflight's dbInfo keys (the local stack's env file); never part of a transport spec.
+    database_info: Callable[[], Mapping[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def invoke(self, request: Mapping[str, Any]) -> Any:
         from wms_connector.admin.environment import build_admin
@@ -132,7 +134,7 @@ class DirectTransport:
             security_protocol=self.security_protocol,
             jmx_url=self.jmx_url,
         )
-        return unwrap(handle(build_admin(environment), request))
+        return unwrap(handle(build_admin(environment, database_info=self.database_info), request))
 
 
 def _unknown(value: Any) -> bool:

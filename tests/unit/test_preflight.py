@@ -1,0 +1,312 @@
+"""The database preflight: each check passing and failing, the fix SQL it prints, the admin action and `ops
+preflight`, and that no password is ever shown.
+
+Oracle cannot run on these machines. The queries go to `OracleDouble`, a DB-API connection double that answers
+each statement of wms_connector/preflight/sql.py with rows shaped as Oracle returns them through python-oracledb:
+tuples, VARCHAR2 columns as str (`'ARCHIVELOG'`, `'YES'`, `'ALL COLUMN LOGGING'`, `'READ WRITE'`), NUMBER columns
+as int (`COUNT(*)`, `GROUP#`, `BYTES`), and a refused query as `oracledb.DatabaseError` with Oracle's message
+(`ORA-00942: table or view does not exist`). Column names and values follow Debezium's Oracle documentation and
+the queries Debezium 3.2.3 runs (read from the pinned jar with javap). The connection failure is the real driver
+(thin mode) against a closed local port.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from collections.abc import Callable
+
+import oracledb
+import pytest
+
+from devtools.local.settings import PORTS
+from devtools.ops import OK, UNHEALTHY, main
+from wms_connector.admin.operations import ConnectorAdmin
+from wms_connector.admin.protocol import handle
+from wms_connector.connect_client import ConnectClient
+from wms_connector.preflight import PreflightTarget, render, run_preflight, sql
+from wms_connector.preflight.connect import PreflightConnectError, connect
+from wms_connector.stages import Stage
+from wms_connector.topics import CAPTURED_TABLE_NAMES
+
+PASSWORD = "Preflight-Pa55word-7f3e9c"  # must never be printed
+USER = "C##WMSCDC"
+HEARTBEAT = "WMS.DEBEZIUM_HEARTBEAT"
+MB = 1024 * 1024
+
+
+def _table(params: dict) -> str:
+    return f"{params['owner']}.{params['table_name']}"
+
+
+class OracleDouble:
+    """A DB-API connection: `cursor().execute(statement, params)` then `fetchall()`. `answers` maps each statement
+    to rows, or to a function of the bind parameters giving rows; an exception instance is raised instead."""
+
+    def __init__(self, answers: dict[str, object]) -> None:
+        self.answers = answers
+        self.closed = False
+        self.executed: list[str] = []
+
+    def cursor(self) -> OracleDouble:
+        return self
+
+    def execute(self, statement: str, params: dict | None = None) -> None:
+        self.executed.append(statement)
+        answer = self.answers[statement]
+        if isinstance(answer, BaseException):
+            raise answer
+        self._rows = answer(params or {}) if callable(answer) else answer
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._rows)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def ready_database(**changes: object) -> OracleDouble:
+    """A database ready for capture (a CDB with one PDB), then `changes` to what one statement answers."""
+    answers: dict[str, object] = {
+        sql.SESSION_USER: [(USER,)],
+        sql.IS_CDB: [("YES",)],
+        sql.LOG_MODE: [("ARCHIVELOG",)],
+        sql.DATABASE_SUPPLEMENTAL_LOGGING: [("YES", "NO")],
+        sql.TABLE_VISIBLE: lambda p: [(1,)],
+        sql.TABLE_LOG_GROUPS: lambda p: [("ALL COLUMN LOGGING",)],
+        sql.SESSION_PRIVILEGES: [(p,) for p in (*sql.SYSTEM_PRIVILEGES, *sql.CDB_PRIVILEGES, "UNLIMITED TABLESPACE")],
+        sql.SESSION_ROLES: [("SELECT_CATALOG_ROLE",), ("EXECUTE_CATALOG_ROLE",), ("HS_ADMIN_SELECT_ROLE",)],
+        sql.VISIBLE_LOGMINER_VIEWS: [(v,) for v in (*sql.VIEWS, "V_$SESSION", "V_$INSTANCE")],
+        sql.EXECUTABLE_PACKAGES: [("DBMS_LOGMNR",), ("DBMS_LOGMNR_D",), ("DBMS_OUTPUT",)],
+        sql.REDO_LOG_GROUPS: [(1, 1, 1024 * MB, 2), (2, 1, 1024 * MB, 2), (3, 1, 1024 * MB, 2)],
+        sql.PDB_OPEN_MODE: lambda p: [(p["pdb"], "READ WRITE")],
+        sql.TABLE_PRIVILEGES: lambda p: [("INSERT",), ("UPDATE",), ("SELECT",)],
+    }
+    answers.update({getattr(sql, key): value for key, value in changes.items()})
+    return OracleDouble(answers)
+
+
+FULL = PreflightTarget(pdb="ORCLPDB1", heartbeat_table=HEARTBEAT)
+
+
+def _by_check(report) -> dict:
+    return {result.check: result for result in report.results}
+
+
+def test_a_ready_database_passes_every_check():
+    connection = ready_database()
+    report = run_preflight(connection, FULL)
+    assert report.ok and report.user == USER
+    assert {r.status for r in report.results} == {"pass"}
+    checks = _by_check(report)
+    assert "ARCHIVELOG mode" in checks and "Redo log groups" in checks
+    assert all(f"ALL COLUMNS supplemental logging on {t}" in checks for t in CAPTURED_TABLE_NAMES)
+    assert {"Privilege SET CONTAINER", "Role SELECT_CATALOG_ROLE", "SELECT on V_$LOGMNR_CONTENTS",
+            "EXECUTE on DBMS_LOGMNR", "Pluggable database ORCLPDB1", f"Heartbeat table {HEARTBEAT}"} <= set(checks)
+
+
+NOT_IN = "WMS.PLAN_WVR_RVSN_TBL"
+
+
+@pytest.mark.parametrize(
+    ("changes", "check", "fix"),
+    [
+        ({"LOG_MODE": [("NOARCHIVELOG",)]}, "ARCHIVELOG mode", "ALTER DATABASE ARCHIVELOG;"),
+        (
+            {"DATABASE_SUPPLEMENTAL_LOGGING": [("NO", "NO")]},
+            "Database supplemental logging",
+            "ALTER DATABASE ADD SUPPLEMENTAL LOG DATA;",
+        ),
+        (
+            {"TABLE_LOG_GROUPS": lambda p: [] if _table(p) == NOT_IN else [("ALL COLUMN LOGGING",)]},
+            f"ALL COLUMNS supplemental logging on {NOT_IN}",
+            f"ALTER TABLE {NOT_IN} ADD SUPPLEMENTAL LOG DATA (ALL) COLUMNS;",
+        ),
+        (
+            {"TABLE_LOG_GROUPS": lambda p: [("PRIMARY KEY LOGGING",)] if _table(p) == "MMDL.PLAN_BASE_WVR_TBL"
+             else [("ALL COLUMN LOGGING",)]},
+            "ALL COLUMNS supplemental logging on MMDL.PLAN_BASE_WVR_TBL",
+            "ALTER TABLE MMDL.PLAN_BASE_WVR_TBL ADD SUPPLEMENTAL LOG DATA (ALL) COLUMNS;",
+        ),
+        (
+            {"TABLE_VISIBLE": lambda p: [(0,)] if _table(p) == NOT_IN else [(1,)]},
+            f"ALL COLUMNS supplemental logging on {NOT_IN}",
+            f"GRANT SELECT ON {NOT_IN} TO {USER};",
+        ),
+        (
+            {"SESSION_PRIVILEGES": [(p,) for p in (*sql.SYSTEM_PRIVILEGES, *sql.CDB_PRIVILEGES) if p != "LOGMINING"]},
+            "Privilege LOGMINING",
+            f"GRANT LOGMINING TO {USER} CONTAINER=ALL;",
+        ),
+        ({"SESSION_ROLES": [("SELECT_CATALOG_ROLE",)]}, "Role EXECUTE_CATALOG_ROLE",
+         f"GRANT EXECUTE_CATALOG_ROLE TO {USER} CONTAINER=ALL;"),
+        (
+            {"VISIBLE_LOGMINER_VIEWS": [(v,) for v in sql.VIEWS if v != "V_$LOGMNR_CONTENTS"]},
+            "SELECT on V_$LOGMNR_CONTENTS",
+            f"GRANT SELECT ON V_$LOGMNR_CONTENTS TO {USER} CONTAINER=ALL;",
+        ),
+        ({"EXECUTABLE_PACKAGES": [("DBMS_LOGMNR",)]}, "EXECUTE on DBMS_LOGMNR_D",
+         f"GRANT EXECUTE ON DBMS_LOGMNR_D TO {USER} CONTAINER=ALL;"),
+        ({"PDB_OPEN_MODE": lambda p: [(p["pdb"], "MOUNTED")]}, "Pluggable database ORCLPDB1",
+         "ALTER PLUGGABLE DATABASE ORCLPDB1 OPEN;"),
+        (
+            {"TABLE_VISIBLE": lambda p: [(0,)] if _table(p) == HEARTBEAT else [(1,)]},
+            f"Heartbeat table {HEARTBEAT}",
+            f"GRANT SELECT, INSERT, UPDATE ON {HEARTBEAT} TO {USER};",
+        ),
+        (
+            {"TABLE_PRIVILEGES": lambda p: [("SELECT",), ("INSERT",)]},
+            f"Heartbeat table {HEARTBEAT}",
+            f"GRANT UPDATE ON {HEARTBEAT} TO {USER};",
+        ),
+        (
+            {"LOG_MODE": oracledb.DatabaseError("ORA-00942: table or view does not exist\nHelp: https://docs.oracle")},
+            "ARCHIVELOG mode",
+            f"GRANT SELECT ON V_$DATABASE TO {USER} CONTAINER=ALL;",
+        ),
+    ],
+)
+def test_each_failure_names_the_check_and_prints_the_sql_that_fixes_it(changes, check, fix):
+    report = run_preflight(ready_database(**changes), FULL)
+    assert not report.ok
+    failed = [r for r in report.results if r.status == "fail"]
+    assert [r.check for r in failed] == [check], [r.to_dict() for r in failed]
+    assert any(fix in statement for statement in failed[0].fix), failed[0].fix
+    lines = render(report.to_dict())
+    assert lines[-1].startswith("UNHEALTHY: 1 check(s) failed")
+    assert any(fix in line for line in lines)
+
+
+def test_a_refused_query_shows_oracles_code_and_the_other_checks_still_run():
+    refused = oracledb.DatabaseError("ORA-00942: table or view does not exist")
+    report = run_preflight(ready_database(REDO_LOG_GROUPS=refused), FULL)
+    redo = _by_check(report)["Redo log groups"]
+    assert redo.status == "fail" and "ORA-00942" in redo.detail
+    assert redo.fix == (f"GRANT SELECT ON V_$LOG TO {USER} CONTAINER=ALL;",)
+    assert _by_check(report)["ARCHIVELOG mode"].status == "pass"
+
+
+def test_small_or_few_redo_groups_are_a_warning_with_the_statements_to_add_groups():
+    small = [(1, 1, 50 * MB, 1), (2, 1, 50 * MB, 1)]
+    report = run_preflight(ready_database(REDO_LOG_GROUPS=small), FULL)
+    redo = _by_check(report)["Redo log groups"]
+    assert report.ok and redo.status == "warn"
+    assert "#1 50 MB, #2 50 MB" in redo.detail and "at least 3 groups of 200 MB" in redo.detail
+    assert redo.fix[:3] == tuple(f"ALTER DATABASE ADD LOGFILE GROUP {n} SIZE 200M;" for n in (3, 4, 5))
+    assert render(report.to_dict())[-1] == "OK: the database is ready for capture (1 warning(s))."
+
+
+def test_a_database_that_logs_all_columns_needs_no_table_log_groups_and_a_non_cdb_no_set_container():
+    report = run_preflight(
+        ready_database(
+            IS_CDB=[("NO",)],
+            DATABASE_SUPPLEMENTAL_LOGGING=[("IMPLICIT", "YES")],
+            TABLE_LOG_GROUPS=lambda p: [],
+            SESSION_PRIVILEGES=[(p,) for p in sql.SYSTEM_PRIVILEGES],
+        ),
+        PreflightTarget(),
+    )
+    assert report.ok and "Privilege SET CONTAINER" not in _by_check(report)
+    assert not any("CONTAINER=ALL" in line for r in report.results for line in r.fix)
+
+
+def test_the_heartbeat_owner_needs_no_grant_on_its_own_table():
+    own = PreflightTarget(heartbeat_table=f"{USER}.DEBEZIUM_HEARTBEAT")
+    report = run_preflight(ready_database(TABLE_PRIVILEGES=lambda p: []), own)
+    assert _by_check(report)[f"Heartbeat table {USER}.DEBEZIUM_HEARTBEAT"].status == "pass"
+
+
+# -- through the admin and `ops` -----------------------------------------------------------------------------------
+
+
+def _admin(connect_with: Callable, info: dict | None) -> ConnectorAdmin:
+    return ConnectorAdmin(
+        connect=ConnectClient("http://127.0.0.1:9", deadline=1),
+        stage=Stage.parse("main"),
+        database_info=(lambda: info) if info is not None else None,
+        database_connect=connect_with,
+    )
+
+
+INFO = {"host": "db.example.internal", "port": 1521, "db": "ORCLCDB", "pdb": "ORCLPDB1", "user": USER,
+        "password": PASSWORD}
+
+
+def test_the_admin_action_runs_the_checklist_and_closes_the_connection():
+    connection = ready_database(LOG_MODE=[("NOARCHIVELOG",)])
+    seen: list[dict] = []
+    admin = _admin(lambda info: seen.append(dict(info)) or connection, INFO)
+    response = handle(admin, {"action": "preflight", "stage": "main", "heartbeat_table": HEARTBEAT, "use_pdb": True})
+    assert response["ok"] is True
+    report = response["result"]
+    assert report["ok"] is False and report["user"] == USER
+    assert "Pluggable database ORCLPDB1" in {c["check"] for c in report["checks"]}
+    assert seen == [INFO] and connection.closed
+    assert PASSWORD not in json.dumps(response)
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "info", "error", "says"),
+    [
+        ({}, None, "AdminMisconfigured", "no database settings"),
+        ({"use_pdb": True}, {**INFO, "pdb": None}, "BadRequest", "dbInfo key 'pdb'"),
+        ({"use_pdb": "yes"}, INFO, "BadRequest", "use_pdb"),
+        ({"heartbeat_table": "NO_SCHEMA"}, INFO, "BadRequest", "heartbeat_table"),
+    ],
+)
+def test_bad_preflight_requests_are_refused_naming_what_is_wrong(request_fields, info, error, says):
+    admin = _admin(lambda info: ready_database(), info)
+    response = handle(admin, {"action": "preflight", "stage": "main", **request_fields})
+    assert response["ok"] is False and response["error"]["type"] == error
+    assert says in response["error"]["message"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_connection_failure_says_where_and_as_whom_and_never_the_password():
+    info = {"host": "127.0.0.1", "port": _closed_port(), "db": "ORCLCDB", "user": USER, "password": PASSWORD}
+    with pytest.raises(PreflightConnectError) as caught:
+        connect(info)
+    message = str(caught.value)
+    assert message.startswith(f"Could not connect to 127.0.0.1:{info['port']}/ORCLCDB as {USER}: ")
+    assert "DPY-" in message and PASSWORD not in message
+    response = handle(_admin(connect, info), {"action": "preflight", "stage": "main"})
+    assert response["error"]["type"] == "DatabaseUnreachable" and PASSWORD not in json.dumps(response)
+
+
+def test_ops_preflight_against_the_local_env_file_prints_why_and_exits_1_without_the_password(tmp_path):
+    env_file = tmp_path / "local.env"
+    env_file.write_text(
+        f"DB_HOST=127.0.0.1\nDB_PORT={_closed_port()}\nDB_NAME=ORCLCDB\nDB_USER={USER}\nDB_PASSWORD={PASSWORD}\n"
+    )
+    environ = {PORTS[name].env_var: str(port) for name, port in
+               {"broker": 19092, "connect": 18083, "jmx": 19404, "controller": 19093}.items()}
+    environ["WMS_LOCAL_ENV_FILE"] = str(env_file)
+    for extra in ([], ["--json"]):
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--stage", "local", "--local", *extra, "preflight"], environ=environ, out=out, err=err)
+        assert code == UNHEALTHY
+        assert "error (DatabaseUnreachable): Could not connect to 127.0.0.1" in err.getvalue()
+        assert PASSWORD not in out.getvalue() + err.getvalue()
+        if extra:
+            assert json.loads(out.getvalue())["error"]["type"] == "DatabaseUnreachable"
+
+
+def test_ops_preflight_renders_the_checklist_and_its_exit_code_is_the_verdict(monkeypatch):
+    from devtools import ops
+
+    for database, expected in ((ready_database(), OK), (ready_database(LOG_MODE=[("NOARCHIVELOG",)]), UNHEALTHY)):
+        report = run_preflight(database, PreflightTarget()).to_dict()
+        monkeypatch.setattr(ops, "_invoke", lambda *a, report=report: report)
+        out = io.StringIO()
+        assert main(["--stage", "main", "preflight"], environ={}, out=out, err=io.StringIO()) == expected
+        printed = out.getvalue().splitlines()
+        assert printed[0] == f"Database preflight as {USER}:"
+        assert printed[-1].startswith("OK:" if expected == OK else "UNHEALTHY:")
+        if expected == UNHEALTHY:
+            assert "        ALTER DATABASE ARCHIVELOG;" in printed

@@ -1,0 +1,171 @@
+"""The preflight's verdicts, one pure function per check: rows as Oracle returns them in, checklist lines out.
+
+Each line says what was checked, what was found, and for a failure the SQL a DBA runs to fix it (sql.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wms_connector.preflight import sql
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    status: str
+    detail: str
+    fix: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "status": self.status, "detail": self.detail, "fix": list(self.fix)}
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    user: str
+    results: tuple[CheckResult, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return all(result.status != FAIL for result in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "user": self.user, "checks": [result.to_dict() for result in self.results]}
+
+
+def _failed(check: str, detail: str, fix: Sequence[str]) -> CheckResult:
+    return CheckResult(check, FAIL, detail, tuple(fix))
+
+
+def _first(rows: Sequence[Sequence[Any]]) -> Sequence[Any]:
+    return rows[0] if rows else ()
+
+
+def archivelog(rows: Sequence[Sequence[Any]]) -> CheckResult:
+    mode = str(_first(rows)[0]) if rows else "unknown"
+    if mode == "ARCHIVELOG":
+        return CheckResult("ARCHIVELOG mode", PASS, "V$DATABASE.LOG_MODE is ARCHIVELOG")
+    detail = f"V$DATABASE.LOG_MODE is {mode}: LogMiner reads archived logs"
+    return _failed("ARCHIVELOG mode", detail, sql.fix_archivelog())
+
+
+def database_supplemental_logging(rows: Sequence[Sequence[Any]]) -> CheckResult:
+    minimal, all_columns = (str(value) for value in _first(rows)) if rows else ("unknown", "unknown")
+    if minimal in ("YES", "IMPLICIT") or all_columns == "YES":
+        return CheckResult("Database supplemental logging", PASS, f"SUPPLEMENTAL_LOG_DATA_MIN is {minimal}")
+    return CheckResult(
+        "Database supplemental logging", FAIL, f"SUPPLEMENTAL_LOG_DATA_MIN is {minimal}",
+        tuple(sql.fix_database_supplemental_logging()),
+    )
+
+
+def table_supplemental_logging(
+    table: str, visible: int, log_groups: Iterable[Sequence[Any]], database_all_columns: bool, user: str
+) -> CheckResult:
+    check = f"ALL COLUMNS supplemental logging on {table}"
+    if not visible:
+        return _failed(check, f"{user} cannot see {table} (ALL_TABLES)", sql.fix_table_select(table, user))
+    if database_all_columns:
+        return CheckResult(check, PASS, "the database logs all columns (SUPPLEMENTAL_LOG_DATA_ALL is YES)")
+    types = {str(row[0]) for row in log_groups}
+    if "ALL COLUMN LOGGING" in types:
+        return CheckResult(check, PASS, "ALL_LOG_GROUPS has ALL COLUMN LOGGING")
+    found = ", ".join(sorted(types)) or "no log group"
+    return _failed(check, f"{found}: only changed columns would be captured", sql.fix_table_supplemental_logging(table))
+
+
+def privileges(
+    user: str, cdb: bool, session_privileges: Iterable[Sequence[Any]], session_roles: Iterable[Sequence[Any]]
+) -> list[CheckResult]:
+    held = {str(row[0]) for row in session_privileges}
+    roles = {str(row[0]) for row in session_roles}
+    needed = (*sql.SYSTEM_PRIVILEGES, *(sql.CDB_PRIVILEGES if cdb else ()))
+    results = [
+        CheckResult(f"Privilege {name}", PASS, "held")
+        if name in held
+        else CheckResult(f"Privilege {name}", FAIL, "not held (SESSION_PRIVS)", tuple(sql.fix_grant(name, user, cdb)))
+        for name in needed
+    ]
+    results += [
+        CheckResult(f"Role {role}", PASS, "enabled")
+        if role in roles
+        else CheckResult(f"Role {role}", FAIL, "not enabled (SESSION_ROLES)", tuple(sql.fix_grant(role, user, cdb)))
+        for role in sql.ROLES
+    ]
+    return results
+
+
+def logminer_objects(
+    user: str, cdb: bool, visible_views: Iterable[Sequence[Any]], packages: Iterable[Sequence[Any]]
+) -> list[CheckResult]:
+    views = {str(row[0]) for row in visible_views}
+    executable = {str(row[0]) for row in packages}
+    results = [
+        CheckResult(f"SELECT on {view}", PASS, "granted")
+        if view in views
+        else _failed(f"SELECT on {view}", "not visible (ALL_VIEWS)", sql.fix_select_on(view, user, cdb))
+        for view in sql.VIEWS
+    ]
+    results += [
+        CheckResult(f"EXECUTE on {package}", PASS, "granted")
+        if package in executable
+        else CheckResult(
+            f"EXECUTE on {package}", FAIL, "not visible (ALL_OBJECTS)", tuple(sql.fix_execute_on(package, user, cdb))
+        )
+        for package in sql.PACKAGES
+    ]
+    return results
+
+
+def redo_logs(rows: Sequence[Sequence[Any]]) -> CheckResult:
+    """rows: (GROUP#, THREAD#, BYTES, MEMBERS). A warning, not a failure: capture works, but falls behind."""
+    check = "Redo log groups"
+    groups = [(int(row[0]), int(row[2])) for row in rows]
+    small = [group for group, size in groups if size < sql.MIN_REDO_BYTES]
+    sizes = ", ".join(f"#{group} {size // (1024 * 1024)} MB" for group, size in groups) or "none"
+    if len(groups) >= sql.MIN_REDO_GROUPS and not small:
+        return CheckResult(check, PASS, sizes)
+    minimum = f"at least {sql.MIN_REDO_GROUPS} groups of {sql.MIN_REDO_BYTES // (1024 * 1024)} MB"
+    missing = max(sql.MIN_REDO_GROUPS - (len(groups) - len(small)), 0)
+    next_group = max((group for group, _ in groups), default=0) + 1
+    fix = sql.fix_redo_groups(next_group, missing)
+    return CheckResult(check, WARN, f"{sizes}; Debezium's guidance is {minimum}", tuple(fix))
+
+
+def pdb(name: str, rows: Sequence[Sequence[Any]]) -> CheckResult:
+    check = f"Pluggable database {name}"
+    if not rows:
+        return CheckResult(check, FAIL, "not in V$PDBS: check dbInfo's pdb", ())
+    mode = str(rows[0][1])
+    if mode == "READ WRITE":
+        return CheckResult(check, PASS, "open READ WRITE")
+    return CheckResult(check, FAIL, f"open mode is {mode}", tuple(sql.fix_pdb_open(name)))
+
+
+def heartbeat_table(
+    table: str, user: str, visible: int, log_groups: Iterable[Sequence[Any]], granted: Iterable[Sequence[Any]],
+    session_privileges: Iterable[Sequence[Any]],
+) -> CheckResult:
+    check = f"Heartbeat table {table}"
+    if not visible:
+        return _failed(check, "missing, or not visible to the CDC user", sql.fix_heartbeat_table(table, user))
+    problems, fix = [], []
+    if "ALL COLUMN LOGGING" not in {str(row[0]) for row in log_groups}:
+        problems.append("no ALL COLUMNS supplemental logging")
+        fix += sql.fix_table_supplemental_logging(table)
+    held = {str(row[0]) for row in granted} | {
+        str(row[0]).removesuffix(" ANY TABLE") for row in session_privileges if str(row[0]).endswith(" ANY TABLE")
+    }
+    owner = table.split(".", 1)[0]
+    missing = [] if owner == user else [p for p in sql.HEARTBEAT_PRIVILEGES if p not in held]
+    if missing:
+        problems.append(f"no {' or '.join(missing)} privilege for the heartbeat MERGE")
+        fix.append(f"GRANT {', '.join(missing)} ON {table} TO {user};")
+    if problems:
+        return CheckResult(check, FAIL, "; ".join(problems), tuple(fix))
+    return CheckResult(check, PASS, "present, logged, writable")

@@ -1,0 +1,109 @@
+"""Every statement of the database preflight: what it asks Oracle, and what a DBA runs to fix what fails.
+
+The one home of this SQL: the checks (checks.py) read the rows of these queries, the runner (run.py) sends them,
+and the deploy guide's DBA statements are generated from the fix templates here. Names and shapes follow
+Debezium's Oracle documentation (the LogMiner user's grants) and the queries Debezium 3.2.3 itself runs
+(`SqlUtils`: `SUPPLEMENTAL_LOG_DATA_MIN`/`_ALL` of V$DATABASE, `LOG_GROUP_TYPE` of ALL_LOG_GROUPS with
+'ALL COLUMN LOGGING'; `SELECT GROUP#, BYTES FROM V$LOG`).
+"""
+
+from __future__ import annotations
+
+# -- what is asked -----------------------------------------------------------------------------------------------
+
+SESSION_USER = "SELECT USER FROM DUAL"
+LOG_MODE = "SELECT LOG_MODE FROM V$DATABASE"
+DATABASE_SUPPLEMENTAL_LOGGING = "SELECT SUPPLEMENTAL_LOG_DATA_MIN, SUPPLEMENTAL_LOG_DATA_ALL FROM V$DATABASE"
+IS_CDB = "SELECT CDB FROM V$DATABASE"
+TABLE_VISIBLE = "SELECT COUNT(*) FROM ALL_TABLES WHERE OWNER = :owner AND TABLE_NAME = :table_name"
+TABLE_LOG_GROUPS = "SELECT LOG_GROUP_TYPE FROM ALL_LOG_GROUPS WHERE OWNER = :owner AND TABLE_NAME = :table_name"
+SESSION_PRIVILEGES = "SELECT PRIVILEGE FROM SESSION_PRIVS"
+SESSION_ROLES = "SELECT ROLE FROM SESSION_ROLES"
+# Views and packages the user may use, directly or through a role (ALL_* list only those).
+VISIBLE_LOGMINER_VIEWS = "SELECT VIEW_NAME FROM ALL_VIEWS WHERE OWNER = 'SYS' AND VIEW_NAME LIKE 'V\\_$%' ESCAPE '\\'"
+EXECUTABLE_PACKAGES = "SELECT OBJECT_NAME FROM ALL_OBJECTS WHERE OWNER = 'SYS' AND OBJECT_TYPE = 'PACKAGE'"
+REDO_LOG_GROUPS = "SELECT GROUP#, THREAD#, BYTES, MEMBERS FROM V$LOG ORDER BY GROUP#"
+PDB_OPEN_MODE = "SELECT NAME, OPEN_MODE FROM V$PDBS WHERE NAME = :pdb"
+TABLE_PRIVILEGES = "SELECT PRIVILEGE FROM ALL_TAB_PRIVS WHERE TABLE_SCHEMA = :owner AND TABLE_NAME = :table_name"
+
+# -- what Debezium's LogMiner user needs ------------------------------------------------------------------------
+
+SYSTEM_PRIVILEGES = (
+    "CREATE SESSION", "LOGMINING", "FLASHBACK ANY TABLE", "SELECT ANY TABLE", "SELECT ANY TRANSACTION",
+    "CREATE TABLE", "LOCK ANY TABLE", "CREATE SEQUENCE",
+)
+CDB_PRIVILEGES = ("SET CONTAINER",)  # only in a multitenant database
+ROLES = ("SELECT_CATALOG_ROLE", "EXECUTE_CATALOG_ROLE")
+PACKAGES = ("DBMS_LOGMNR", "DBMS_LOGMNR_D")
+VIEWS = (
+    "V_$DATABASE", "V_$LOG", "V_$LOG_HISTORY", "V_$LOGFILE", "V_$ARCHIVED_LOG", "V_$ARCHIVE_DEST_STATUS",
+    "V_$LOGMNR_LOGS", "V_$LOGMNR_CONTENTS", "V_$LOGMNR_PARAMETERS", "V_$TRANSACTION", "V_$MYSTAT", "V_$STATNAME",
+)
+# Debezium's redo guidance: 50 MB logs (Oracle XE's default) are too small, its own setup uses three groups of
+# 200 MB, and production logs are usually far larger. Fewer or smaller groups mean log switches every few seconds
+# under load, and LogMiner reads per log.
+MIN_REDO_GROUPS = 3
+MIN_REDO_BYTES = 200 * 1024 * 1024
+HEARTBEAT_PRIVILEGES = ("INSERT", "UPDATE")  # the heartbeat action query is a MERGE
+
+# -- what a DBA runs (as SYSDBA) ---------------------------------------------------------------------------------
+
+
+def fix_archivelog() -> list[str]:
+    return ["SHUTDOWN IMMEDIATE;", "STARTUP MOUNT;", "ALTER DATABASE ARCHIVELOG;", "ALTER DATABASE OPEN;"]
+
+
+def fix_database_supplemental_logging() -> list[str]:
+    return ["ALTER DATABASE ADD SUPPLEMENTAL LOG DATA;"]
+
+
+def fix_table_supplemental_logging(table: str) -> list[str]:
+    return [f"ALTER TABLE {table} ADD SUPPLEMENTAL LOG DATA (ALL) COLUMNS;"]
+
+
+def _to(user: str, cdb: bool) -> str:
+    return f"TO {user}" + (" CONTAINER=ALL" if cdb else "")
+
+
+def fix_grant(privilege: str, user: str, cdb: bool = False) -> list[str]:
+    return [f"GRANT {privilege} {_to(user, cdb)};"]
+
+
+def fix_select_on(view: str, user: str, cdb: bool = False) -> list[str]:
+    return [f"GRANT SELECT ON {view} {_to(user, cdb)};"]
+
+
+def fix_execute_on(package: str, user: str, cdb: bool = False) -> list[str]:
+    return [f"GRANT EXECUTE ON {package} {_to(user, cdb)};"]
+
+
+def fix_table_select(table: str, user: str) -> list[str]:
+    return [f"GRANT SELECT ON {table} TO {user};"]
+
+
+def fix_redo_groups(next_group: int, missing: int) -> list[str]:
+    size_mb = MIN_REDO_BYTES // (1024 * 1024)
+    statements = [f"ALTER DATABASE ADD LOGFILE GROUP {next_group + i} SIZE {size_mb}M;" for i in range(missing)]
+    return [*statements, "-- then, for each smaller group once V$LOG shows it INACTIVE: "
+            "ALTER DATABASE DROP LOGFILE GROUP <n>;"]
+
+
+def fix_pdb_open(pdb: str) -> list[str]:
+    return [f"ALTER PLUGGABLE DATABASE {pdb} OPEN;", f"ALTER PLUGGABLE DATABASE {pdb} SAVE STATE;"]
+
+
+def fix_heartbeat_table(table: str, user: str) -> list[str]:
+    return [
+        f"CREATE TABLE {table} (\n  STAGE VARCHAR2(64) PRIMARY KEY,\n  LAST_HEARTBEAT TIMESTAMP NOT NULL\n);",
+        *fix_table_supplemental_logging(table),
+        f"GRANT SELECT, {', '.join(HEARTBEAT_PRIVILEGES)} ON {table} TO {user};",
+    ]
+
+
+def logminer_user_grants(user: str) -> list[str]:
+    """Every grant Debezium's LogMiner user needs (for the deploy guide)."""
+    return [
+        *(line for privilege in (*SYSTEM_PRIVILEGES, *CDB_PRIVILEGES, *ROLES) for line in fix_grant(privilege, user)),
+        *(line for package in PACKAGES for line in fix_execute_on(package, user)),
+        *(line for view in VIEWS for line in fix_select_on(view, user)),
+    ]
