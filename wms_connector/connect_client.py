@@ -315,6 +315,15 @@ class ConnectClient:
     def put_config(self, name: str, config: Mapping[str, str]) -> dict[str, Any]:
         return self.request("PUT", self._path(name, "/config"), dict(config), shape="object")
 
+    def create(self, name: str, config: Mapping[str, str], initial_state: str) -> dict[str, Any]:
+        """Create a connector that starts in `initial_state` (RUNNING, PAUSED or STOPPED; KIP-980, Connect 3.9):
+        a connector declared stopped never runs, not even for a moment. A POST: never repeated when it may have
+        reached Connect."""
+        if initial_state not in ("RUNNING", "PAUSED", "STOPPED"):
+            raise ValueError(f"initial_state {initial_state!r} is not RUNNING, PAUSED or STOPPED.")
+        body = {"name": name, "config": dict(config), "initial_state": initial_state}
+        return self.request("POST", "/connectors", body, shape="object")
+
     def status(self, name: str) -> ConnectorStatus | None:
         body = self.request("GET", self._path(name, "/status"), absent_ok=True, shape="status")
         return None if body is ABSENT else ConnectorStatus.from_json(body)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import threading
 
 import pytest
 
@@ -201,3 +202,41 @@ def test_make_local_registration_reports_the_validation_error_and_leaves_the_sta
     assert local_stack.settings.database_env["DB_PASSWORD"] not in message
     assert admin.connect.server_info()["version"]  # the worker is still up
     assert NAME not in admin.connect.list_connectors()
+
+
+class StatusWatcher:
+    """Every status Connect reports for the connector, polled from before it exists until stopped."""
+
+    def __init__(self, client: ConnectClient, name: str) -> None:
+        self.client, self.name, self.seen = client, name, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            status = self.client.status(self.name)
+            if status is not None:
+                self.seen.append(status)
+            self._stop.wait(0.02)
+
+    def stop(self) -> list:
+        self._stop.set()
+        self._thread.join(10)
+        return self.seen
+
+
+@pytest.mark.parametrize(("state", "connect_state"), [("stopped", "STOPPED"), ("paused", "PAUSED")])
+def test_a_connector_created_stopped_or_paused_never_runs_not_even_for_a_moment(local_stack, admin, state,
+                                                                               connect_state):
+    watcher = StatusWatcher(ConnectClient(local_stack.connect_url, request_timeout=5, deadline=10), NAME)
+    try:
+        admin.ensure(NAME, _config(local_stack), state, timeout=60, allow_unreachable_database=True)
+        # A few more polls after the state is reached: nothing starts late either.
+        wait_until(lambda: len(watcher.seen) >= 10, "status polls")
+    finally:
+        seen = watcher.stop()
+    assert seen and seen[-1].state == connect_state
+    assert not [s for s in seen if s.state == "RUNNING" or any(t.state == "RUNNING" for t in s.tasks)], seen
+    if state == "stopped":
+        assert not [s for s in seen if s.tasks], "a connector declared stopped got a task"

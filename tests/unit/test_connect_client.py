@@ -288,3 +288,14 @@ def test_https_without_the_private_ca_is_refused(private_ca):
     server = ScriptedServer([(200, {"version": "x"}, 0)], tls=_tls_context(folder))
     with server, pytest.raises(ConnectUnreachable, match="(?i)certificate"):
         fast_client(server.url, deadline=0.3).server_info()
+
+
+def test_create_posts_the_config_with_its_initial_state():
+    info = {"name": "c", "config": {"name": "c", "a": "1"}, "tasks": [], "type": "source"}
+    with ScriptedServer([(201, info, 0)]) as server:
+        assert fast_client(server.url).create("c", {"name": "c", "a": "1"}, "STOPPED") == info
+    assert server.requests == [
+        ("POST", "/connectors", {"name": "c", "config": {"name": "c", "a": "1"}, "initial_state": "STOPPED"})
+    ]
+    with pytest.raises(ValueError, match="initial_state 'SLEEPING' is not RUNNING, PAUSED or STOPPED"):
+        fast_client("http://127.0.0.1:9").create("c", {}, "SLEEPING")

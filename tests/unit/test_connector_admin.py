@@ -4,6 +4,7 @@ The operations themselves run against the real local Kafka Connect in tests/inte
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 
@@ -20,6 +21,7 @@ from wms_connector.admin.errors import AdminMisconfigured as AdminEnvironmentErr
 from wms_connector.admin.operations import ConnectorAdmin, _exporter_url
 from wms_connector.admin.protocol import handle
 from wms_connector.admin.reconciler import _blocking_errors, _reached
+from wms_connector.config_topic import target_state_record
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_status import ConnectorStatus, FieldErrors, TaskStatus
 from wms_connector.connector.options import ConnectorOptionsError
@@ -372,3 +374,58 @@ def test_settling_is_bounded_and_a_missing_connector_is_none():
     restarting = ScriptedStatuses(("RUNNING", "RESTARTING"))
     assert [t.state for t in _settling(restarting).settle("c", settle_seconds=1, timeout=0.1).tasks] == ["RESTARTING"]
     assert _settling(ScriptedStatuses(None)).settle("c", settle_seconds=1, timeout=1) is None
+
+
+@pytest.mark.parametrize(
+    ("state", "value"),
+    [
+        ("STOPPED", {"state": "PAUSED", "state.v2": "STOPPED"}),
+        ("PAUSED", {"state": "PAUSED", "state.v2": "PAUSED"}),
+        ("RUNNING", {"state": "STARTED", "state.v2": "STARTED"}),
+    ],
+)
+def test_the_target_state_record_is_connects_own(state, value):
+    # KafkaConfigBackingStore (connect-runtime 3.9.2, read with javap): key `target-state-<name>`, `state.v2` the
+    # state and `state` PAUSED for STOPPED, for workers that predate STOPPED.
+    key, raw = target_state_record("wms-oracle-cdc", state)
+    assert key == b"target-state-wms-oracle-cdc" and json.loads(raw) == value
+    with pytest.raises(ValueError, match="not RUNNING, PAUSED or STOPPED"):
+        target_state_record("c", "STARTED")
+
+
+class CreatingConnect:
+    """Records whether the admin creates (POST with initial_state) or puts a config."""
+
+    def __init__(self, live: dict | None) -> None:
+        self.live, self.calls = live, []
+
+    def validate(self, _class: str, config: dict) -> FieldErrors:
+        return FieldErrors(error_count=0, errors={})
+
+    def get_config(self, name: str) -> dict | None:
+        return self.live
+
+    def create(self, name: str, config: dict, initial_state: str) -> dict:
+        self.calls.append(("create", initial_state))
+        return {}
+
+    def put_config(self, name: str, config: dict) -> dict:
+        self.calls.append(("put", None))
+        return {}
+
+
+@pytest.mark.parametrize(
+    ("live", "initial_state", "expected"),
+    [
+        (None, "stopped", ("create", "STOPPED")),
+        (None, "paused", ("create", "PAUSED")),
+        (None, "running", ("create", "RUNNING")),
+        (None, None, ("put", None)),
+        ({"name": "c", "old": "1"}, "stopped", ("put", None)),  # an update keeps the connector's own state
+    ],
+)
+def test_a_new_connector_is_created_in_its_declared_state(live, initial_state, expected):
+    connect = CreatingConnect(live)
+    admin = ConnectorAdmin(connect=connect, stage=Stage.parse("feat-x"))
+    admin.apply("c", {"name": "c", "connector.class": "x"}, initial_state=initial_state)
+    assert connect.calls == [expected]

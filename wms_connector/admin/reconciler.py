@@ -46,10 +46,19 @@ class Reconciler:
         check_config(config)
         return self.connect.validate(config.get("connector.class", CONNECTOR_CLASS), config)
 
-    def apply(self, name: str, config: Mapping[str, str], *, allow_unreachable_database: bool = False) -> FieldErrors:
-        """Validate, then `PUT …/config`. Refuses an invalid config with its field errors. An unreachable
-        database is tolerated only when asked: Connect would refuse the PUT, so the config (valid in every other
-        field) is written to the stage's config topic (see config_topic.py) and its task reports the failure."""
+    def apply(
+        self,
+        name: str,
+        config: Mapping[str, str],
+        *,
+        allow_unreachable_database: bool = False,
+        initial_state: str | None = None,
+    ) -> FieldErrors:
+        """Validate, then `PUT …/config`, or, for a connector that does not exist yet and an `initial_state`
+        (running, paused, stopped), create it in that state. Refuses an invalid config with its field errors. An
+        unreachable database is tolerated only when asked: Connect would refuse the PUT, so the config (valid in
+        every other field) is written to the stage's config topic (see config_topic.py) and its task reports the
+        failure."""
         check_name(name)
         check_config(config, name)
         result = self.validate(config)
@@ -60,21 +69,26 @@ class Reconciler:
                 f"Connector `{name}` config is invalid ({sum(len(m) for m in blocking.values())} error(s)):\n{listed}",
                 fields=blocking,
             )
-        if self.connect.get_config(name) == {**config, "name": name}:
+        live = self.connect.get_config(name)
+        if live == {**config, "name": name}:
             return result  # already live: a PUT would only restart the connector for nothing
-        if result.ok:
+        # A new connector starts in its declared state: one declared stopped never gets a task, not even once.
+        initial = CONNECT_STATE[check_state(initial_state)] if live is None and initial_state else None
+        if result.ok and initial:
+            self.connect.create(name, config, initial)
+        elif result.ok:
             self.connect.put_config(name, config)
         else:
-            self._register_unreachable(name, config)
+            self._register_unreachable(name, config, initial)
         return result
 
-    def _register_unreachable(self, name: str, config: Mapping[str, str]) -> None:
+    def _register_unreachable(self, name: str, config: Mapping[str, str], initial_state: str | None = None) -> None:
         if self.config_writer is None:
             raise AdminError(
                 f"Connector `{name}`: the database is unreachable and this admin has no Kafka connection to "
                 "register the connector without Connect's database check."
             )
-        self.config_writer.register(self.stage, name, config)
+        self.config_writer.register(self.stage, name, config, initial_state)
         deadline = time.monotonic() + self.registration_timeout
         while self.connect.get_config(name) != {**config, "name": name}:
             if time.monotonic() >= deadline:
@@ -210,7 +224,7 @@ class Reconciler:
         """Validate, apply and bring to `state`: what `pulumi up` needs for create and update."""
         check_state(state)
         self._ensure_signal_topic(config)
-        self.apply(name, config, allow_unreachable_database=allow_unreachable_database)
+        self.apply(name, config, allow_unreachable_database=allow_unreachable_database, initial_state=state)
         # A fresh or updated connector restarts its tasks; when the database may be unreachable, only the
         # connector itself is required to reach the state (its task reports the database failure).
         status = self.set_state(name, state, timeout=timeout, require_tasks=not allow_unreachable_database)
