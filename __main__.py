@@ -72,6 +72,8 @@ admin = AdminFunction(
         private_ca_arn=secrets.private_ca_arn,
         bootstrap_servers=secrets.broker.bootstrap_servers,
         db_info_arn=secrets.db_info_arn,
+        account_id=context.account_id,
+        partition=context.partition,
     ),
     opts=stack_options,
 )

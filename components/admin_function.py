@@ -4,7 +4,8 @@ run outside the VPC with `pulumi up`, and runs the database preflight for `ops p
 
 Its role comes from the shared role factory and may only write its own log group, read the one private CA's
 certificate (to trust the Connect endpoint), read the dbInfo secret (the preflight connects as the CDC user; the
-value is read when asked and never kept or returned) and manage its network interfaces. Kafka (unauthenticated TLS)
+value is read when asked and never kept or returned), search the Connect workers' log group (a failed task's real
+cause) and manage its network interfaces. Kafka (unauthenticated TLS)
 and Connect REST need no AWS permission; the Lambdas' security group allows exactly them and the database port.
 """
 
@@ -18,7 +19,7 @@ from components.iam import statement
 from components.vpc_lambda import LambdaFactory, VpcLambdaSpec
 from wms_connector import lambda_env as env
 from wms_connector.admin.environment import DEFAULT_CONNECT_DEADLINE_SECONDS
-from wms_connector.aws_names import admin_function_name
+from wms_connector.aws_names import admin_function_name, worker_log_group_name
 from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
 from wms_connector.settings import StageSettings
 from wms_connector.worker_env import JMX_URL_TEMPLATE
@@ -36,6 +37,13 @@ class AdminFunctionArgs:
     private_ca_arn: str
     bootstrap_servers: str
     db_info_arn: str
+    account_id: str
+    partition: str
+
+    @property
+    def worker_log_group_arn(self) -> str:
+        name = worker_log_group_name(self.settings.stage)
+        return f"arn:{self.partition}:logs:{self.settings.region}:{self.account_id}:log-group:{name}:*"
 
 
 def function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]]:
@@ -51,6 +59,8 @@ def function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]
         env.JMX_URL: JMX_URL_TEMPLATE,
         # The preflight's connection as the CDC user.
         env.DB_SECRET_ARN: args.db_info_arn,
+        # Where a failed task's real cause is read when Debezium's trace hides it.
+        env.WORKER_LOG_GROUP: worker_log_group_name(args.settings.stage),
     }
 
 
@@ -75,6 +85,8 @@ class AdminFunction(pulumi.ComponentResource):
                 statement(["acm-pca:GetCertificateAuthorityCertificate"], [args.private_ca_arn]),
                 # The preflight's dbInfo.
                 statement(["secretsmanager:GetSecretValue"], [args.db_info_arn]),
+                # The workers' startup failures (the causes Debezium's NullPointerException hides).
+                statement(["logs:FilterLogEvents"], [args.worker_log_group_arn]),
             ],
         )
         made = args.lambdas.function(name, spec, parent=self)

@@ -13,9 +13,10 @@ from components.iam import RoleFactory, log_stream_statement, statement
 from components.image import ConnectImage
 from components.network import Network
 from wms_connector import worker_env
-from wms_connector.aws_names import aws_name
+from wms_connector.aws_names import aws_name, worker_log_group_name
 from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
 from wms_connector.settings import StageSettings
+from wms_connector.task_cause import MULTILINE_PATTERN
 from wms_connector.topics import StageTopics
 
 CONTAINER_NAME = "kafka-connect"
@@ -73,6 +74,8 @@ def container_definitions(
                     "awslogs-group": log_group,
                     "awslogs-region": settings.region,
                     "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+                    # One event per log record, its stack trace included (the admin reads causes from them).
+                    "awslogs-multiline-pattern": MULTILINE_PATTERN,
                 },
             },
             # A worker stopped by ECS gets time to leave the group cleanly before SIGKILL.
@@ -112,7 +115,7 @@ class ConnectCluster(pulumi.ComponentResource):
         )
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=aws_name(stage, "log-group", "kafka-connect", prefix="/aws/fargate/"),
+            name=worker_log_group_name(stage),
             retention_in_days=settings.logs.retention_days,
             opts=child,
         )

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--region", help="region of the admin Lambda (default AWS_REGION, else us-east-1)")
     parser.add_argument("--bootstrap-servers", help="with --connect-url: Kafka brokers (for `snapshot`)")
     parser.add_argument("--jmx-url", help="with --connect-url: the worker's JMX exporter URL (for `lag`)")
+    parser.add_argument(
+        "--worker-log", help="with --connect-url: the worker's log file (a failed task's cause, for `status`)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     parser.add_argument(
         "--timeout", type=int, default=DEFAULT_STATE_TIMEOUT_SECONDS, metavar="SECONDS",
@@ -104,8 +107,8 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Stage]:
         raise UsageError(f"--stage: {exc}") from None
     if args.region and (args.local or args.connect_url):
         raise UsageError("--region selects the admin Lambda; it cannot be combined with --local or --connect-url.")
-    if (args.bootstrap_servers or args.jmx_url) and not args.connect_url:
-        raise UsageError("--bootstrap-servers and --jmx-url go with --connect-url only.")
+    if (args.bootstrap_servers or args.jmx_url or args.worker_log) and not args.connect_url:
+        raise UsageError("--bootstrap-servers, --jmx-url and --worker-log go with --connect-url only.")
     if args.connect_url and not args.connect_url.startswith(("http://", "https://")):
         raise UsageError(f"--connect-url must start with http:// or https://, got {args.connect_url!r}.")
     if not 1 <= args.timeout <= MAX_STATE_TIMEOUT:
@@ -140,11 +143,12 @@ def transport_for(
             connect_url=local.connect_url, stage=stage.name, bootstrap_servers=local.bootstrap_servers,
             jmx_url=local.jmx_url, connect_deadline=DIRECT_CONNECT_DEADLINE_SECONDS,
             database_info=(lambda: database) if database else None,
+            worker_log=str(local.worker_log),
         )
     if args.connect_url:
         return DirectTransport(
             connect_url=args.connect_url, stage=stage.name, bootstrap_servers=args.bootstrap_servers,
-            jmx_url=args.jmx_url, connect_deadline=DIRECT_CONNECT_DEADLINE_SECONDS,
+            jmx_url=args.jmx_url, connect_deadline=DIRECT_CONNECT_DEADLINE_SECONDS, worker_log=args.worker_log,
         )
     region = args.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     return LambdaTransport(
@@ -215,10 +219,19 @@ def verdict(status: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
     return False, f"NOT RUNNING: connector {state}, {others} (a rebalance or deploy settles within minutes)."
 
 
-def render_status(status: Mapping[str, Any] | None, name: str, stage: Stage) -> list[str]:
+def render_status(
+    status: Mapping[str, Any] | None, name: str, stage: Stage, causes: Mapping[str, list[str]] | None = None
+) -> list[str]:
     if status is None:
         return [f"connector {name} (stage {stage}): absent"]
-    return status_lines(ConnectorStatus.from_dict(status), title=f"connector {name} (stage {stage})", trace=short_trace)
+    title = f"connector {name} (stage {stage})"
+    lines = status_lines(ConnectorStatus.from_dict(status), title=title, trace=short_trace)
+    for task, cause in sorted((causes or {}).items()):
+        # Debezium's trace is only a NullPointerException; the worker logged what really happened. It goes under
+        # the task's line and its trace line.
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"  task {task}:")) + 2
+        lines[at:at] = [f"    cause (worker log): {cause[0]}", *(f"      {line}" for line in cause[1:])]
+    return lines
 
 
 def _ms(value: float | None) -> str:
@@ -296,7 +309,7 @@ def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tu
     wanted = {"pause": "PAUSED", "stop": "STOPPED"}.get(args.command)
     healthy, line = state_verdict(status, name, wanted) if wanted else verdict(status, name)
     # The exit code is the verdict's: 0 exactly when the line printed starts with OK.
-    return (OK if healthy else UNHEALTHY), [*render_status(status, name, stage), line]
+    return (OK if healthy else UNHEALTHY), [*render_status(status, name, stage, result.get("causes")), line]
 
 
 def state_verdict(status: Mapping[str, Any] | None, name: str, wanted: str) -> tuple[bool, str]:
@@ -358,7 +371,8 @@ def main(
         return USAGE if exc.kind in _USAGE_ERRORS else UNHEALTHY
     code, lines = render(args, result, name, stage)
     if args.json:
-        _say(json.dumps({"ok": code == OK, "result": result}, indent=2, sort_keys=True), out)
+        # The verdict is the last line printed for people; scripts get it as data, with the exit code's `ok`.
+        _say(json.dumps({"ok": code == OK, "verdict": lines[-1], "result": result}, indent=2, sort_keys=True), out)
     else:
         _say("\n".join(lines), out)
     return code

@@ -79,3 +79,8 @@ def admin_function_name(stage: Stage) -> str:
 
 def health_function_name(stage: Stage) -> str:
     return aws_name(stage, "lambda", "health")
+
+
+def worker_log_group_name(stage: Stage) -> str:
+    """The Connect workers' log group: the alarms' log filters and the admin's hidden task causes read it."""
+    return aws_name(stage, "log-group", "kafka-connect", prefix="/aws/fargate/")

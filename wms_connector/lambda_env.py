@@ -30,6 +30,8 @@ BOOTSTRAP_SERVERS = "BOOTSTRAP_SERVERS"  # optional: what needs Kafka is unavail
 SECURITY_PROTOCOL = "KAFKA_SECURITY_PROTOCOL"
 # Optional: `{task_ip}` in it stands for the worker(s) running the connector's task.
 JMX_URL = "JMX_URL"
+# The Connect workers' log group: the admin reads the causes a task's trace hides from it.
+WORKER_LOG_GROUP = "WORKER_LOG_GROUP"
 # The dbInfo secret's ARN: the health check's database probe and the admin's preflight read the secret by it.
 DB_SECRET_ARN = "DB_INFO_SECRET_ARN"  # noqa: S105 - a variable name, not a value
 

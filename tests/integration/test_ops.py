@@ -27,6 +27,7 @@ NAME = "wms-oracle-cdc"
 
 
 def ops(local_stack, *argv: str, json_output: bool = False) -> tuple[int, str, str]:
+    """`ops` against the local stack; options before the command (`--worker-log PATH`) go in `argv` first."""
     out, err = io.StringIO(), io.StringIO()
     target = [
         "--stage", local_stack.stage.name,
@@ -95,6 +96,25 @@ def test_status_shows_the_failed_task_with_a_short_trace_and_an_unhealthy_verdic
     assert code == UNHEALTHY and body["ok"] is False
     assert body["result"]["status"]["tasks"][0]["state"] == "FAILED"
     assert "\n" in body["result"]["status"]["tasks"][0]["trace"]  # the full trace for scripts
+
+
+def test_status_shows_the_cause_debeziums_null_pointer_hides_from_the_worker_log(local_stack, failing_connector):
+    code, out, err = ops(local_stack, "--worker-log", str(local_stack.worker_log), "status")
+    assert code == UNHEALTHY, err
+    lines = out.splitlines()
+    trace = next(i for i, line in enumerate(lines) if line.strip().startswith("trace:"))
+    assert "java.lang.NullPointerException" in lines[trace]  # all Connect's status says
+    assert lines[trace + 1] == (
+        "    cause (worker log): Failed to start connector, will re-attempt during polling. "
+        "(io.debezium.connector.common.BaseSourceTask:267)"
+    )
+    cause = "\n".join(lines[trace + 1:])
+    assert "org.apache.kafka.connect.errors.RetriableException: Failed to resolve Oracle database version" in cause
+    assert "Caused by: java.net.ConnectException: Connection refused" in cause
+    code, out, _ = ops(local_stack, "--worker-log", str(local_stack.worker_log), "status", json_output=True)
+    body = json.loads(out)
+    assert body["verdict"] == lines[-1] and body["verdict"].startswith("UNHEALTHY: task 0 FAILED")
+    assert "Connection refused" in "\n".join(body["result"]["causes"]["0"])
 
 
 def test_lag_on_a_worker_whose_connector_is_not_connected(local_stack, failing_connector):

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "wms_connector.settings", "wms_connector.connector", "wms_connector.connect_status",
         "wms_connector.connect_client", "wms_connector.lambda_env", "wms_connector.secrets_lookup",
         "wms_connector.kafka_producer", "wms_connector.config_topic", "wms_connector.snapshot_signal",
-        "wms_connector.topic_admin", "wms_connector.preflight",
+        "wms_connector.topic_admin", "wms_connector.preflight", "wms_connector.task_cause",
     ),
     ("wms_connector.health",),
     ("wms_connector.admin",),

@@ -227,13 +227,17 @@ def test_status_with_a_failed_task_exits_1_and_shortens_the_trace():
     assert out.splitlines()[-1].startswith("UNHEALTHY: task 0 FAILED")
 
 
-def test_json_output_is_the_admins_result_with_the_same_exit_code():
+def test_json_output_is_the_admins_result_with_the_verdict_and_the_same_exit_code():
     status = _status("PAUSED", "PAUSED")
     code, out, _ = Lambda().answers(STATUS, _ok({"state": "paused", "status": status})).run(
         "--stage", "main", "--json", "status"
     )
     assert code == UNHEALTHY
-    assert json.loads(out) == {"ok": False, "result": {"state": "paused", "status": status}}
+    assert json.loads(out) == {
+        "ok": False,
+        "verdict": "NOT CAPTURING: the connector is PAUSED on purpose? `resume` when done.",
+        "result": {"state": "paused", "status": status},
+    }
 
 
 def test_pause_that_reached_paused_exits_0():

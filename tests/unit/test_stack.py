@@ -4,6 +4,7 @@ alerts and outputs."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -213,6 +214,11 @@ def test_service_runs_private_in_data_subnets_with_rollback(run):
     logging = container(run)["logConfiguration"]
     assert logging["logDriver"] == "awslogs"
     assert logging["options"]["awslogs-group"] == f"/aws/fargate/wms-connector-{run.stage}-kafka-connect"
+    # One CloudWatch event per log record, its stack trace included: the admin reads a task's hidden cause there.
+    pattern = re.compile(logging["options"]["awslogs-multiline-pattern"])
+    assert pattern.match("[2026-12-01 22:57:21,967] WARN [wms-oracle-cdc|task-0] Failed to start connector")
+    assert not pattern.match("Caused by: java.net.ConnectException: Connection refused")
+    assert not pattern.match("\tat io.debezium.connector.oracle.OracleConnection.<init>(OracleConnection.java:115)")
     retention = run.one("aws:cloudwatch/logGroup:LogGroup", "connect-logs").inputs["retentionInDays"]
     assert retention == {"main": 14, "val": 30, "production": 90}.get(run.stage, 14)
 

@@ -11,6 +11,7 @@ import pytest
 
 from components.admin_function import admin_function_name
 from tests.unit.pulumi_harness import (
+    ACCOUNT_ID,
     BROKERS,
     DATA_SUBNETS,
     DB_PASSWORD,
@@ -107,6 +108,7 @@ def test_admin_function_runs_in_the_data_subnets_with_the_stack_environment(run)
     # Lag: the exporter of the worker running the task, on the port the Lambdas' security group may reach.
     assert variables["JMX_URL"] == "http://{task_ip}:9404/metrics"
     assert variables["DB_INFO_SECRET_ARN"] == secret_arn(f"wms/{stage.name}/dbInfo")
+    assert variables["WORKER_LOG_GROUP"] == f"/aws/fargate/wms-connector-{stage.name}-kafka-connect"
     # The on-call commands find the function by this name.
     assert function.inputs["name"] == admin_function_name(stage)
     log_group = run.one(LOG_GROUP, "admin-logs")
@@ -125,6 +127,9 @@ def test_admin_role_may_touch_only_its_logs_the_private_ca_and_the_db_secret(run
     # The preflight reads the stage's dbInfo secret, that one only.
     assert by_action["secretsmanager:GetSecretValue"] == [secret_arn(f"wms/{run.stage}/dbInfo")]
     assert [a for a in by_action if a.startswith("secretsmanager:")] == ["secretsmanager:GetSecretValue"]
+    # A failed task's hidden cause: the workers' log group, searched, nothing else of CloudWatch Logs.
+    group = f"/aws/fargate/wms-connector-{run.stage}-kafka-connect"
+    assert by_action["logs:FilterLogEvents"] == [f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{group}:*"]
     assert not any(a.startswith(("kafka:", "ecs:")) for a in by_action)
 
 

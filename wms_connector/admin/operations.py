@@ -4,7 +4,7 @@ Debezium's snapshot signal, and the deletion of an ephemeral stage's topics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from wms_connector.preflight import PreflightTarget, run_preflight
 from wms_connector.preflight.connect import PreflightConnectError
 from wms_connector.preflight.connect import connect as connect_as_cdc_user
 from wms_connector.snapshot_signal import SignalRefused, SignalWriter, snapshot_signal
+from wms_connector.task_cause import cause_from_records, hides_cause
 from wms_connector.topics import StageTopics
 from wms_connector.worker_env import TASK_IP_PLACEHOLDER, exporter_url
 
@@ -40,6 +41,17 @@ class ConnectorAdmin(Reconciler):
     # The preflight's database: the dbInfo keys (read when asked, never kept) and how to connect with them.
     database_info: Callable[[], Mapping[str, Any]] | None = field(default=None, repr=False)
     database_connect: Callable[[Mapping[str, Any]], Any] = field(default=connect_as_cdc_user, repr=False)
+    # The worker's log records (its log file locally, its CloudWatch log group in AWS), for causes Debezium hides.
+    worker_log_records: Callable[[], Iterable[str]] | None = field(default=None, repr=False)
+
+    def hidden_causes(self, status: ConnectorStatus | None) -> dict[str, list[str]]:
+        """For each task whose trace is only Debezium's NullPointerException, the cause the worker logged."""
+        hiding = [task for task in (status.tasks if status else ()) if hides_cause(task.trace)]
+        if not hiding or self.worker_log_records is None:
+            return {}
+        records = list(self.worker_log_records())
+        causes = {str(task.id): cause_from_records(records, status.name, task.id) for task in hiding}
+        return {task: cause for task, cause in causes.items() if cause}
 
     def preflight(self, heartbeat_table: str | None = None, use_pdb: bool = False) -> dict[str, Any]:
         """The database side of capture, checked as the CDC user (wms_connector/preflight): a checklist with the

@@ -115,8 +115,12 @@ def _timeout(request: Mapping[str, Any]) -> float:
     return check_timeout(request.get("timeout_seconds", DEFAULT_STATE_TIMEOUT))
 
 
-def _status_result(status: ConnectorStatus | None) -> dict[str, Any]:
-    return {"state": connector_state(status), "status": status.to_dict() if status else None}
+def _status_result(admin: ConnectorAdmin, status: ConnectorStatus | None) -> dict[str, Any]:
+    result = {"state": connector_state(status), "status": status.to_dict() if status else None}
+    causes = admin.hidden_causes(status)
+    if causes:
+        result["causes"] = {task: [redact(line) for line in lines] for task, lines in causes.items()}
+    return result
 
 
 _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
@@ -137,9 +141,10 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
         allow_unreachable_database=_flag(r, "allow_unreachable_database", False),
     ),
     "set_state": lambda admin, r: _status_result(
+        admin,
         admin.set_state(
             r.get("name"), r.get("state"), timeout=_timeout(r), require_tasks=_flag(r, "require_tasks", True)
-        )
+        ),
     ),
     "restart": lambda admin, r: admin.restart(
         r.get("name"),
@@ -148,9 +153,10 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
     ),
     # The status once a restart or resume has settled (reconciler.py's `settle`): what a verdict is taken on.
     "settled_status": lambda admin, r: _status_result(
-        admin.settle(r.get("name"), settle_seconds=_settle_seconds(r), timeout=_timeout(r))
+        admin,
+        admin.settle(r.get("name"), settle_seconds=_settle_seconds(r), timeout=_timeout(r)),
     ),
-    "status": lambda admin, r: _status_result(admin.status(r.get("name"))),
+    "status": lambda admin, r: _status_result(admin, admin.status(r.get("name"))),
     "read": lambda admin, r: admin.read(r.get("name")),
     "delete": lambda admin, r: {"deleted": admin.delete(r.get("name"))},
     "delete_stage_topics": lambda admin, r: admin.delete_stage_topics(),

@@ -12,12 +12,14 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from wms_connector import connect_rules, kafka_settings
 from wms_connector.admin.protocol import AdminCallFailed, unwrap
 from wms_connector.aws_names import REGION_PATTERN
 from wms_connector.stages import Stage
+from wms_connector.task_cause import log_records
 
 LAMBDA = "lambda"
 DIRECT = "direct"
@@ -119,6 +121,8 @@ class DirectTransport:
     jmx_url: str | None = None  # the worker's JMX exporter (lag)
     # The preflight's dbInfo keys (the local stack's env file); never part of a transport spec.
     database_info: Callable[[], Mapping[str, Any]] | None = field(default=None, repr=False, compare=False)
+    # The worker's log file (the local stack's), for the causes a failed task's trace hides.
+    worker_log: str | None = field(default=None, compare=False)
 
     def invoke(self, request: Mapping[str, Any]) -> Any:
         from wms_connector.admin.environment import build_admin
@@ -134,7 +138,14 @@ class DirectTransport:
             security_protocol=self.security_protocol,
             jmx_url=self.jmx_url,
         )
-        return unwrap(handle(build_admin(environment, database_info=self.database_info), request))
+        records = (lambda: _file_records(self.worker_log)) if self.worker_log else None
+        admin = build_admin(environment, database_info=self.database_info, worker_log_records=records)
+        return unwrap(handle(admin, request))
+
+
+def _file_records(path: str) -> list[str]:
+    log = Path(path)
+    return log_records(log.read_text(errors="replace")) if log.is_file() else []
 
 
 def _unknown(value: Any) -> bool:
