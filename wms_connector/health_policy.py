@@ -8,6 +8,12 @@ from __future__ import annotations
 # At most this many automatic restarts in any rolling window of this many minutes.
 DEFAULT_RESTART_LIMIT = 3
 DEFAULT_RESTART_WINDOW_MINUTES = 60
+# The health runners' clocks may disagree by up to this much: a restart counts toward the window for this much
+# longer, so a runner whose clock is ahead never drops another's restart from the window early (the budget holds).
+CLOCK_SKEW_ALLOWANCE_MINUTES = 10
+# After a restart that did not help, the next waits this long, doubling with each further one, up to the cap.
+RESTART_BACKOFF_MINUTES = 5
+RESTART_BACKOFF_MAX_MINUTES = 30
 # Runs in a row a connector may spend UNASSIGNED, RESTARTING, PAUSED or STOPPED (a rebalance, a deploy) before
 # ConnectorNotRunning fires; FAILED is reported at once.
 DEFAULT_NOT_RUNNING_RUNS = 3

@@ -105,3 +105,13 @@ def test_every_alarm_has_a_runbook_entry():
     )
     missing = [spec.key for spec in all_alarm_specs(settings, "wms-oracle-cdc", "f") if f"`{spec.key}`" not in prose]
     assert missing == []
+
+
+def test_the_budgets_clock_allowance_and_backoff_in_the_docs_are_the_policys():
+    from wms_connector import health_policy as policy
+
+    text = " ".join((DOCS / "operations.md").read_text().split())
+    base, cap = policy.RESTART_BACKOFF_MINUTES, policy.RESTART_BACKOFF_MAX_MINUTES
+    allowance = policy.CLOCK_SKEW_ALLOWANCE_MINUTES
+    assert f"`CLOCK_SKEW_ALLOWANCE_MINUTES` in `wms_connector/health_policy.py`, {allowance} minutes" in text
+    assert f"({base}, {base * 2}, {base * 4} minutes, capped at `RESTART_BACKOFF_MAX_MINUTES`, {cap})" in text

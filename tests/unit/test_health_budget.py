@@ -41,9 +41,12 @@ def test_connector_id_is_stage_and_name():
     assert KEY == "main:wms-oracle-cdc"
 
 
+# The window's own rules, with clocks that agree (no skew allowance); the allowance has its tests below.
+
+
 def test_fourth_restart_within_the_window_is_refused(table):
     clock = Clock(T0)
-    budget = RestartBudget(table, KEY, clock=clock)
+    budget = RestartBudget(table, KEY, clock=clock, skew_allowance_seconds=0)
     for minute in (0, 10, 20):
         clock.now = T0 + minute * MINUTE
         assert budget.reserve().granted
@@ -57,7 +60,7 @@ def test_fourth_restart_within_the_window_is_refused(table):
 
 def test_window_is_rolling_not_fixed(table):
     clock = Clock(T0)
-    budget = RestartBudget(table, KEY, clock=clock)
+    budget = RestartBudget(table, KEY, clock=clock, skew_allowance_seconds=0)
     for minute in (0, 10, 20):
         clock.now = T0 + minute * MINUTE
         budget.reserve()
@@ -76,7 +79,7 @@ def test_window_is_rolling_not_fixed(table):
 
 def test_old_restarts_are_pruned_from_the_item(table):
     clock = Clock(T0)
-    budget = RestartBudget(table, KEY, clock=clock)
+    budget = RestartBudget(table, KEY, clock=clock, skew_allowance_seconds=0)
     budget.reserve()
     clock.now = T0 + 2 * 60 * MINUTE
     budget.reserve()
@@ -86,7 +89,7 @@ def test_old_restarts_are_pruned_from_the_item(table):
 
 def test_custom_limit_and_window(table):
     clock = Clock(T0)
-    budget = RestartBudget(table, KEY, limit=1, window_seconds=300, clock=clock)
+    budget = RestartBudget(table, KEY, limit=1, window_seconds=300, clock=clock, skew_allowance_seconds=0)
     assert budget.reserve().granted
     assert not budget.reserve().granted
     clock.now = T0 + 301
@@ -119,7 +122,7 @@ def test_outcome_is_recorded_on_the_pending_restart(table):
 
 def test_outcome_of_a_restart_that_left_the_window_is_not_recorded(table):
     clock = Clock(T0)
-    budget = RestartBudget(table, KEY, clock=clock)
+    budget = RestartBudget(table, KEY, clock=clock, skew_allowance_seconds=0)
     budget.reserve()
     clock.now += 61 * MINUTE
     assert budget.record_outcome(int(T0 * 1000), helped=True) is False
@@ -229,3 +232,87 @@ def test_contention_beyond_the_attempt_limit_reserves_nothing(table):
     budget = RestartBudget(AlwaysLosing(), KEY, clock=Clock(T0), max_attempts=3)
     with pytest.raises(BudgetContentionError, match="after 3 attempts"):
         budget.reserve()
+
+
+# -- clocks that disagree, and backoff ----------------------------------------------------------------------
+
+
+def _reserve_at(table, clock_ahead_minutes: float, true_now: float, **kwargs) -> bool:
+    """One runner whose clock is `clock_ahead_minutes` off the true time reserves at `true_now`."""
+    clock = Clock(true_now + clock_ahead_minutes * MINUTE)
+    return RestartBudget(table, KEY, clock=clock, **kwargs).reserve().granted
+
+
+@pytest.mark.parametrize(("allowance", "fourth_granted"), [(0, True), (None, False)])
+def test_a_runner_whose_clock_is_ahead_never_drops_anothers_restart_early(table, allowance, fourth_granted):
+    kwargs = {} if allowance is None else {"skew_allowance_seconds": allowance}
+    for minute in (0, 10, 20):  # a runner with the true time
+        assert _reserve_at(table, 0, T0 + minute * MINUTE, **kwargs)
+    # 55 true minutes on, a runner 9 minutes ahead sees the first restart 64 minutes old. Without the allowance
+    # it drops it and grants a fourth restart inside the true hour; with it (10 minutes), the budget holds.
+    assert _reserve_at(table, 9, T0 + 55 * MINUTE, **kwargs) is fourth_granted
+
+
+def _rolling_maximum(grants: list[float], window: float) -> int:
+    return max((sum(1 for t in grants if start - window < t <= start) for start in grants), default=0)
+
+
+def test_runners_with_clocks_minutes_apart_concurrently_keep_the_budget(moto_server_table):
+    """Six concurrent runners, clocks from 5 minutes behind to 5 ahead (10 apart at most, the allowance), reserve
+    together every 4 true minutes for 3 hours: no rolling true hour ever holds more than 3 grants."""
+    _, endpoint = moto_server_table
+    offsets = (-5, -3, -1, 1, 3, 5)
+    true_time = Clock(T0)
+    barrier = threading.Barrier(len(offsets))
+    grants: list[float] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    steps = 45
+
+    def run(offset: int) -> None:
+        table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table("health")
+        budget = RestartBudget(table, KEY, clock=lambda: true_time.now + offset * MINUTE, max_attempts=100)
+        try:
+            for _ in range(steps):
+                barrier.wait(timeout=60)
+                at = true_time.now
+                if budget.reserve().granted:
+                    with lock:
+                        grants.append(at)
+                if barrier.wait(timeout=60) == 0:  # one thread moves the true time on
+                    true_time.now += 4 * MINUTE
+        except BaseException as exc:  # collected and asserted on below
+            with lock:
+                failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(offset,)) for offset in offsets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not failures, failures
+    assert _rolling_maximum(sorted(grants), 60 * MINUTE) <= 3
+    # The budget still lets restarts through: over 3 hours, at least one per (window + allowance).
+    assert len(grants) >= 6, grants
+
+
+def test_a_restart_that_did_not_help_makes_the_next_wait_longer_up_to_the_cap(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, limit=10, window_seconds=6 * 60 * MINUTE, clock=clock)
+    waits = []
+    for _ in range(5):
+        granted = budget.reserve()
+        assert granted.granted and granted.backoff_until_ms is None
+        budget.record_outcome(budget.pending().at_ms, helped=False)
+        refused = budget.reserve()
+        assert not refused.granted and refused.backoff_until_ms == refused.next_free_at_ms
+        waits.append((refused.backoff_until_ms - int(clock.now * 1000)) / 60_000)
+        clock.now = refused.backoff_until_ms / 1000 - 1
+        assert not budget.reserve().granted  # a second early is still early
+        clock.now += 1
+    assert waits == [5, 10, 20, 30, 30]  # doubling, capped at 30 minutes
+    # A restart that helped ends the backoff.
+    assert budget.reserve().granted
+    budget.record_outcome(budget.pending().at_ms, helped=True)
+    assert budget.reserve().granted

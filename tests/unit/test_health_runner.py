@@ -92,7 +92,9 @@ def test_connect_down_redeploys_the_service_within_the_budget(aws):
         "granted": True,
         "done": True,
         "budgetRemaining": 2,
-        "nextFreeAtMs": int((T0 + 3600) * 1000),
+        # The window (60 minutes) plus the clock-skew allowance (10).
+        "nextFreeAtMs": int((T0 + 3600 + 600) * 1000),
+        "backoffUntilMs": None,
         "previousOutcome": None,
     }
     assert _deployments(aws["ecs"]) != before
@@ -116,8 +118,22 @@ def test_budget_stops_the_fourth_restart_and_judges_each_one(aws):
     last = outcomes[-1]["metrics"]
     assert last[m.AUTO_RESTART_BUDGET_EXCEEDED] == 1 and last[m.AUTO_RESTART_ATTEMPTED] == 0
     assert last[m.RESTART_BUDGET_REMAINING] == 0
-    # The oldest restart leaves the window 60 minutes after it was made.
-    clock.now = T0 + 60 * 60 + 1
+    # The oldest restart leaves the window 60 minutes (plus the 10-minute clock-skew allowance) after it was made.
+    clock.now = T0 + 70 * 60 + 1
+    assert _run(aws, clock, lines)["restart"]["granted"] is True
+
+
+def test_after_a_restart_that_did_not_help_the_next_waits_out_the_backoff(aws):
+    clock, lines = Clock(T0), []
+    assert _run(aws, clock, lines)["restart"]["granted"] is True
+    clock.now = T0 + 2 * 60  # still down: the restart did not help, and the next waits 5 minutes from it
+    held = _run(aws, clock, lines)
+    assert held["restart"]["previousOutcome"] == "not_helped"
+    assert held["restart"]["granted"] is False
+    assert held["restart"]["backoffUntilMs"] == held["restart"]["nextFreeAtMs"] == int((T0 + 5 * 60) * 1000)
+    # Waiting out the backoff is not a spent budget.
+    assert held["metrics"][m.AUTO_RESTART_BUDGET_EXCEEDED] == 0 and held["metrics"][m.RESTART_BUDGET_REMAINING] == 2
+    clock.now = T0 + 5 * 60
     assert _run(aws, clock, lines)["restart"]["granted"] is True
 
 

@@ -30,6 +30,8 @@ class RestartReport:
     error: str | None = None
     budget_remaining: int | None = None
     next_free_at_ms: int | None = None
+    # Set when the restart waits out the backoff after restarts that did not help, not for a spent budget.
+    backoff_until_ms: int | None = None
     previous_outcome: str | None = None
 
 
@@ -112,7 +114,8 @@ def _oracle_signals(report: RunReport) -> dict[str, float]:
 def _restart_signals(restart: RestartReport) -> dict[str, float]:
     values: dict[str, float] = {
         m.AUTO_RESTART_ATTEMPTED: int(bool(restart.granted)),
-        m.AUTO_RESTART_BUDGET_EXCEEDED: int(restart.granted is False),
+        # Waiting out the backoff is not a spent budget (AutoRestartNotHelped already says restarts do not help).
+        m.AUTO_RESTART_BUDGET_EXCEEDED: int(restart.granted is False and restart.backoff_until_ms is None),
     }
     if restart.budget_remaining is not None:
         values[m.RESTART_BUDGET_REMAINING] = restart.budget_remaining

@@ -137,6 +137,7 @@ class HealthRun:
         report.granted = decision.granted
         report.budget_remaining = decision.remaining
         report.next_free_at_ms = decision.next_free_at_ms
+        report.backoff_until_ms = decision.backoff_until_ms
         if not decision.granted:
             return
         try:
@@ -258,6 +259,7 @@ class HealthRun:
                 "done": restart.done,
                 "budgetRemaining": restart.budget_remaining,
                 "nextFreeAtMs": restart.next_free_at_ms,
+                "backoffUntilMs": restart.backoff_until_ms,
                 "previousOutcome": restart.previous_outcome,
             },
             "metrics": values,
