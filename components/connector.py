@@ -10,7 +10,7 @@ import pulumi
 
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
-from wms_connector.providers.debezium_connector import DebeziumConnector
+from wms_connector.providers.debezium_connector import DebeziumConnector, secret_if_salted
 from wms_connector.providers.transport import lambda_spec
 from wms_connector.settings import StageSettings
 from wms_connector.topics import StageTopics
@@ -35,18 +35,23 @@ def connector_config(settings: StageSettings, bootstrap_servers: str) -> dict[st
 
 
 class Connector(pulumi.ComponentResource):
-    """Exposes `resource` (the DebeziumConnector), `connector_name` and `connector_state` (as Connect reported it at
-    the last `pulumi up` or `pulumi refresh`)."""
+    """Exposes `resource` (the DebeziumConnector), `connector_name`, `connector_state` (as Connect reported it at
+    the last `pulumi up` or `pulumi refresh`), and `declared_config`/`declared_state` (what the health check's
+    reconciliation compares the live connector with)."""
 
     def __init__(self, name: str, args: ConnectorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("wms:connector:Connector", name, None, opts)
         settings = args.settings
         options = settings.connector.options
+        self.declared_config = secret_if_salted(
+            connector_config(settings, args.bootstrap_servers), secret=args.options_are_secret
+        )
+        self.declared_state = options.state
         self.resource = DebeziumConnector(
             f"{name}-debezium",
             name=args.topics.connector_name,
             stage=settings.stage.name,
-            config=connector_config(settings, args.bootstrap_servers),
+            config=self.declared_config,
             transport=lambda_spec(args.admin_function_name, settings.region),
             state=options.state,
             allow_unreachable_database=options.allow_unreachable_database,

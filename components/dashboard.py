@@ -151,6 +151,8 @@ def dashboard_body(
                     (m.CONNECTOR_STATE_FAILED, "Maximum"),
                     (m.CONNECTOR_TASK_FAILED, "Maximum"),
                     (m.CONNECTOR_NOT_RUNNING, "Maximum"),
+                    (m.CONNECTOR_DRIFT, "Maximum"),
+                    (m.CONNECTOR_REPAIRED, "Sum", "ConnectorRepaired (repairs)"),
                     (m.DB_TCP_UNREACHABLE, "Maximum"),
                     (m.SOURCE_CONNECTED, "Minimum", "SourceConnected (1 = connected)"),
                 ],

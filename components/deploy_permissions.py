@@ -43,6 +43,8 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "UpdateContinuousBackups", "DescribeTimeToLive",
         tags=("TagResource", "UntagResource", "ListTagsOfResource"),
     ),
+    # The declared connector the health check reconciles against (an item of its table).
+    "aws:dynamodb/tableItem:TableItem": _crud("dynamodb", "PutItem", "GetItem", "UpdateItem", "DeleteItem", tags=()),
     "aws:ec2/securityGroup:SecurityGroup": _crud(
         "ec2", "CreateSecurityGroup", "DescribeSecurityGroups", "DeleteSecurityGroup", "RevokeSecurityGroupEgress",
         "AuthorizeSecurityGroupEgress", "DescribeSecurityGroupRules",

@@ -15,17 +15,22 @@ from kafka import KafkaProducer
 from moto import mock_aws
 
 from devtools.connect_jars import CONNECT_IMAGE_DIR
+from devtools.local.kafka_tools import register_unvalidated
 from devtools.local.settings import free_ports
 from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
 from tests.unit.aws_fixtures import Clock, fake_credentials, health_check_aws
 from wms_connector import worker_env
+from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
+from wms_connector.connector.options import ConnectorOptions
 from wms_connector.health import config as c
 from wms_connector.health import metric_names as m
 from wms_connector.health.checks.capture import check_capture_on_workers, http_fetch, parse_capture_metrics
 from wms_connector.health.checks.connect import check_connect
 from wms_connector.health.checks.topics import kafka_consumer_factory
 from wms_connector.health.config import HealthConfig
+from wms_connector.health.reconcile import Declared, declared_key
 from wms_connector.health.runner import HealthClients, HealthRun
 
 pytestmark = pytest.mark.integration
@@ -76,9 +81,10 @@ def aws(monkeypatch, local_stack):
         yield health_check_aws(CLUSTER, SERVICE, TABLE, "wms/it/dbInfo", db_info)
 
 
-def _run(local_stack, aws, clock, lines=None, jmx_url: str | None = None) -> dict:
+def _run(local_stack, aws, clock, lines=None, jmx_url: str | None = None, repair: bool = True) -> dict:
     config = HealthConfig.from_env(
         {
+            c.REPAIR_DRIFT: str(repair).lower(),
             c.STAGE: local_stack.stage.name,
             c.CONNECT_URL: local_stack.connect_url,
             c.ECS_CLUSTER: CLUSTER,
@@ -98,6 +104,7 @@ def _run(local_stack, aws, clock, lines=None, jmx_url: str | None = None) -> dic
         table=aws["table"],
         consumer_factory=kafka_consumer_factory(config.bootstrap_servers, "PLAINTEXT", timeout_ms=5000),
         fetch=http_fetch(),
+        config_writer=ConfigTopicWriter(local_stack.bootstrap_servers, "PLAINTEXT"),
         clock=clock,
         emit=(lines if lines is not None else []).append,
     )
@@ -350,6 +357,73 @@ def test_paused_connector_counts_only_after_three_runs_and_is_not_restarted(loca
         failing_connector.resume(name)
     assert flagged == [0, 0, 1, 1]
     assert restarts == [None, None, None, None]
+
+
+def _declare(aws, local_stack, state: str) -> dict[str, str]:
+    """What the stack writes for reconciliation: the stage's connector as declared, tolerating its unreachable
+    database (as the local stack does)."""
+    config = build_connector_config(
+        local_stack.stage, ConnectorOptions(), KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
+    )
+    key = declared_key(local_stack.stage.name, local_stack.topics.connector_name)
+    aws["table"].put_item(Item=Declared(config, state, allow_unreachable_database=True).to_item(key))
+    return config
+
+
+def test_a_deleted_connector_is_registered_again_in_its_declared_state(local_stack, failing_connector, aws):
+    name = local_stack.topics.connector_name
+    config = _declare(aws, local_stack, "stopped")  # declared stopped: it comes back without ever running
+    failing_connector.delete(name)
+    wait_for("connector deleted", lambda: failing_connector.get_config(name) is None, 30)
+    clock = Clock(T0)
+    summary = _run(local_stack, aws, clock)
+    reconcile = summary["reconcile"]
+    assert reconcile["declared"] is True and reconcile["drift"]["missing"] is True
+    assert reconcile["repaired"] == ["register"] and reconcile["error"] is None and reconcile["granted"] is True
+    metrics = summary["metrics"]
+    assert metrics[m.CONNECTOR_REPAIRED] == 1 and metrics[m.CONNECTOR_MISSING] == 0 and metrics[m.CONNECTOR_DRIFT] == 0
+    assert failing_connector.get_config(name) == {**config, "name": name}
+    wait_for("connector STOPPED", lambda: (s := failing_connector.status(name)) and s.state == "STOPPED", 60)
+    # The next run finds it as declared and the repair helped.
+    clock.now += 600
+    again = _run(local_stack, aws, clock)
+    assert again["reconcile"]["drift"] is None and again["reconcile"]["repaired"] == []
+    assert again["restart"]["previousOutcome"] == "helped"
+
+
+def test_a_drifted_config_and_state_are_put_back_and_repair_off_only_reports(local_stack, failing_connector, aws):
+    name = local_stack.topics.connector_name
+    config = _declare(aws, local_stack, "running")
+    # Outside Pulumi: a key changed (unvalidated, no Oracle here) and the connector paused.
+    register_unvalidated(local_stack, name, {**config, "heartbeat.interval.ms": "12345"})
+    wait_for("the changed config", lambda: failing_connector.get_config(name)["heartbeat.interval.ms"] == "12345", 30)
+    failing_connector.pause(name)
+    wait_for("connector PAUSED", lambda: failing_connector.status(name).state == "PAUSED", 60)
+    clock = Clock(T0)
+
+    reported = _run(local_stack, aws, clock, repair=False)
+    assert reported["reconcile"]["drift"] == {
+        "missing": False,
+        "configKeys": ["heartbeat.interval.ms"],
+        "state": {"live": "PAUSED", "declared": "RUNNING"},
+    }
+    assert reported["reconcile"]["repaired"] == [] and reported["reconcile"]["repair"] is False
+    assert reported["metrics"][m.CONNECTOR_DRIFT] == 1 and reported["metrics"][m.CONNECTOR_REPAIRED] == 0
+    assert failing_connector.status(name).state == "PAUSED"
+
+    clock.now += 600
+    repaired = _run(local_stack, aws, clock)
+    assert repaired["reconcile"]["repaired"] == ["apply_config", "set_state"], repaired["reconcile"]
+    assert repaired["metrics"][m.CONNECTOR_DRIFT] == 0 and repaired["metrics"][m.CONNECTOR_REPAIRED] == 1
+    wait_for("the declared config", lambda: failing_connector.get_config(name)["heartbeat.interval.ms"] == "60000", 30)
+    wait_for("connector RUNNING", lambda: failing_connector.status(name).state == "RUNNING", 60)
+
+
+def test_without_a_declared_connector_nothing_is_compared(local_stack, failing_connector, aws):
+    summary = _run(local_stack, aws, Clock(T0))
+    assert summary["reconcile"] == {
+        "declared": False, "repair": True, "drift": None, "granted": None, "repaired": [], "error": None,
+    }
 
 
 def test_connect_stopped_is_api_unreachable_and_redeploys(local_stack, failing_connector, aws):

@@ -20,11 +20,12 @@ from wms_connector.admin.errors import AdminError, StateTimeout
 from wms_connector.admin.errors import AdminMisconfigured as AdminEnvironmentError
 from wms_connector.admin.operations import ConnectorAdmin, _exporter_url
 from wms_connector.admin.protocol import handle
-from wms_connector.admin.reconciler import _blocking_errors, _reached
+from wms_connector.admin.reconciler import _reached
 from wms_connector.config_topic import target_state_record
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_status import ConnectorStatus, FieldErrors, TaskStatus
 from wms_connector.connector.options import ConnectorOptionsError
+from wms_connector.registration import blocking_errors
 from wms_connector.snapshot_signal import SignalRefused, SignalWriter, check_tables, snapshot_signal
 from wms_connector.stages import Stage
 from wms_connector.topics import CAPTURED_TABLES
@@ -98,11 +99,11 @@ def test_unreachable_database_is_tolerated_only_when_asked():
             "log.mining.strategy": ["Invalid value bogus"],
         },
     )
-    assert _blocking_errors(result, False) == result.errors
-    assert _blocking_errors(result, True) == {"log.mining.strategy": ["Invalid value bogus"]}
+    assert blocking_errors(result, False) == result.errors
+    assert blocking_errors(result, True) == {"log.mining.strategy": ["Invalid value bogus"]}
     # A hostname error that is not about connecting still blocks.
     syntax = FieldErrors(1, {"database.hostname": ["The 'database.hostname' value is invalid: A value is required"]})
-    assert _blocking_errors(syntax, True) == syntax.errors
+    assert blocking_errors(syntax, True) == syntax.errors
 
 
 def _status(state: str, *task_states: str) -> ConnectorStatus:

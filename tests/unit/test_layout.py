@@ -20,6 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "wms_connector.stages", "wms_connector.topics", "wms_connector.aws_names", "wms_connector.worker_env",
         "wms_connector.kafka_settings", "wms_connector.connect_rules", "wms_connector.health_policy",
         "wms_connector.db_info", "wms_connector.redaction", "wms_connector.branch_stage", "wms_connector.cache_dir",
+        "wms_connector.flags",
     ),
     # Typed config, the connector config, clients of Connect and Kafka, the Lambdas' shared environment.
     (
@@ -27,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "wms_connector.connect_client", "wms_connector.lambda_env", "wms_connector.secrets_lookup",
         "wms_connector.kafka_producer", "wms_connector.config_topic", "wms_connector.snapshot_signal",
         "wms_connector.topic_admin", "wms_connector.preflight", "wms_connector.task_cause",
+        "wms_connector.registration",
     ),
     ("wms_connector.health",),
     ("wms_connector.admin",),

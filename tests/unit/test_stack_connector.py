@@ -253,3 +253,31 @@ def test_the_connector_config_is_a_secret_when_its_options_are_or_it_carries_a_s
     assert (isinstance(config, dict) and SECRET_SIG in config) is secret
     if secret:
         assert "Distinctive-Salt" not in json.dumps({k: v for k, v in config.items() if k != "value"})
+
+
+def test_the_declared_connector_is_written_for_reconciliation_after_the_connector(run):
+    stage = Stage.parse(run.stage)
+    item = run.one("aws:dynamodb/tableItem:TableItem", "health-declared").inputs
+    assert item["hashKey"] == "connectorId"
+    attributes = {name: value["S"] for name, value in json.loads(item["item"]).items()}
+    assert attributes["connectorId"] == f"{stage.name}:wms-oracle-cdc#declared"
+    assert attributes["state"] == "running" and attributes["allowUnreachableDatabase"] == "false"
+    # The very config the connector resource declares: placeholders, never a credential.
+    assert json.loads(attributes["config"]) == run.one(CONNECTOR, "connector-debezium").inputs["config"]
+    assert "${env:DB_PASSWORD}" in attributes["config"]
+    # Written after the connector, so deleted before it: a destroy is never undone by a health run.
+    assert (CONNECTOR, "connector-debezium") in run.depends_on("aws:dynamodb/tableItem:TableItem", "health-declared")
+    health = run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    assert health["REPAIR_DRIFT"] == "true"
+
+
+def test_repair_can_be_turned_off_and_a_salted_declared_config_is_a_secret():
+    run = run_program(
+        "feature-login",
+        config={"repairDrift": False,
+                "connector": {"hashColumns": ["WMS.PLAN_BASE_WVR_TBL.EMAIL"], "hashSalt": "Distinctive-Salt-0042"}},
+    )
+    run.raise_error()
+    assert run.one(FUNCTION, "health-function").inputs["environment"]["variables"]["REPAIR_DRIFT"] == "false"
+    wire = run.wire_inputs[("aws:dynamodb/tableItem:TableItem", "health-declared")]["item"]
+    assert isinstance(wire, dict) and SECRET_SIG in wire

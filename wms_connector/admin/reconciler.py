@@ -4,7 +4,6 @@ live. Validate, apply, bring to a state, read, delete: what `pulumi up`, `refres
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,13 +17,12 @@ from wms_connector.connect_rules import CONNECT_STATE, DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus, FieldErrors
 from wms_connector.connector.config import CONNECTOR_CLASS
 from wms_connector.connector.credentials import redact_credentials
+from wms_connector.registration import Registrar, RegistrationRefused, RegistrationUnconfirmed
 from wms_connector.stages import Stage
 from wms_connector.topic_admin import TopicAdmin
 from wms_connector.topics import StageTopics
 
 # Debezium reports an unreachable database as an error on the connection field of the validation result.
-_CONNECTION_FIELDS = ("database.hostname", "database.url")
-_CONNECTION_FAILURE = re.compile(r"(?i)unable to connect|connection|could not|timed out|refused|IO Error|ORA-")
 
 
 def connector_state(status: ConnectorStatus | None) -> str:
@@ -62,42 +60,20 @@ class Reconciler:
         check_name(name)
         check_config(config, name)
         result = self.validate(config)
-        blocking = _blocking_errors(result, allow_unreachable_database)
-        if blocking:
-            listed = "\n".join(f"  {field}: {'; '.join(messages)}" for field, messages in sorted(blocking.items()))
-            raise ConfigInvalid(
-                f"Connector `{name}` config is invalid ({sum(len(m) for m in blocking.values())} error(s)):\n{listed}",
-                fields=blocking,
-            )
-        live = self.connect.get_config(name)
-        if live == {**config, "name": name}:
-            return result  # already live: a PUT would only restart the connector for nothing
         # A new connector starts in its declared state: one declared stopped never gets a task, not even once.
-        initial = CONNECT_STATE[check_state(initial_state)] if live is None and initial_state else None
-        if result.ok and initial:
-            self.connect.create(name, config, initial)
-        elif result.ok:
-            self.connect.put_config(name, config)
-        else:
-            self._register_unreachable(name, config, initial)
-        return result
-
-    def _register_unreachable(self, name: str, config: Mapping[str, str], initial_state: str | None = None) -> None:
-        if self.config_writer is None:
-            raise AdminError(
-                f"Connector `{name}`: the database is unreachable and this admin has no Kafka connection to "
-                "register the connector without Connect's database check."
+        initial = CONNECT_STATE[check_state(initial_state)] if initial_state else None
+        registrar = Registrar(
+            self.connect, self.stage, self.config_writer, self.poll_interval, self.registration_timeout
+        )
+        try:
+            return registrar.register(
+                name, config, allow_unreachable_database=allow_unreachable_database, initial_state=initial,
+                result=result,
             )
-        self.config_writer.register(self.stage, name, config, initial_state)
-        deadline = time.monotonic() + self.registration_timeout
-        while self.connect.get_config(name) != {**config, "name": name}:
-            if time.monotonic() >= deadline:
-                raise AdminError(
-                    f"Connector `{name}` was written to {self.stage}'s config topic but Connect did not show "
-                    f"that config within {self.registration_timeout:.0f}s; is the worker's group "
-                    "the stage's?"
-                )
-            time.sleep(self.poll_interval)
+        except RegistrationRefused as refused:
+            raise ConfigInvalid(refused.message, fields=refused.fields) from None
+        except RegistrationUnconfirmed as unconfirmed:
+            raise AdminError(str(unconfirmed)) from None
 
     def status(self, name: str) -> ConnectorStatus | None:
         return self.connect.status(check_name(name))
@@ -254,16 +230,6 @@ class Reconciler:
         replication = int(config.get("topic.creation.default.replication.factor", "1"))
         with self.topic_admin_factory() as topics:
             topics.ensure_topic(topic, partitions=1, replication_factor=replication)
-
-def _blocking_errors(result: FieldErrors, allow_unreachable_database: bool) -> dict[str, list[str]]:
-    if not allow_unreachable_database:
-        return dict(result.errors)
-    return {
-        field: messages
-        for field, messages in result.errors.items()
-        if not (field in _CONNECTION_FIELDS and all(_CONNECTION_FAILURE.search(m) for m in messages))
-    }
-
 
 def _reached(status: ConnectorStatus, target: str, require_tasks: bool) -> bool:
     if status.state != target:

@@ -12,6 +12,7 @@ from typing import Any
 from wms_connector.connect_rules import STATES
 from wms_connector.connector.credentials import is_credential_key
 from wms_connector.connector.managed_keys import is_managed_key, managed_reason
+from wms_connector.flags import as_bool
 from wms_connector.redaction import redact, shown
 from wms_connector.topics import CAPTURED_TABLE_NAMES, CAPTURED_TABLES
 
@@ -60,11 +61,10 @@ def _choice(option: str, value: object, choices: tuple[str, ...]) -> str:
 
 
 def _boolean(option: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise _fail(option, value, "true or false")
+    flag = as_bool(value)
+    if flag is None:
+        raise _fail(option, value, "true or false")
+    return flag
 
 
 def _whole(option: str, value: object, low: int, high: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 from botocore.config import Config
 
+from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, private_ca_pem
 from wms_connector.health.checks.capture import http_fetch
 from wms_connector.health.checks.topics import kafka_consumer_factory
@@ -44,4 +45,7 @@ def build_clients(config: HealthConfig) -> HealthClients:
             else None
         ),
         fetch=http_fetch() if config.jmx_url else None,
+        config_writer=(
+            ConfigTopicWriter(config.bootstrap_servers, config.security_protocol) if config.bootstrap_servers else None
+        ),
     )

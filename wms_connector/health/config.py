@@ -47,6 +47,8 @@ NOT_RUNNING_RUNS = "NOT_RUNNING_RUNS"
 # Optional: the topic the heartbeat table is captured into (freshness is unknown without it).
 HEARTBEAT_TABLE_TOPIC = "HEARTBEAT_TABLE_TOPIC"
 ARCHIVE_LOG_RETENTION_HOURS = "ARCHIVE_LOG_RETENTION_HOURS"
+# Whether a run puts a missing or drifted connector back as declared (the stage's repairDrift).
+REPAIR_DRIFT = "REPAIR_DRIFT"
 
 DEFAULT_CONNECT_DEADLINE_SECONDS = 20
 _TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
@@ -66,6 +68,7 @@ class HealthConfig(LambdaEnvironment):
     not_running_runs: int = health_policy.DEFAULT_NOT_RUNNING_RUNS
     heartbeat_table_topic: str | None = None
     archive_log_retention_hours: int = health_policy.DEFAULT_ARCHIVE_LOG_RETENTION_HOURS
+    repair_drift: bool = True
 
     @property
     def topics(self) -> StageTopics:
@@ -110,6 +113,7 @@ class HealthConfig(LambdaEnvironment):
                 setting(health_keys["archiveLogRetentionHours"]),
                 default=health_policy.DEFAULT_ARCHIVE_LOG_RETENTION_HOURS,
             ),
+            repair_drift=value_of(env, REPAIR_DRIFT, setting(health_keys["repairDrift"]), default=True),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wms_connector.connect_rules import CONNECT_STATE
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.checks.ecs_service import EcsFindings
 
@@ -36,6 +37,9 @@ def restart_need(connect: ConnectFindings, ecs: EcsFindings) -> RestartNeed | No
     return None
 
 
-def restart_helped(connect: ConnectFindings) -> bool:
-    """Judged on the run after a restart: everything RUNNING again."""
+def restart_helped(connect: ConnectFindings, declared_state: str | None = None) -> bool:
+    """Judged on the run after a restart or repair: everything RUNNING again, or, for a connector declared paused
+    or stopped, in that state."""
+    if declared_state in ("paused", "stopped"):
+        return connect.reachable and connect.connector_state == CONNECT_STATE[declared_state]
     return connect.reachable and connect.all_running

@@ -21,6 +21,9 @@ DB_TCP_UNREACHABLE = "DbTcpUnreachable"
 HEALTH_CHECK_FAILED = "HealthCheckFailed"
 AUTO_RESTART_ATTEMPTED = "AutoRestartAttempted"
 AUTO_RESTART_BUDGET_EXCEEDED = "AutoRestartBudgetExceeded"
+# Reconciliation: the live connector differs from the declared one (missing, config, state); a run repaired it.
+CONNECTOR_DRIFT = "ConnectorDrift"
+CONNECTOR_REPAIRED = "ConnectorRepaired"
 
 CONNECTOR_MISSING = "ConnectorMissing"
 # Connector or a task in a non-RUNNING, non-FAILED state (UNASSIGNED, RESTARTING, PAUSED, ...) for 3+ runs.
@@ -94,9 +97,14 @@ ALARMED_SIGNALS: dict[str, tuple[str, bool]] = {
     HEALTH_CHECK_FAILED: ("the health check could not complete one of its checks", False),
     AUTO_RESTART_ATTEMPTED: ("the check restarted the connector, its tasks or the Connect service", True),
     AUTO_RESTART_BUDGET_EXCEEDED: ("a restart was needed but the restart budget is spent", True),
+    CONNECTOR_DRIFT: (
+        "the live connector is missing or differs from the declared one (config or state) and was not put back",
+        True,
+    ),
 }
 
 CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if scoped} | {
+    CONNECTOR_REPAIRED,
     AUTO_RESTART_HELPED,
     AUTO_RESTART_NOT_HELPED,
     REPLICATION_LAG_MS,

@@ -15,6 +15,7 @@ from wms_connector.health.checks.database import DbFindings
 from wms_connector.health.checks.ecs_service import EcsFindings
 from wms_connector.health.checks.freshness import FreshnessFindings
 from wms_connector.health.checks.topics import TopicFindings
+from wms_connector.health.reconcile import ReconcileReport
 from wms_connector.health.run_state import is_sustained_not_running
 from wms_connector.health.runway import RunwayFindings
 from wms_connector.health_policy import DEFAULT_NOT_RUNNING_RUNS
@@ -48,13 +49,20 @@ class RunReport:
     freshness: FreshnessFindings | None = None
     runway: RunwayFindings | None = None
     growth: dict[str, float] = field(default_factory=dict)  # metric name -> growth of a Debezium counter
+    reconcile: ReconcileReport = field(default_factory=ReconcileReport)
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _connect_signals(connect: ConnectFindings, streak: int, runs: int) -> dict[str, float]:
+def _connect_signals(
+    connect: ConnectFindings, streak: int, runs: int, reconcile: ReconcileReport
+) -> dict[str, float]:
+    repaired = bool(reconcile.repaired) and reconcile.error is None
     return {
         m.CONNECT_API_UNREACHABLE: int(not connect.reachable),
-        m.CONNECTOR_MISSING: int(connect.missing),
+        # A connector the run registered again is reported as repaired, not missing (one page per incident).
+        m.CONNECTOR_MISSING: int(connect.missing and not repaired),
+        m.CONNECTOR_DRIFT: int(reconcile.drift.found and not repaired),
+        m.CONNECTOR_REPAIRED: int(repaired),
         m.CONNECTOR_STATE_FAILED: int(connect.connector_failed),
         m.CONNECTOR_TASK_FAILED: int(bool(connect.failed_tasks)),
         m.CONNECTOR_NOT_RUNNING: int(is_sustained_not_running(streak, runs)),
@@ -129,7 +137,7 @@ def _restart_signals(restart: RestartReport) -> dict[str, float]:
 def signals(report: RunReport) -> dict[str, float]:
     """Every metric value of the run; HealthCheckFailed and HealthCheckRan included."""
     values = {
-        **_connect_signals(report.connect, report.not_running_streak, report.not_running_runs),
+        **_connect_signals(report.connect, report.not_running_streak, report.not_running_runs, report.reconcile),
         **_ecs_signals(report.ecs),
         **_capture_signals(report.capture, report.topics),
         **_restart_signals(report.restart),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, ConnectError
 from wms_connector.health import metric_names as m
 from wms_connector.health.checks.capture import CaptureFindings, Fetch, check_capture_on_workers
@@ -24,12 +25,23 @@ from wms_connector.health.checks.worker_tasks import exporter_urls
 from wms_connector.health.config import HealthConfig
 from wms_connector.health.decision import CONNECT_RESTART, RestartNeed, restart_helped, restart_need
 from wms_connector.health.metrics import publish
+from wms_connector.health.reconcile import (
+    Declared,
+    Drift,
+    ReconcileReport,
+    RepairFailed,
+    declared_key,
+    find_drift,
+    load_declared,
+    repair,
+)
 from wms_connector.health.redeploy import force_new_deployment
 from wms_connector.health.report import RestartReport, RunReport, check_errors, problems, signals
 from wms_connector.health.restart_budget import Clock, RestartBudget, connector_id
 from wms_connector.health.run_state import RunState, RunStateStore, next_not_running_streak
 from wms_connector.health.runway import runway
 from wms_connector.redaction import redact
+from wms_connector.registration import Registrar
 
 # Debezium counters whose growth between runs is alarmed: metric -> CaptureFindings field.
 GROWING_COUNTERS = {m.UNPARSABLE_DDL_GROWTH: "unparsable_ddl", m.CAPTURE_ERROR_GROWTH: "error_count"}
@@ -74,6 +86,8 @@ class HealthClients:
     table: Any  # boto3 DynamoDB Table resource
     consumer_factory: ConsumerFactory | None = None  # None: topic offsets are not checked
     fetch: Fetch | None = None  # None: the JMX exporter is not scraped
+    # Registers a repaired connector whose database is unreachable (the stack's opt-in); None: Connect only.
+    config_writer: ConfigTopicWriter | None = None
     db_probe: Probe = probe_tcp
     clock: Clock = time.time
     emit: Callable[[str], None] = print
@@ -121,11 +135,13 @@ class HealthRun:
             return CaptureFindings(error=f"could not list the worker tasks: {type(exc).__name__}: {exc}")
         return check_capture_on_workers(self.clients.fetch, urls, cfg.topics.topic_prefix)
 
-    def _judge_previous_restart(self, connect: ConnectFindings, started_ms: int, report: RestartReport) -> None:
+    def _judge_previous_restart(
+        self, connect: ConnectFindings, started_ms: int, report: RestartReport, declared: Declared | None
+    ) -> None:
         pending = self.budget.pending()
         if pending is None or pending.at_ms >= started_ms:
             return
-        helped = restart_helped(connect)
+        helped = restart_helped(connect, declared.state if declared else None)
         if self.budget.record_outcome(pending.at_ms, helped):
             report.previous_outcome = "helped" if helped else "not_helped"
 
@@ -151,6 +167,31 @@ class HealthRun:
         except Exception as exc:  # the restart was attempted and counted; say why it did not go through
             report.error = f"{type(exc).__name__}: {exc}"
 
+    def _drift(self, connect: ConnectFindings, declared: Declared | None) -> Drift:
+        """The live connector against the declared one; nothing to compare while Connect is down or nothing is
+        declared (a stack that has not registered the connector yet, or is being destroyed)."""
+        if declared is None or not connect.reachable:
+            return Drift()
+        if connect.missing:
+            return find_drift(declared, None, None)
+        live = self.clients.connect.get_config(self.config.connector)
+        return find_drift(declared, live, connect.connector_state)
+
+    def _repair(self, declared: Declared, reconcile: ReconcileReport, restart: RestartReport) -> None:
+        decision = self.budget.reserve()
+        reconcile.granted = decision.granted
+        restart.budget_remaining, restart.next_free_at_ms = decision.remaining, decision.next_free_at_ms
+        restart.backoff_until_ms = decision.backoff_until_ms
+        if not decision.granted:
+            return
+        registrar = Registrar(self.clients.connect, self.config.stage, self.clients.config_writer)
+        try:
+            reconcile.repaired = repair(registrar, self.config.connector, declared, reconcile.drift)
+        except ConnectError as exc:
+            reconcile.error = exc.message
+        except RepairFailed as exc:
+            reconcile.error = str(exc)
+
     # -- the run -------------------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
@@ -165,17 +206,29 @@ class HealthRun:
         streak = next_not_running_streak(previous.not_running_streak, connect.all_states)
 
         restart = RestartReport()
+        reconcile = ReconcileReport(repair=self.config.repair_drift)
+        declared = None
         try:
-            self._judge_previous_restart(connect, started_ms, restart)
+            declared = load_declared(self.clients.table, declared_key(self.config.stage.name, self.config.connector))
+            reconcile.declared = declared is not None
+            reconcile.drift = self._drift(connect, declared)
+        except Exception as exc:  # the restart logic still runs without the comparison
+            errors["reconcile"] = f"{type(exc).__name__}: {exc}"
+        try:
+            self._judge_previous_restart(connect, started_ms, restart, declared)
             need = restart_need(connect, ecs)
-            if need:
+            if reconcile.drift.found and reconcile.repair and declared is not None:
+                self._repair(declared, reconcile, restart)  # a repair (re-register, re-apply) is this run's action
+            elif need:
                 self._restart(need, restart)
-            elif restart.budget_remaining is None:
+            if restart.budget_remaining is None:
                 restart.budget_remaining = self.budget.remaining()
         except Exception as exc:
             errors["restart_budget"] = f"{type(exc).__name__}: {exc}"
         if restart.error:
             errors["restart"] = restart.error
+        if reconcile.error:
+            errors["repair"] = reconcile.error
 
         freshness = check_freshness(
             self.clients.consumer_factory, self.config.heartbeat_table_topic, self.config.stage.name, self.clients.clock
@@ -192,7 +245,7 @@ class HealthRun:
         counters, growth = counter_growth(capture, previous.counters)
         report = RunReport(
             connect, ecs, db, capture, topics, streak, restart, not_running_runs=self.config.not_running_runs,
-            freshness=freshness, runway=runway_now, growth=growth,
+            freshness=freshness, runway=runway_now, growth=growth, reconcile=reconcile,
         )
         report.errors = {**check_errors(report), **errors}
         values = signals(report)
@@ -262,6 +315,8 @@ class HealthRun:
                 "backoffUntilMs": restart.backoff_until_ms,
                 "previousOutcome": restart.previous_outcome,
             },
+            # What the run found against the declared connector and what it put back.
+            "reconcile": report.reconcile.to_dict(),
             "metrics": values,
             "metricsPublished": published,
             "errors": report.errors,

@@ -185,6 +185,12 @@ def _config_failures(config: Any, name: Any) -> list[CheckFailure]:
     return failures
 
 
+def secret_if_salted(config: pulumi.Input[Mapping[str, str]], secret: bool = False) -> pulumi.Input[Mapping[str, str]]:
+    """The config as a Pulumi secret when it may carry a hash salt (a salt is part of a property name) or comes
+    from options the stack holds as a secret; as it is otherwise."""
+    return pulumi.Output.secret(config) if secret or _may_carry_a_salt(config) else config
+
+
 def _may_carry_a_salt(*configs: Any) -> bool:
     """True when a config has a salted hash-mask key, or is not known yet (an Output may resolve to one)."""
     return any(
@@ -224,7 +230,7 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
         # holds as a secret) is a Pulumi secret, in the inputs and the outputs, so the state holds only ciphertext
         # and the CLI prints [secret].
         if secret_config or _may_carry_a_salt(config):
-            config = pulumi.Output.secret(config)
+            config = secret_if_salted(config, secret=True)
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["config"]))
         props = {
             "name": name,

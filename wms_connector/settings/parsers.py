@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 
+from wms_connector.flags import as_bool
 from wms_connector.redaction import shown
 
 CONFIG_NAMESPACE = "wms-connector"
@@ -46,6 +47,13 @@ def _integer(key: str, value: object, low: int, high: int) -> int:
     if not low <= number <= high:
         raise _fail(key, value, f"a whole number from {low} to {high}")
     return number
+
+
+def boolean(key: str, value: object) -> bool:
+    flag = as_bool(value)
+    if flag is None:
+        raise _fail(key, value, "true or false")
+    return flag
 
 
 def integer(low: int, high: int) -> Callable[[str, object], int]:

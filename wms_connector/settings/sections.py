@@ -14,7 +14,7 @@ from wms_connector import health_policy
 from wms_connector.aws_names import REGION_PATTERN
 from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
 from wms_connector.kafka_settings import MAX_REPLICATION_FACTOR, MIN_REPLICATION_FACTOR
-from wms_connector.settings.parsers import SettingsError, _fail, integer, ipv4_cidrs, matching, one_of
+from wms_connector.settings.parsers import SettingsError, _fail, boolean, integer, ipv4_cidrs, matching, one_of
 
 DEFAULT_REGION = "us-east-1"
 
@@ -235,6 +235,7 @@ class Health(Section):
     disconnected_periods: int  # periods in a row without a database connection before SourceDisconnected fires
     unknown_topic_threshold: int  # UNKNOWN_TOPIC_OR_PARTITION log lines per log period
     log_period_minutes: int
+    repair_drift: bool  # each run puts a missing or drifted connector back as declared (false: detect and alarm)
 
     KEYS: ClassVar[tuple[Key, ...]] = (
         Key("healthScheduleMinutes", "schedule_minutes", integer(1, 60)),
@@ -247,6 +248,7 @@ class Health(Section):
         Key("disconnectedAlarmPeriods", "disconnected_periods", integer(1, 24)),
         Key("unknownTopicAlarmThreshold", "unknown_topic_threshold", integer(1, 1000)),
         Key("logAlarmPeriodMinutes", "log_period_minutes", integer(1, 60)),
+        Key("repairDrift", "repair_drift", boolean),
     )
 
     @classmethod
@@ -263,6 +265,7 @@ class Health(Section):
             disconnected_periods=health_policy.DEFAULT_DISCONNECTED_PERIODS,
             unknown_topic_threshold=5,
             log_period_minutes=5,
+            repair_drift=True,
         )
 
     def check(self) -> None:
