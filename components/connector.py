@@ -56,6 +56,7 @@ class Connector(pulumi.ComponentResource):
             state=options.state,
             allow_unreachable_database=options.allow_unreachable_database,
             secret_config=args.options_are_secret,
+            start_scn=options.start_scn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.connector_name = self.resource.name

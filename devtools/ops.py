@@ -3,6 +3,7 @@
     python -m devtools.ops --stage <stage> [--local | --connect-url URL | --region R] [--json] <command>
 
 Commands: status, lag, restart [--all], pause, resume, stop, offsets [show | reset --yes | set --scn N --yes],
+start-from --scn N --yes,
 snapshot [--table SCHEMA.TABLE ...] [--type blocking|incremental], preflight [--heartbeat-table SCHEMA.TABLE]
 [--use-pdb].
 
@@ -85,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     offsets.add_argument("action", nargs="?", choices=("show", "reset", "set"), default="show")
     offsets.add_argument("--scn", type=int, help="with `set`: the SCN to resume from")
     offsets.add_argument("--yes", action="store_true", help="confirm `reset` or `set`")
+    start_from = commands.add_parser(
+        "start-from", help="stop, set the offset to an SCN, start again: capture resumes reading there"
+    )
+    start_from.add_argument("--scn", type=int, required=True, help="the SCN to read from")
+    start_from.add_argument("--yes", action="store_true", help="confirm")
     snapshot = commands.add_parser("snapshot", help="send Debezium's execute-snapshot signal")
     snapshot.add_argument(
         "--table", action="append", choices=CAPTURED_TABLE_NAMES, metavar="SCHEMA.TABLE",
@@ -113,6 +119,8 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Stage]:
         raise UsageError(f"--connect-url must start with http:// or https://, got {args.connect_url!r}.")
     if not 1 <= args.timeout <= MAX_STATE_TIMEOUT:
         raise UsageError(f"--timeout must be seconds from 1 to {MAX_STATE_TIMEOUT:.0f}, got {args.timeout}.")
+    if args.command == "start-from" and args.scn < 1:
+        raise UsageError("`start-from` needs --scn N, a whole number of at least 1.")
     if args.command == "offsets":
         if args.action == "set" and (args.scn is None or args.scn < 1):
             raise UsageError("`offsets set` needs --scn N, a whole number of at least 1.")
@@ -181,6 +189,9 @@ def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
         if args.action == "reset":
             return [{"action": "reset_offsets", "name": name}]
         return [{"action": "alter_offsets", "name": name, "scn": args.scn}]
+    if args.command == "start-from":
+        start = {"action": "start_from", "name": name, "scn": args.scn, "timeout_seconds": args.timeout}
+        return [start, settled]
     if args.command == "preflight":
         request = {"action": "preflight", "use_pdb": args.use_pdb}
         return [{**request, "heartbeat_table": args.heartbeat_table} if args.heartbeat_table else request]
@@ -188,6 +199,12 @@ def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
 
 
 def confirmation_missing(args: argparse.Namespace) -> str | None:
+    if args.command == "start-from" and not args.yes:
+        return (
+            f"Refused: `start-from` would stop the connector, point it at SCN {args.scn} (changes committed before it "
+            "are not captured, changes after it that were already captured are sent again) and start it. Add --yes "
+            "to do it."
+        )
     if args.command == "offsets" and args.action in ("reset", "set") and not args.yes:
         what = (
             "forget the connector's source offsets: its next start snapshots every table again (consumers see "

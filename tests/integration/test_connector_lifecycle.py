@@ -240,3 +240,21 @@ def test_a_connector_created_stopped_or_paused_never_runs_not_even_for_a_moment(
     assert not [s for s in seen if s.state == "RUNNING" or any(t.state == "RUNNING" for t in s.tasks)], seen
     if state == "stopped":
         assert not [s for s in seen if s.tasks], "a connector declared stopped got a task"
+
+
+def test_a_first_deploy_with_a_start_scn_has_its_offset_before_it_ever_runs(local_stack, admin):
+    watcher = StatusWatcher(ConnectClient(local_stack.connect_url, request_timeout=5, deadline=10), NAME)
+    offsets_when_running: list = []
+    try:
+        # Declared running; the start position is set while it is still stopped, then it starts.
+        admin.ensure(NAME, _config(local_stack), "running", timeout=60, allow_unreachable_database=True,
+                     start_scn=777000)
+        offsets_when_running = admin.connect.get_offsets(NAME)["offsets"]
+    finally:
+        seen = watcher.stop()
+    states = [s.state for s in seen]
+    assert states and states[0] == "STOPPED" and states[-1] == "RUNNING", states
+    assert offsets_when_running[0]["offset"] == {"scn": "777000", "commit_scn": "777000:1:"}
+    # A start position is for the creation only: ensuring again leaves the offset alone.
+    admin.ensure(NAME, _config(local_stack), "running", timeout=60, allow_unreachable_database=True, start_scn=1)
+    assert admin.connect.get_offsets(NAME)["offsets"][0]["offset"]["scn"] == "777000"

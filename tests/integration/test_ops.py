@@ -167,12 +167,26 @@ def test_offsets_change_only_while_stopped_and_only_with_yes(local_stack, failin
     code, out, _ = ops(local_stack, "offsets")
     assert code == OK
     assert f"partition server={local_stack.topics.topic_prefix}" in out and "scn = 123456" in out
+    assert "commit_scn = 123456:1:" in out  # transactions committed before it count as handled
 
     code, out, err = ops(local_stack, "offsets", "reset", "--yes")
     assert code == OK, err
     code, out, _ = ops(local_stack, "offsets", json_output=True)
     assert json.loads(out)["result"]["offsets"] == []
     assert ops(local_stack, "resume")[0] == UNHEALTHY  # back to running (its task fails again)
+
+
+def test_start_from_an_scn_is_one_operation_stop_set_start(local_stack, failing_connector):
+    code, _, err = ops(local_stack, "start-from", "--scn", "48213377")
+    assert code == UNHEALTHY and "Refused" in err and "Add --yes" in err
+    code, out, err = ops(local_stack, "start-from", "--scn", "48213377", "--yes")
+    # Started again from there; with no database its task fails again, and the verdict says so.
+    assert code == UNHEALTHY, err
+    assert out.splitlines()[0].startswith(f"connector {NAME} (stage it): RUNNING")
+    assert out.splitlines()[-1].startswith("UNHEALTHY: task 0 FAILED")
+    [entry] = failing_connector.get_offsets(NAME)["offsets"]
+    assert entry["partition"] == {"server": local_stack.topics.topic_prefix}
+    assert entry["offset"]["scn"] == "48213377" and entry["offset"]["commit_scn"] == "48213377:1:"
 
 
 def _signals(local_stack) -> list:

@@ -18,7 +18,7 @@ from tests.unit.aws_fixtures import active_private_ca
 from wms_connector.admin.environment import AdminEnvironment, build_admin
 from wms_connector.admin.errors import AdminError, StateTimeout
 from wms_connector.admin.errors import AdminMisconfigured as AdminEnvironmentError
-from wms_connector.admin.operations import ConnectorAdmin, _exporter_url
+from wms_connector.admin.operations import ConnectorAdmin, _exporter_url, commit_scn_at
 from wms_connector.admin.protocol import handle
 from wms_connector.admin.reconciler import _reached
 from wms_connector.config_topic import target_state_record
@@ -430,3 +430,28 @@ def test_a_new_connector_is_created_in_its_declared_state(live, initial_state, e
     admin = ConnectorAdmin(connect=connect, stage=Stage.parse("feat-x"))
     admin.apply("c", {"name": "c", "connector.class": "x"}, initial_state=initial_state)
     assert connect.calls == [expected]
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        (None, "5000:1:"),
+        ("", "5000:1:"),
+        ("4900:1:0a001b00c3000000", "5000:1:"),
+        ("4900:1:,4950:2:07001c00d5000000-0800", "5000:1:,5000:2:"),
+        ("4900", "5000:1:"),  # the legacy single-thread form
+    ],
+)
+def test_commit_scn_names_every_redo_thread_at_the_start_scn(current, expected):
+    # CommitScn.valueOf (debezium-connector-oracle 3.2.3, read with javap): `scn:thread:txids`, comma-separated.
+    assert commit_scn_at(5000, current) == expected
+
+
+@pytest.mark.parametrize("scn", [0, -1, True, "5000", 1.5])
+def test_start_from_and_a_start_scn_refuse_what_is_not_an_scn(admin, scn):
+    response = handle(admin, {"action": "start_from", "name": "wms-oracle-cdc", "scn": scn, "stage": "feat-x"})
+    assert response["error"]["type"] == "BadRequest" and "whole number of at least 1" in response["error"]["message"]
+    ensure = {"action": "ensure", "name": "wms-oracle-cdc", "stage": "feat-x", "start_scn": scn,
+              "config": {"name": "wms-oracle-cdc", "connector.class": "x"}}
+    response = handle(admin, ensure)
+    assert response["error"]["type"] == "BadRequest" and "start_scn" in response["error"]["message"]

@@ -338,3 +338,18 @@ def test_tcp_keepalive_is_on_for_the_drivers_socket():
     config = build()
     assert config["driver.oracle.net.keepAlive"] == "true"
     assert int(config["driver.oracle.net.TCP_KEEPIDLE"]) <= 300  # well inside AWS's 350 s idle timeout
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"startScn": 48213377}, "only with `snapshotMode: recovery`"),
+        ({"startScn": 0, "snapshotMode": "recovery"}, "a whole number from 1"),
+        ({"startScn": "abc", "snapshotMode": "recovery"}, "a whole number from 1"),
+        ({"startScn": 2**53, "snapshotMode": "recovery"}, "a whole number from 1"),
+    ],
+)
+def test_a_start_scn_is_a_whole_number_and_needs_the_recovery_snapshot(options, says):
+    with pytest.raises(ConnectorOptionsError, match=re.escape(says)):
+        ConnectorOptions.from_config(options)
+    assert ConnectorOptions.from_config({"startScn": "48213377", "snapshotMode": "recovery"}).start_scn == 48213377

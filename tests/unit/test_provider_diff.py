@@ -128,3 +128,15 @@ def test_a_report_outside_the_project_host_goes_to_stderr(capsys):
 )
 def test_the_cleanup_summary_lists_the_deleted_topics(result, summary):
     assert cleanup_summary("feat-x", result) == summary
+
+
+def test_a_start_scn_is_checked_sent_at_creation_and_never_a_change():
+    from wms_connector.providers.debezium_connector import _ensure_request
+
+    failures = DebeziumConnectorProvider().check({}, _props(startScn=0)).failures
+    assert [f.property for f in failures] == ["startScn"]
+    assert not DebeziumConnectorProvider().check({}, _props(startScn=48213377)).failures
+    assert _ensure_request(_props(startScn=48213377.0))["start_scn"] == 48213377
+    assert "start_scn" not in _ensure_request(_props())
+    # It only matters when the connector is created: changing it later changes nothing.
+    assert connector_changes(_props(startScn=1), _props(startScn=2)) == {}

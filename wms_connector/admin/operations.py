@@ -18,6 +18,7 @@ from wms_connector.admin.errors import (
     not_found,
 )
 from wms_connector.admin.reconciler import Reconciler, connector_state
+from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus
 from wms_connector.connector.config import SIGNAL_TABLE_KEY
 from wms_connector.health.checks.capture import check_capture, http_fetch
@@ -28,6 +29,13 @@ from wms_connector.snapshot_signal import SignalRefused, SignalWriter, snapshot_
 from wms_connector.task_cause import cause_from_records, hides_cause
 from wms_connector.topics import StageTopics
 from wms_connector.worker_env import TASK_IP_PLACEHOLDER, exporter_url
+
+
+def commit_scn_at(scn: int, current: Any) -> str:
+    """Debezium's `commit_scn` offset value (`<scn>:<redo thread>:<transaction ids>`, comma-separated per thread,
+    as CommitScn reads it) with every redo thread of `current` at `scn` and no transaction handled past it."""
+    threads = sorted({part.split(":")[1] for part in str(current or "").split(",") if part.count(":") == 2})
+    return ",".join(f"{scn}:{thread}:" for thread in threads or ["1"])
 
 
 @dataclass
@@ -96,17 +104,52 @@ class ConnectorAdmin(Reconciler):
         return self.connect.reset_offsets(name)
 
     def alter_offsets(self, name: str, scn: int) -> dict[str, Any]:
-        """Point the source offset at `scn` (only while STOPPED). Its `commit_scn` is dropped: it names a
-        position past the old SCN, and the connector would skip transactions committed before it."""
+        """Point the source offset at `scn` (only while STOPPED): mining starts there (`scn`) and transactions
+        committed at or before it count as handled (`commit_scn`, for each redo thread the offset names; thread 1
+        when it names none). Other offset keys stay as they are."""
         if isinstance(scn, bool) or not isinstance(scn, int) or scn < 1:
             raise BadRequest(f"SCN {scn!r} is not allowed: a whole number of at least 1.")
         self._require_stopped(name, "alter the offsets")
         partition = {"server": StageTopics(self.stage).topic_prefix}
         current = [e for e in self.connect.get_offsets(name).get("offsets") or [] if e.get("partition") == partition]
-        offset = {k: v for k, v in (current[0].get("offset") or {}).items() if k != "commit_scn"} if current else {}
+        offset = dict(current[0].get("offset") or {}) if current else {}
         offset["scn"] = str(scn)
+        offset["commit_scn"] = commit_scn_at(scn, offset.get("commit_scn"))
         answer = self.connect.alter_offsets(name, [{"partition": partition, "offset": offset}])
         return {"partition": partition, "offset": offset, "message": (answer or {}).get("message")}
+
+    def start_from(self, name: str, scn: int, *, timeout: float = DEFAULT_STATE_TIMEOUT) -> dict[str, Any]:
+        """A start position as one operation: stop, set the offset to `scn`, start again."""
+        if isinstance(scn, bool) or not isinstance(scn, int) or scn < 1:
+            raise BadRequest(f"SCN {scn!r} is not allowed: a whole number of at least 1.")
+        self.set_state(name, "stopped", timeout=timeout, require_tasks=False)
+        offset = self.alter_offsets(name, scn)
+        self.set_state(name, "running", timeout=timeout, require_tasks=False)
+        return offset
+
+    def ensure(
+        self,
+        name: str,
+        config: Mapping[str, str],
+        state: str,
+        *,
+        timeout: float = DEFAULT_STATE_TIMEOUT,
+        allow_unreachable_database: bool = False,
+        start_scn: int | None = None,
+    ) -> dict[str, Any]:
+        """The reconciler's ensure; a new connector with a `start_scn` is created stopped, its offset set to
+        that SCN, and only then brought to `state`: its first read starts there instead of an initial snapshot.
+        An existing connector keeps its offsets (a start position is for the creation only)."""
+        if start_scn is not None and (isinstance(start_scn, bool) or not isinstance(start_scn, int) or start_scn < 1):
+            raise BadRequest(f"start_scn {start_scn!r} is not allowed: a whole number of at least 1.")
+        if start_scn is None or self.connect.get_config(check_name(name)) is not None:
+            return super().ensure(
+                name, config, state, timeout=timeout, allow_unreachable_database=allow_unreachable_database
+            )
+        super().ensure(name, config, "stopped", timeout=timeout, allow_unreachable_database=allow_unreachable_database)
+        self.alter_offsets(name, start_scn)
+        status = self.set_state(name, state, timeout=timeout, require_tasks=not allow_unreachable_database)
+        return {"name": name, "state": connector_state(status), "status": status.to_dict()}
 
     def lag(self, name: str, *, fetch: Callable[[str], str] | None = None) -> dict[str, Any]:
         """Debezium's capture metrics from the JMX exporter of the worker that runs the connector's task."""

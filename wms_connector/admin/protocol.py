@@ -139,6 +139,7 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
         r.get("state", "running"),
         timeout=_timeout(r),
         allow_unreachable_database=_flag(r, "allow_unreachable_database", False),
+        start_scn=r.get("start_scn"),
     ),
     "set_state": lambda admin, r: _status_result(
         admin,
@@ -163,6 +164,7 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
     "offsets": lambda admin, r: admin.offsets(r.get("name")),
     "reset_offsets": lambda admin, r: admin.reset_offsets(r.get("name")),
     "alter_offsets": lambda admin, r: admin.alter_offsets(r.get("name"), r.get("scn")),
+    "start_from": lambda admin, r: admin.start_from(r.get("name"), r.get("scn"), timeout=_timeout(r)),
     "lag": lambda admin, r: admin.lag(r.get("name")),
     "preflight": lambda admin, r: admin.preflight(_heartbeat_table(r), _flag(r, "use_pdb", False)),
     "signal_snapshot": lambda admin, r: admin.signal_snapshot(

@@ -45,8 +45,13 @@ _OPTION_NAMES = {
     "heartbeatIntervalMs": "heartbeat_interval_ms",
     "allowUnreachableDatabase": "allow_unreachable_database",
     "heartbeatTable": "heartbeat_table",
+    "startScn": "start_scn",
     "extraProperties": "extra_properties",
 }
+
+
+# The largest SCN that survives Pulumi's wire format (a double) exactly.
+MAX_SCN = 2**53 - 1
 
 
 def _fail(option: str, value: object, allowed: str) -> ConnectorOptionsError:
@@ -167,6 +172,9 @@ class ConnectorOptions:
     # `SCHEMA.TABLE` the DBA created for end-to-end freshness (docs/operations.md, "Capture freshness"): updated by
     # Debezium's heartbeat action query every heartbeat interval, one row per stage, captured into its own topic.
     heartbeat_table: str | None = None
+    # A first deploy that reads from this SCN instead of an initial snapshot: the connector is created stopped,
+    # its offset set here, then started. Only at creation; an existing connector keeps its offsets.
+    start_scn: int | None = None
 
     @classmethod
     def from_config(cls, mapping: Mapping[str, Any] | None) -> ConnectorOptions:
@@ -198,6 +206,7 @@ class ConnectorOptions:
             "allowUnreachableDatabase": lambda v: _boolean("allowUnreachableDatabase", v),
             "extraProperties": _extra_properties,
             "heartbeatTable": _heartbeat_table,
+            "startScn": lambda v: _whole("startScn", v, 1, MAX_SCN),
         }
         values = {_OPTION_NAMES[key]: parsers[key](value) for key, value in mapping.items()}
         options = cls(**values)
@@ -214,6 +223,14 @@ class ConnectorOptions:
             )
         if self.hash_columns and not self.hash_salt:
             raise _fail("hashSalt", None, "a salt of 16-128 letters, digits, '-' or '_' whenever hashColumns is set")
+        if self.start_scn is not None and self.snapshot_mode != "recovery":
+            raise _fail(
+                "startScn",
+                self.start_scn,
+                "only with `snapshotMode: recovery`: starting from an SCN there is no schema history yet, and "
+                "Debezium rebuilds it from the tables' current structure only in that mode (set it back to "
+                "`initial` once the connector has started)",
+            )
         overlap = sorted(set(self.mask_columns) & set(self.hash_columns))
         if overlap:
             raise _fail("hashColumns", overlap, "columns not also listed in maskColumns")

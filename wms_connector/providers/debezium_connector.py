@@ -40,6 +40,7 @@ _SNAKE_CASE = {
     "connectorState": "connector_state",
     "allowUnreachableDatabase": "allow_unreachable_database",
     "timeoutSeconds": "timeout_seconds",
+    "startScn": "start_scn",
 }
 _CAMEL_CASE = {snake: camel for camel, snake in _SNAKE_CASE.items()}
 
@@ -93,6 +94,10 @@ class DebeziumConnectorProvider(ResourceProvider):
             failures.append(CheckFailure("timeoutSeconds", f"must be seconds from 1 to {MAX_STATE_TIMEOUT:.0f}"))
         if not isinstance(news.get("allowUnreachableDatabase", False), bool):
             failures.append(CheckFailure("allowUnreachableDatabase", "must be true or false"))
+        start_scn = news.get("startScn")
+        if start_scn is not None and (isinstance(start_scn, bool) or not isinstance(start_scn, int | float)
+                                      or start_scn < 1 or int(start_scn) != start_scn):
+            failures.append(CheckFailure("startScn", "must be a whole number of at least 1 (an SCN)"))
         failures.extend(_config_failures(news.get("config"), name))
         failures.extend(CheckFailure(prop, reason) for prop, reason in transport_problems(news.get("transport")))
         inputs = {**news, "state": news.get("state", "running"), "timeoutSeconds": timeout}
@@ -170,6 +175,8 @@ def _ensure_request(props: Mapping[str, Any]) -> dict[str, Any]:
         "state": props.get("state", "running"),
         "timeout_seconds": props.get("timeoutSeconds", DEFAULT_STATE_TIMEOUT),
         "allow_unreachable_database": bool(props.get("allowUnreachableDatabase", False)),
+        # Used only when the connector does not exist yet (its first start reads from there).
+        **({"start_scn": int(props["startScn"])} if props.get("startScn") is not None else {}),
     }
 
 
@@ -224,6 +231,7 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
         allow_unreachable_database: bool = False,
         timeout_seconds: float = DEFAULT_STATE_TIMEOUT,
         secret_config: bool = False,
+        start_scn: int | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # A hash salt is part of a property name: a config that may carry one (or that comes from options the stack
@@ -239,6 +247,7 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
             "state": state,
             "allow_unreachable_database": allow_unreachable_database,
             "timeout_seconds": timeout_seconds,
+            "start_scn": start_scn,
             "transport": transport,
             "connector_state": None,
             "tasks": None,
