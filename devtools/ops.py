@@ -23,12 +23,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from devtools.local.settings import LOCAL_STAGE
+from devtools.ops_output import OK, UNHEALTHY, USAGE, render
 from wms_connector.admin.protocol import AdminCallFailed, error_response
 from wms_connector.aws_names import admin_function_name
 from wms_connector.connect_rules import MAX_STATE_TIMEOUT
-from wms_connector.connect_status import ConnectorStatus, short_trace, status_lines
 from wms_connector.db_info import db_info_from_variables
-from wms_connector.preflight import render as render_preflight
 from wms_connector.providers.transport import LAMBDA_MARGIN_SECONDS, DirectTransport, LambdaTransport
 from wms_connector.redaction import redact
 from wms_connector.settings import DEFAULT_REGION
@@ -36,7 +36,6 @@ from wms_connector.snapshot_signal import SNAPSHOT_TYPES
 from wms_connector.stages import InvalidStageError, Stage
 from wms_connector.topics import CAPTURED_TABLE_NAMES, StageTopics
 
-OK, UNHEALTHY, USAGE = 0, 1, 2
 DEFAULT_STATE_TIMEOUT_SECONDS = 120
 # How long one Connect call keeps retrying when talking to Connect directly: a person is waiting.
 DIRECT_CONNECT_DEADLINE_SECONDS = 20.0
@@ -46,6 +45,10 @@ _USAGE_ERRORS = {"BadRequest", "TransportSpecError"}
 
 class UsageError(Exception):
     """A command line that cannot run; the message says what is allowed."""
+
+
+class NotRunning(Exception):
+    """What the command talks to is not running; the message says how to start it."""
 
 
 # -- command line ------------------------------------------------------------------------------------------------
@@ -59,7 +62,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m devtools.ops", description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", required=True, help="the stack/stage name, e.g. main, val, production, feat-x")
+    parser.add_argument(
+        "--stage", help="the stack/stage name, e.g. main, val, production, feat-x (with --local: the local stack's)"
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--local", action="store_true", help="the local stack of `make local`")
     where.add_argument("--connect-url", help="a Connect REST URL to talk to directly (inside the VPC, tests)")
@@ -107,8 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Stage]:
     args = build_parser().parse_args(list(argv))
+    if args.stage is None and not args.local:
+        raise UsageError("--stage is required (except with --local, which talks to the local stack's stage).")
     try:
-        stage = Stage.parse(args.stage)
+        stage = Stage.parse(args.stage or LOCAL_STAGE)
     except InvalidStageError as exc:
         raise UsageError(f"--stage: {exc}") from None
     if args.region and (args.local or args.connect_url):
@@ -146,6 +153,12 @@ def transport_for(
         local = LocalStack(settings, jars_dir=Path("/nonexistent"))  # only its addresses are used
         if stage != local.stage:
             raise UsageError(f"--local talks to the local stack, whose stage is `{local.stage}`; got --stage {stage}.")
+        if args.command != "preflight" and not local.worker.running():  # the preflight needs only the database
+            # Said at once: retrying a Connect that is not there only makes the person wait.
+            raise NotRunning(
+                f"The local stack is not running (no Connect worker from {settings.data_dir}); start it with "
+                "`make local`."
+            )
         database = db_info_from_variables(settings.database_env)
         return DirectTransport(
             connect_url=local.connect_url, stage=stage.name, bootstrap_servers=local.bootstrap_servers,
@@ -216,130 +229,6 @@ def confirmation_missing(args: argparse.Namespace) -> str | None:
     return None
 
 
-# -- what people read ----------------------------------------------------------------------------------------------
-
-
-def verdict(status: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
-    """(healthy, one line) for a connector status as the admin returns it (None: not registered)."""
-    if status is None:
-        return False, f"MISSING: connector {name} is not registered; `pulumi up` registers it again."
-    state, tasks = status.get("state"), status.get("tasks") or []
-    failed = [t for t in tasks if t.get("state") == "FAILED"]
-    if state == "FAILED" or failed:
-        which = "the connector" if state == "FAILED" else ", ".join(f"task {t['id']}" for t in failed)
-        return False, f"UNHEALTHY: {which} FAILED; read the trace, fix the cause, then `restart`."
-    if state in ("PAUSED", "STOPPED"):
-        return False, f"NOT CAPTURING: the connector is {state} on purpose? `resume` when done."
-    if state == "RUNNING" and tasks and all(t.get("state") == "RUNNING" for t in tasks):
-        return True, f"OK: connector and {len(tasks)} task(s) RUNNING."
-    others = ", ".join(f"task {t['id']} {t.get('state')}" for t in tasks) or "no tasks"
-    return False, f"NOT RUNNING: connector {state}, {others} (a rebalance or deploy settles within minutes)."
-
-
-def render_status(
-    status: Mapping[str, Any] | None, name: str, stage: Stage, causes: Mapping[str, list[str]] | None = None
-) -> list[str]:
-    if status is None:
-        return [f"connector {name} (stage {stage}): absent"]
-    title = f"connector {name} (stage {stage})"
-    lines = status_lines(ConnectorStatus.from_dict(status), title=title, trace=short_trace)
-    for task, cause in sorted((causes or {}).items()):
-        # Debezium's trace is only a NullPointerException; the worker logged what really happened. It goes under
-        # the task's line and its trace line.
-        at = next(i for i, line in enumerate(lines) if line.startswith(f"  task {task}:")) + 2
-        lines[at:at] = [f"    cause (worker log): {cause[0]}", *(f"      {line}" for line in cause[1:])]
-    return lines
-
-
-def _ms(value: float | None) -> str:
-    return "not reported" if value is None else f"{value:,.0f} ms"
-
-
-def lag_verdict(lag: Mapping[str, Any]) -> tuple[bool, str]:
-    if lag.get("error"):
-        return False, f"UNKNOWN: {lag['error']}"
-    if not lag.get("debezium_metrics_seen"):
-        return False, (
-            f"NOT CAPTURING: the worker exports no Debezium metrics (connector {lag.get('state')}): its task is not "
-            "streaming; see `status`."
-        )
-    if lag.get("connected") is False:
-        return False, "NOT CONNECTED: Debezium has no database connection; see `status` and the worker log."
-    return True, f"OK: connected, {_ms(lag.get('lag_ms'))} behind the source."
-
-
-def render_lag(lag: Mapping[str, Any]) -> list[str]:
-    connected = {True: "yes", False: "no", None: "not reported"}[lag.get("connected")]
-    snapshot = lag.get("snapshot_running")
-    if snapshot is None:
-        progress = "not reported"
-    elif snapshot:
-        remaining = lag.get("snapshot_tables_remaining")
-        progress = "running" + ("" if remaining is None else f", {remaining:.0f} table(s) remaining")
-    else:
-        progress = "not running"
-    return [
-        f"exporter                    : {lag.get('exporter')}",
-        f"connector state             : {lag.get('state')}",
-        f"Connected                   : {connected}",
-        f"MilliSecondsBehindSource    : {_ms(lag.get('lag_ms'))}",
-        f"MilliSecondsSinceLastEvent  : {_ms(lag.get('ms_since_last_event'))}",
-        f"snapshot                    : {progress}",
-    ]
-
-
-def render_offsets(result: Mapping[str, Any]) -> list[str]:
-    entries = result.get("offsets") or []
-    if not entries:
-        return ["no source offsets: the connector has committed none yet (its next start snapshots per snapshot.mode)"]
-    lines = []
-    for entry in entries:
-        partition = ", ".join(f"{k}={v}" for k, v in sorted((entry.get("partition") or {}).items()))
-        lines.append(f"partition {partition}")
-        lines.extend(f"  {k} = {v}" for k, v in sorted((entry.get("offset") or {}).items()))
-    return lines
-
-
-def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tuple[int, list[str]]:
-    """Exit code and lines for a command's last result."""
-    if args.command == "lag":
-        healthy, line = lag_verdict(result)
-        return (OK if healthy else UNHEALTHY), [*render_lag(result), line]
-    if args.command == "offsets":
-        if args.action == "show":
-            return OK, render_offsets(result)
-        if args.action == "reset":
-            return OK, [f"Offsets of {name} reset: `resume` starts it, and it snapshots again per snapshot.mode."]
-        offset = ", ".join(f"{k}={v}" for k, v in sorted(result["offset"].items()))
-        return OK, [f"Offset of {name} set: {offset}. `resume` starts it from there."]
-    if args.command == "preflight":
-        return (OK if result.get("ok") else UNHEALTHY), render_preflight(result)
-    if args.command == "snapshot":
-        tables = ", ".join(args.table or CAPTURED_TABLE_NAMES)
-        return OK, [
-            f"Sent execute-snapshot ({args.snapshot_type}) for {tables}",
-            f"  to {result['topic']} partition {result['partition']} offset {result['offset']}, key {result['key']}, "
-            f"id {result['id']}.",
-            "  Debezium acts on it while the connector runs; follow it with `lag` (snapshot progress) and the log.",
-        ]
-    status = result.get("status")
-    wanted = {"pause": "PAUSED", "stop": "STOPPED"}.get(args.command)
-    healthy, line = state_verdict(status, name, wanted) if wanted else verdict(status, name)
-    # The exit code is the verdict's: 0 exactly when the line printed starts with OK.
-    return (OK if healthy else UNHEALTHY), [*render_status(status, name, stage, result.get("causes")), line]
-
-
-def state_verdict(status: Mapping[str, Any] | None, name: str, wanted: str) -> tuple[bool, str]:
-    """(healthy, one line) after `pause` or `stop`: the state asked for, with nothing FAILED, is what was wanted."""
-    if status is None or status.get("state") != wanted:
-        return verdict(status, name)
-    failed = [t for t in status.get("tasks") or [] if t.get("state") == "FAILED"]
-    if failed:
-        which = ", ".join(f"task {t.get('id')}" for t in failed)
-        return False, f"UNHEALTHY: {wanted}, but {which} FAILED."
-    return True, f"OK: connector {wanted}, as asked; `resume` when done."
-
-
 # -- running ---------------------------------------------------------------------------------------------------------
 
 
@@ -370,6 +259,9 @@ def main(
     except UsageError as exc:
         _say(f"error: {exc}", err)
         return USAGE
+    except NotRunning as exc:
+        _say(f"error: {exc}", err)
+        return UNHEALTHY
     refusal = confirmation_missing(args)
     if refusal:
         if args.json:

@@ -1,8 +1,10 @@
 """`make local`'s last step: register the connector on the local stack through the same admin code the stack's
 Lambda runs (direct transport), with the database shape taken from the local env file.
 
-Without a reachable Oracle database, Connect refuses the config; the step then prints Connect's validation errors
-and leaves the local Kafka + Connect running, so the worker and its REST API can still be used.
+With database settings that do not reach Oracle, Connect refuses the config; the step then prints Connect's
+validation errors and leaves the local Kafka + Connect running, so the worker and its REST API can still be used.
+With no database settings at all, the worker has a stand-in database nothing listens on and the connector is
+registered without Connect's database check: the developer sees it, and why its task fails.
 """
 
 from __future__ import annotations
@@ -61,12 +63,16 @@ def register_connector(stack: LocalStack, *, out: TextIO = sys.stdout, err: Text
     transport = DirectTransport(
         connect_url=stack.connect_url, stage=stack.stage.name, bootstrap_servers=stack.bootstrap_servers
     )
+    # Without database settings the worker has a stand-in database nothing listens on: the connector is registered
+    # without Connect's database check (the stack's own opt-in), so the developer sees it and why its task fails.
+    unconfigured = not database_env
     request = {
         "action": "ensure",
         "name": name,
         "config": config,
         "state": "running",
         "timeout_seconds": LOCAL_STATE_TIMEOUT_SECONDS,
+        "allow_unreachable_database": unconfigured,
     }
     try:
         result = transport.invoke(request)
@@ -83,4 +89,11 @@ def register_connector(stack: LocalStack, *, out: TextIO = sys.stdout, err: Text
         )
         return False
     print(f"Connector {name} registered and {result['state']}.", file=out)
+    if unconfigured:
+        print(
+            "No database is configured (copy local.env.example to local.env and fill it in): the connector was "
+            "registered without Connect's database check and its task fails to connect. "
+            "`python -m devtools.ops --local status` shows why.",
+            file=out,
+        )
     return True

@@ -64,11 +64,16 @@ def _pid_alive(pid: int, marker: str) -> bool:
     return state != "Z" and marker in cmdline
 
 
-def log_tail(path: Path, lines: int = 40) -> str:
+def log_tail(path: Path, lines: int = 40, since: int = 0) -> str:
+    """The last `lines` lines of a log, from byte `since` on (this run's part of a log earlier runs appended to)."""
     if not path.exists():
         return f"({path} does not exist)"
-    text = path.read_text(errors="replace").splitlines()[-lines:]
-    return f"--- last {len(text)} lines of {path} ---\n" + "\n".join(text)
+    with path.open("rb") as log:
+        log.seek(since)
+        text = log.read().decode(errors="replace").splitlines()[-lines:]
+    if not text:
+        return f"({path} has no lines from this run)"
+    return f"--- last {len(text)} lines of {path} (this run) ---\n" + "\n".join(text)
 
 
 class ManagedProcess:
@@ -80,6 +85,7 @@ class ManagedProcess:
         self.log_file = log_file
         self.marker = marker
         self._popen: subprocess.Popen | None = None
+        self.log_start = 0  # where this run's lines begin in the (appended) log
 
     @property
     def pid(self) -> int | None:
@@ -101,6 +107,7 @@ class ManagedProcess:
             raise LocalStackError(f"The {self.name} is already running (pid {self.pid}); stop it first.")
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         with self.log_file.open("ab") as log:
             self._popen = subprocess.Popen(  # noqa: S603 - fixed command built here
                 list(command), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -113,7 +120,10 @@ class ManagedProcess:
         if self.running():
             return None
         code = self._popen.returncode if self._popen is not None else "unknown"
-        return f"The {self.name} exited (code {code}) while starting.\n{log_tail(self.log_file)}"
+        return f"The {self.name} exited (code {code}) while starting.\n{self.this_runs_log()}"
+
+    def this_runs_log(self) -> str:
+        return log_tail(self.log_file, since=self.log_start)
 
     def stop(self, timeout_s: float = 30.0) -> None:
         pid = self.pid
@@ -152,4 +162,4 @@ def wait_until(what: str, check: Callable[[], bool], process: ManagedProcess, ti
         if failure:
             raise LocalStackError(failure)
         time.sleep(0.5)
-    raise LocalStackError(f"{what} was not ready after {timeout_s:.0f} s.\n{log_tail(process.log_file)}")
+    raise LocalStackError(f"{what} was not ready after {timeout_s:.0f} s.\n{process.this_runs_log()}")

@@ -6,6 +6,7 @@ defaults.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import secrets
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from devtools.connect_jars import REPO_ROOT
 from wms_connector import worker_env
+from wms_connector.db_info import DbInfoError, db_info_from_variables, endpoint_from_db_info, load_db_info
 from wms_connector.stages import Stage
 
 LOCAL_STAGE = "local"
@@ -50,6 +52,10 @@ PORTS = {
 DATA_DIR_ENV = "WMS_LOCAL_DATA_DIR"
 LOG_DIR_ENV = "WMS_LOCAL_LOG_DIR"
 ENV_FILE_ENV = "WMS_LOCAL_ENV_FILE"
+# tcpmux: nothing listens there on a developer's machine (the worker's stand-in database when none is configured).
+UNCONFIGURED_DATABASE_PORT = 1
+# Where a started stack remembers its ports and log directory (in its data directory).
+STATE_FILE_NAME = "stack.json"
 DEFAULT_DATA_DIR = REPO_ROOT / ".local" / "data"
 DEFAULT_LOG_DIR = REPO_ROOT / ".local" / "logs"
 DEFAULT_ENV_FILE = REPO_ROOT / "local.env"
@@ -72,8 +78,11 @@ class LocalSettings:
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str], overrides: Mapping[str, object] | None = None) -> LocalSettings:
-        """Defaults, overridden by WMS_LOCAL_* variables, overridden by explicit (command-line) values."""
+        """Defaults, overridden by what the running (or last) stack remembered in its data directory, overridden by
+        WMS_LOCAL_* variables, overridden by explicit (command-line) values."""
         overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        data_dir = Path(str(overrides.get("data_dir") or env.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)).resolve()
+        remembered = read_remembered(data_dir)
         ports = {}
         for name, port in PORTS.items():
             if name in overrides:
@@ -81,15 +90,27 @@ class LocalSettings:
             elif env.get(port.env_var):
                 ports[name] = _port_number(env[port.env_var], port.env_var)
             else:
-                ports[name] = port.default
+                ports[name] = int(remembered.get("ports", {}).get(name, port.default))
+        check_distinct_ports(ports)
+        log_dir = overrides.get("log_dir") or env.get(LOG_DIR_ENV) or remembered.get("log_dir") or DEFAULT_LOG_DIR
         env_file = Path(str(overrides.get("env_file") or env.get(ENV_FILE_ENV) or DEFAULT_ENV_FILE))
         env_file_given = "env_file" in overrides or ENV_FILE_ENV in env
-        return cls(
-            ports=ports,
-            data_dir=Path(str(overrides.get("data_dir") or env.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)).resolve(),
-            log_dir=Path(str(overrides.get("log_dir") or env.get(LOG_DIR_ENV) or DEFAULT_LOG_DIR)).resolve(),
-            database_env=read_env_file(env_file, required=env_file_given),
-        )
+        database_env = read_env_file(env_file, required=env_file_given)
+        check_database_env(database_env, env_file)
+        return cls(ports=ports, data_dir=data_dir, log_dir=Path(str(log_dir)).resolve(), database_env=database_env)
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / STATE_FILE_NAME
+
+    def remember(self) -> None:
+        """Write where this stack runs, so `status`, `down` and `ops --local` find it without the variables."""
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        state = {"ports": dict(self.ports), "log_dir": str(self.log_dir), "stage": self.stage.name}
+        self.state_file.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+    def forget(self) -> None:
+        self.state_file.unlink(missing_ok=True)
 
     @classmethod
     def on_free_ports(cls, base_dir: Path, stage: Stage, **kwargs: object) -> LocalSettings:
@@ -101,6 +122,46 @@ class LocalSettings:
             stage=stage,
             **kwargs,
         )
+
+
+def read_remembered(data_dir: Path) -> dict[str, object]:
+    """What a stack started with this data directory remembered (empty when none was, or the file is unreadable)."""
+    try:
+        state = json.loads((data_dir / STATE_FILE_NAME).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def check_distinct_ports(ports: Mapping[str, int]) -> None:
+    """Two servers cannot share a port: name both settings (before anything starts)."""
+    by_number: dict[int, str] = {}
+    for name, number in ports.items():
+        if number in by_number:
+            first, second = PORTS[by_number[number]], PORTS[name]
+            raise LocalStackError(
+                f"The {first.role} and the {second.role} are both set to port {number}; give one another port "
+                f"({first.env_var} or {first.flag}, {second.env_var} or {second.flag})."
+            )
+        by_number[number] = name
+
+
+def check_database_env(database_env: Mapping[str, str], env_file: Path) -> None:
+    """Database settings are all there or not at all (then the stack runs without a database): a partial set is
+    named before anything starts. Values are never shown."""
+    if not database_env:
+        return
+    info = db_info_from_variables(database_env) if worker_env.DB_INFO not in database_env else None
+    try:
+        info = info if info is not None else load_db_info(database_env[worker_env.DB_INFO])
+        endpoint_from_db_info(info)
+    except DbInfoError as error:
+        raise LocalStackError(f"{env_file}: {error} Set DB_HOST and DB_PORT (or DB_URL), or DB_INFO.") from None
+    missing = [key for key in ("user", "password") if not info.get(key)]
+    if missing or not (info.get("db") or info.get("url")):
+        names = {"user": worker_env.DB_USER, "password": worker_env.DB_PASSWORD}
+        needed = [names[key] for key in missing] + ([] if info.get("db") or info.get("url") else [worker_env.DB_NAME])
+        raise LocalStackError(f"{env_file} sets some database variables but not {', '.join(needed)}.")
 
 
 def _port_number(raw: str, source: str) -> int:
@@ -134,6 +195,18 @@ def read_env_file(path: Path, required: bool = False) -> dict[str, str]:
             value = value[1:-1]
         values[key] = value
     return values
+
+
+def unconfigured_database_env() -> dict[str, str]:
+    """The worker's database when local.env sets none: a port nothing listens on, so the connector registers (without
+    Connect's database check) and its task fails to connect, saying why. No real credential."""
+    return {
+        worker_env.DB_HOST: BIND_ADDRESS,
+        worker_env.DB_PORT: str(UNCONFIGURED_DATABASE_PORT),
+        worker_env.DB_NAME: "NOT_CONFIGURED",
+        worker_env.DB_USER: "not_configured",
+        worker_env.DB_PASSWORD: secrets.token_urlsafe(16),
+    }
 
 
 def unreachable_database_env(user: str = "bench") -> dict[str, str]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from devtools.connect_jars import CONNECT_IMAGE_DIR, LOCAL_PROFILES, Manifest, resolve
 from devtools.local.broker import BrokerFiles
 from devtools.local.kafka_tools import kafka_admin
-from devtools.local.processes import ManagedProcess, check_java, check_ports_free, log_tail, wait_until
-from devtools.local.settings import BIND_ADDRESS, LocalSettings, LocalStackError
+from devtools.local.processes import ManagedProcess, check_java, check_ports_free, wait_until
+from devtools.local.settings import BIND_ADDRESS, LocalSettings, LocalStackError, unconfigured_database_env
 from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient, ConnectError
 from wms_connector.connector.config import CONNECTOR_CLASS as ORACLE_CONNECTOR_CLASS
@@ -136,7 +136,7 @@ class LocalStack:
                 plugin_path=str(self.jars_dir / "plugins"),
             )
         )
-        env.update(self.settings.database_env)
+        env.update(self.settings.database_env or unconfigured_database_env())
         env.update(self.settings.extra_worker_env)
         return env
 
@@ -157,7 +157,8 @@ class LocalStack:
         for plugin in plugins:
             if plugin.get("class") == ORACLE_CONNECTOR_CLASS:
                 return plugin.get("version")
-        raise LocalStackError(f"The worker answers but lists no {ORACLE_CONNECTOR_CLASS}.\n{log_tail(self.worker_log)}")
+        missing = f"The worker answers but lists no {ORACLE_CONNECTOR_CLASS}."
+        raise LocalStackError(f"{missing}\n{self.worker.this_runs_log()}")
 
     def _worker_ready(self) -> bool:
         version = self.oracle_plugin_version()
@@ -198,6 +199,7 @@ class LocalStack:
         except BaseException:
             self.stop()
             raise
+        self.settings.remember()
 
     def stop(self) -> None:
         # Worker first: a live worker would recreate its internal topics.
@@ -209,6 +211,7 @@ class LocalStack:
                 errors.append(str(error))
         if errors:
             raise LocalStackError("; ".join(errors))
+        self.settings.forget()
 
     def status(self) -> dict[str, object]:
         return {

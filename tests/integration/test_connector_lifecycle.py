@@ -7,15 +7,18 @@ goes through the stage's config topic; the connector's task then fails to connec
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 
 from devtools.local.connector import register_connector
 from devtools.local.kafka_tools import register_unvalidated
+from devtools.local.stack import LocalStack
 from tests.integration.local_admin import local_admin, wait_until
 from wms_connector.admin.errors import ConfigInvalid, StateTimeout
 from wms_connector.admin.operations import ConnectorAdmin
@@ -204,6 +207,16 @@ def test_make_local_registration_reports_the_validation_error_and_leaves_the_sta
     assert NAME not in admin.connect.list_connectors()
 
 
+def test_make_local_without_database_settings_registers_the_connector_so_its_failure_shows(local_stack, admin):
+    # The same running worker, seen by a `make local` whose local.env sets no database.
+    unconfigured = LocalStack(dataclasses.replace(local_stack.settings, database_env={}), jars_dir=Path("/nonexistent"))
+    out, err = io.StringIO(), io.StringIO()
+    assert register_connector(unconfigured, out=out, err=err) is True, err.getvalue()
+    assert f"Connector {NAME} registered and running." in out.getvalue()
+    assert "No database is configured" in out.getvalue() and "devtools.ops --local status" in out.getvalue()
+    assert NAME in admin.connect.list_connectors()
+
+
 class StatusWatcher:
     """Every status Connect reports for the connector, polled from before it exists until stopped."""
 
@@ -252,7 +265,7 @@ def test_a_first_deploy_with_a_start_scn_has_its_offset_before_it_ever_runs(loca
         offsets_when_running = admin.connect.get_offsets(NAME)["offsets"]
     finally:
         seen = watcher.stop()
-    states = [s.state for s in seen]
+    states = [s.state for s in seen if s.state != "UNASSIGNED"]  # before a worker takes it up
     assert states and states[0] == "STOPPED" and states[-1] == "RUNNING", states
     assert offsets_when_running[0]["offset"] == {"scn": "777000", "commit_scn": "777000:1:"}
     # A start position is for the creation only: ensuring again leaves the offset alone.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -62,7 +64,8 @@ def test_free_ports_are_distinct_and_free():
 # ---------------------------------------------------------------- settings
 
 
-def test_defaults_are_the_standard_ports_and_repo_local_dirs(tmp_path: Path):
+def test_defaults_are_the_standard_ports_and_repo_local_dirs(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(local_settings, "read_remembered", lambda data_dir: {})  # a stack running here is not asked
     settings = LocalSettings.from_environment({local_settings.ENV_FILE_ENV: str(_env_file(tmp_path, ""))})
     assert settings.ports == {"broker": 9092, "controller": 9093, "connect": 8083, "jmx": 9404}
     assert settings.data_dir == local_settings.REPO_ROOT / ".local" / "data"
@@ -220,3 +223,64 @@ def test_summary_names_the_connect_url_the_broker_and_the_logs(tmp_path: Path):
         "Worker log": str(tmp_path / "logs" / "worker.log"),
         "Broker log": str(tmp_path / "logs" / "broker.log"),
     }
+
+
+# ---------------------------------------------------------------- remembered, checked before anything starts
+
+
+def test_a_started_stack_is_found_again_without_the_variables(tmp_path: Path):
+    ports = {"broker": 19092, "controller": 19093, "connect": 18083, "jmx": 19404}
+    LocalSettings(ports=ports, data_dir=tmp_path / "data", log_dir=tmp_path / "logs").remember()
+    env = {"WMS_LOCAL_DATA_DIR": str(tmp_path / "data"), local_settings.ENV_FILE_ENV: str(_env_file(tmp_path, ""))}
+    found = LocalSettings.from_environment(env)
+    assert found.ports == ports and found.log_dir == tmp_path / "logs"
+    # A variable or a flag still wins over what was remembered.
+    assert LocalSettings.from_environment({**env, "WMS_LOCAL_JMX_PORT": "29404"}).ports["jmx"] == 29404
+    found.forget()
+    assert LocalSettings.from_environment(env).ports["connect"] == 8083
+
+
+def test_two_servers_on_one_port_are_refused_naming_both_settings(tmp_path: Path):
+    env = {"WMS_LOCAL_BROKER_PORT": "9093", local_settings.ENV_FILE_ENV: str(_env_file(tmp_path, ""))}
+    with pytest.raises(LocalStackError) as error:
+        LocalSettings.from_environment(env, {"data_dir": str(tmp_path)})
+    assert str(error.value) == (
+        "The Kafka broker and the KRaft controller are both set to port 9093; give one another port "
+        "(WMS_LOCAL_BROKER_PORT or --broker-port, WMS_LOCAL_CONTROLLER_PORT or --controller-port)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("DB_HOST=db.local\n", "no 'port' key"),
+        ("DB_HOST=db.local\nDB_PORT=1521\n", "not DB_USER, DB_PASSWORD, DB_NAME"),
+        ("DB_HOST=db.local\nDB_PORT=1521\nDB_NAME=ORCL\nDB_USER=u\n", "not DB_PASSWORD"),
+        ("DB_INFO={not json\n", "not JSON"),
+    ],
+)
+def test_partial_database_settings_are_named_before_anything_starts(tmp_path: Path, text: str, says: str):
+    env = {local_settings.ENV_FILE_ENV: str(_env_file(tmp_path, text + "# Pw-Never-Shown-0042\n"))}
+    with pytest.raises(LocalStackError, match=re.escape(says)) as error:
+        LocalSettings.from_environment(env, {"data_dir": str(tmp_path)})
+    assert "Pw-Never-Shown" not in str(error.value)
+    complete = "DB_HOST=db.local\nDB_PORT=1521\nDB_NAME=ORCL\nDB_USER=u\nDB_PASSWORD=p\n"
+    env = {local_settings.ENV_FILE_ENV: str(_env_file(tmp_path, complete))}
+    assert LocalSettings.from_environment(env, {"data_dir": str(tmp_path)}).database_env["DB_NAME"] == "ORCL"
+
+
+def test_without_database_settings_the_worker_gets_a_stand_in_database_nothing_listens_on(tmp_path: Path):
+    stack = LocalStack(LocalSettings.on_free_ports(tmp_path, Stage.parse("it")), jars_dir=tmp_path / "jars")
+    env = stack.worker_environment({})
+    assert env["DB_HOST"] == "127.0.0.1" and env["DB_PORT"] == "1" and env["DB_NAME"] == "NOT_CONFIGURED"
+
+
+def test_a_failed_start_shows_this_runs_log_lines_not_earlier_runs(tmp_path: Path):
+    log = tmp_path / "server.log"
+    log.write_text("an earlier run's line\n" * 50)
+    process = processes.ManagedProcess("test server", tmp_path / "server.pid", log, "marker-not-in-cmdline")
+    process.start([sys.executable, "-c", "print('this run failed: bad config'); raise SystemExit(3)"], {})
+    process._popen.wait(timeout=10)
+    message = process.exited_early()
+    assert "this run failed: bad config" in message and "earlier run" not in message
+    assert "(code 3)" in message

@@ -8,30 +8,19 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
 from components.admin_function import admin_function_name
-from devtools.local.settings import PORTS
-from devtools.ops import (
-    OK,
-    UNHEALTHY,
-    USAGE,
-    lag_verdict,
-    main,
-    parse,
-    render_lag,
-    render_offsets,
-    requests_for,
-    short_trace,
-    transport_for,
-    verdict,
-)
+from devtools.local.settings import DEFAULT_LOG_DIR, PORTS
+from devtools.ops import main, parse, requests_for, transport_for
+from devtools.ops_output import OK, UNHEALTHY, USAGE, lag_verdict, render_lag, render_offsets, verdict
 from tests.unit.lambda_stubs import fake_credentials, lambda_payload  # noqa: F401 (autouse fixture)
 from wms_connector.aws_names import aws_name
-from wms_connector.connect_status import ConnectorStatus
+from wms_connector.connect_status import ConnectorStatus, short_trace
 from wms_connector.providers.transport import DirectTransport, LambdaTransport
 from wms_connector.stages import InvalidStageError, Stage
 
@@ -151,17 +140,37 @@ def test_by_default_the_stages_admin_lambda_is_invoked_by_the_stacks_name_for_it
     assert transport_for(*parse(["--stage", "main", "status"]), {}).region == "us-east-1"
 
 
-def test_local_uses_the_local_stacks_addresses_from_its_settings():
+def test_local_uses_the_local_stacks_addresses_from_its_settings(tmp_path):
     environ = {PORTS[name].env_var: str(port) for name, port in
                {"broker": 19092, "connect": 18083, "jmx": 19404, "controller": 19093}.items()}
     environ["WMS_LOCAL_ENV_FILE"] = "/dev/null"
-    transport = transport_for(*parse(["--stage", "local", "--local", "lag"]), environ)
+    environ["WMS_LOCAL_DATA_DIR"] = str(tmp_path)
+    # `preflight` needs no running stack (only the database), so the addresses can be read without one.
+    transport = transport_for(*parse(["--local", "preflight"]), environ)
     assert isinstance(transport, DirectTransport)
     assert transport.connect_url == "http://127.0.0.1:18083"
     assert transport.bootstrap_servers == "127.0.0.1:19092"
     assert transport.jmx_url == "http://127.0.0.1:19404/metrics"
     code, _, err = Lambda().run("--stage", "main", "--local", "status")
     assert code == USAGE and "whose stage is `local`" in err
+    assert transport.worker_log == str(DEFAULT_LOG_DIR / "worker.log")  # for the causes a task's trace hides
+
+
+def test_local_says_at_once_that_the_local_stack_is_not_running(tmp_path):
+    environ = {"WMS_LOCAL_ENV_FILE": "/dev/null", "WMS_LOCAL_DATA_DIR": str(tmp_path)}
+    out, err = io.StringIO(), io.StringIO()
+    started = time.monotonic()
+    code = main(["--local", "status"], environ=environ, out=out, err=err)
+    assert code == UNHEALTHY and time.monotonic() - started < 2
+    assert err.getvalue() == (
+        f"error: The local stack is not running (no Connect worker from {tmp_path.resolve()}); start it with "
+        "`make local`.\n"
+    )
+
+
+def test_stage_is_required_except_with_local():
+    code, _, err = Lambda().run("status")
+    assert code == USAGE and "--stage is required (except with --local" in err
 
 
 def _requests(*argv: str) -> list[dict]:

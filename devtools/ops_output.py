@@ -1,0 +1,136 @@
+"""What `ops` prints for people: the status and its one-line verdict, lag, offsets, and the exit code each command's
+result earns (0 exactly when the verdict printed starts with OK)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from wms_connector.connect_status import ConnectorStatus, short_trace, status_lines
+from wms_connector.preflight import render as render_preflight
+from wms_connector.stages import Stage
+from wms_connector.topics import CAPTURED_TABLE_NAMES
+
+OK, UNHEALTHY, USAGE = 0, 1, 2
+
+
+def verdict(status: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
+    """(healthy, one line) for a connector status as the admin returns it (None: not registered)."""
+    if status is None:
+        return False, f"MISSING: connector {name} is not registered; `pulumi up` registers it again."
+    state, tasks = status.get("state"), status.get("tasks") or []
+    failed = [t for t in tasks if t.get("state") == "FAILED"]
+    if state == "FAILED" or failed:
+        which = "the connector" if state == "FAILED" else ", ".join(f"task {t['id']}" for t in failed)
+        return False, f"UNHEALTHY: {which} FAILED; read the trace, fix the cause, then `restart`."
+    if state in ("PAUSED", "STOPPED"):
+        return False, f"NOT CAPTURING: the connector is {state} on purpose? `resume` when done."
+    if state == "RUNNING" and tasks and all(t.get("state") == "RUNNING" for t in tasks):
+        return True, f"OK: connector and {len(tasks)} task(s) RUNNING."
+    others = ", ".join(f"task {t['id']} {t.get('state')}" for t in tasks) or "no tasks"
+    return False, f"NOT RUNNING: connector {state}, {others} (a rebalance or deploy settles within minutes)."
+
+
+def render_status(
+    status: Mapping[str, Any] | None, name: str, stage: Stage, causes: Mapping[str, list[str]] | None = None
+) -> list[str]:
+    if status is None:
+        return [f"connector {name} (stage {stage}): absent"]
+    title = f"connector {name} (stage {stage})"
+    lines = status_lines(ConnectorStatus.from_dict(status), title=title, trace=short_trace)
+    for task, cause in sorted((causes or {}).items()):
+        # Debezium's trace is only a NullPointerException; the worker logged what really happened. It goes under
+        # the task's line and its trace line.
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"  task {task}:")) + 2
+        lines[at:at] = [f"    cause (worker log): {cause[0]}", *(f"      {line}" for line in cause[1:])]
+    return lines
+
+
+def _ms(value: float | None) -> str:
+    return "not reported" if value is None else f"{value:,.0f} ms"
+
+
+def lag_verdict(lag: Mapping[str, Any]) -> tuple[bool, str]:
+    if lag.get("error"):
+        return False, f"UNKNOWN: {lag['error']}"
+    if not lag.get("debezium_metrics_seen"):
+        return False, (
+            f"NOT CAPTURING: the worker exports no Debezium metrics (connector {lag.get('state')}): its task is not "
+            "streaming; see `status`."
+        )
+    if lag.get("connected") is False:
+        return False, "NOT CONNECTED: Debezium has no database connection; see `status` and the worker log."
+    return True, f"OK: connected, {_ms(lag.get('lag_ms'))} behind the source."
+
+
+def render_lag(lag: Mapping[str, Any]) -> list[str]:
+    connected = {True: "yes", False: "no", None: "not reported"}[lag.get("connected")]
+    snapshot = lag.get("snapshot_running")
+    if snapshot is None:
+        progress = "not reported"
+    elif snapshot:
+        remaining = lag.get("snapshot_tables_remaining")
+        progress = "running" + ("" if remaining is None else f", {remaining:.0f} table(s) remaining")
+    else:
+        progress = "not running"
+    return [
+        f"exporter                    : {lag.get('exporter')}",
+        f"connector state             : {lag.get('state')}",
+        f"Connected                   : {connected}",
+        f"MilliSecondsBehindSource    : {_ms(lag.get('lag_ms'))}",
+        f"MilliSecondsSinceLastEvent  : {_ms(lag.get('ms_since_last_event'))}",
+        f"snapshot                    : {progress}",
+    ]
+
+
+def render_offsets(result: Mapping[str, Any]) -> list[str]:
+    entries = result.get("offsets") or []
+    if not entries:
+        return ["no source offsets: the connector has committed none yet (its next start snapshots per snapshot.mode)"]
+    lines = []
+    for entry in entries:
+        partition = ", ".join(f"{k}={v}" for k, v in sorted((entry.get("partition") or {}).items()))
+        lines.append(f"partition {partition}")
+        lines.extend(f"  {k} = {v}" for k, v in sorted((entry.get("offset") or {}).items()))
+    return lines
+
+
+def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tuple[int, list[str]]:
+    """Exit code and lines for a command's last result."""
+    if args.command == "lag":
+        healthy, line = lag_verdict(result)
+        return (OK if healthy else UNHEALTHY), [*render_lag(result), line]
+    if args.command == "offsets":
+        if args.action == "show":
+            return OK, render_offsets(result)
+        if args.action == "reset":
+            return OK, [f"Offsets of {name} reset: `resume` starts it, and it snapshots again per snapshot.mode."]
+        offset = ", ".join(f"{k}={v}" for k, v in sorted(result["offset"].items()))
+        return OK, [f"Offset of {name} set: {offset}. `resume` starts it from there."]
+    if args.command == "preflight":
+        return (OK if result.get("ok") else UNHEALTHY), render_preflight(result)
+    if args.command == "snapshot":
+        tables = ", ".join(args.table or CAPTURED_TABLE_NAMES)
+        return OK, [
+            f"Sent execute-snapshot ({args.snapshot_type}) for {tables}",
+            f"  to {result['topic']} partition {result['partition']} offset {result['offset']}, key {result['key']}, "
+            f"id {result['id']}.",
+            "  Debezium acts on it while the connector runs; follow it with `lag` (snapshot progress) and the log.",
+        ]
+    status = result.get("status")
+    wanted = {"pause": "PAUSED", "stop": "STOPPED"}.get(args.command)
+    healthy, line = state_verdict(status, name, wanted) if wanted else verdict(status, name)
+    # The exit code is the verdict's: 0 exactly when the line printed starts with OK.
+    return (OK if healthy else UNHEALTHY), [*render_status(status, name, stage, result.get("causes")), line]
+
+
+def state_verdict(status: Mapping[str, Any] | None, name: str, wanted: str) -> tuple[bool, str]:
+    """(healthy, one line) after `pause` or `stop`: the state asked for, with nothing FAILED, is what was wanted."""
+    if status is None or status.get("state") != wanted:
+        return verdict(status, name)
+    failed = [t for t in status.get("tasks") or [] if t.get("state") == "FAILED"]
+    if failed:
+        which = ", ".join(f"task {t.get('id')}" for t in failed)
+        return False, f"UNHEALTHY: {wanted}, but {which} FAILED."
+    return True, f"OK: connector {wanted}, as asked; `resume` when done."
