@@ -115,3 +115,17 @@ def test_the_budgets_clock_allowance_and_backoff_in_the_docs_are_the_policys():
     allowance = policy.CLOCK_SKEW_ALLOWANCE_MINUTES
     assert f"`CLOCK_SKEW_ALLOWANCE_MINUTES` in `wms_connector/health_policy.py`, {allowance} minutes" in text
     assert f"({base}, {base * 2}, {base * 4} minutes, capped at `RESTART_BACKOFF_MAX_MINUTES`, {cap})" in text
+
+
+def test_the_readme_and_the_operations_page_name_every_ops_command():
+    import argparse
+
+    from devtools.ops import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    readme = (DOCS.parent / "README.md").read_text()
+    operations = (DOCS / "operations.md").read_text()
+    for command in commands:
+        assert f"`{command}" in readme or f", `{command}`" in readme, command
+        assert f"`{command}" in operations or f", `{command}`" in operations, command
