@@ -76,6 +76,19 @@ def _copy_package(name: str, target: Path) -> None:
         shutil.copy(source, destination)
 
 
+def _unpacked(tmp_path: Path, files: dict[str, Path]) -> tuple[Path, Path]:
+    """The archive unpacked as the Lambda's task folder, and beside it what the runtime provides."""
+    task = tmp_path / "task"
+    for archive_path, source in files.items():
+        (task / archive_path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, task / archive_path)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in RUNTIME_PROVIDED:
+        _copy_package(name, runtime)
+    return task, runtime
+
+
 @pytest.mark.parametrize(
     ("handler", "event", "error"),
     [
@@ -84,14 +97,7 @@ def _copy_package(name: str, target: Path) -> None:
     ],
 )
 def test_each_handler_imports_from_the_archive_and_the_runtime_alone(tmp_path, handler, event, error):
-    task = tmp_path / "task"
-    for archive_path, source in lambda_files().items():
-        (task / archive_path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, task / archive_path)
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    for name in RUNTIME_PROVIDED:
-        _copy_package(name, runtime)
+    task, runtime = _unpacked(tmp_path, lambda_files())
     code = (
         f"import {handler} as h, kafka, sys\n"
         "try:\n"
@@ -118,14 +124,7 @@ def test_the_database_driver_is_built_for_the_lambda_platform_and_connects_from_
     compiled = [p for p in files if p.endswith(".so")]
     assert any(p.startswith("oracledb/") for p in compiled) and any(p.startswith("cryptography/") for p in compiled)
     assert not [p for p in files if ".dist-info/" in p or p.startswith("bin/")]
-    task = tmp_path / "task"
-    for archive_path, source in files.items():
-        (task / archive_path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, task / archive_path)
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    for name in RUNTIME_PROVIDED:
-        _copy_package(name, runtime)
+    task, runtime = _unpacked(tmp_path, files)
     with socket.socket() as probe:  # a port nothing listens on: the driver's own refusal, fast
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

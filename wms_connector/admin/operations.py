@@ -31,6 +31,11 @@ from wms_connector.topics import StageTopics
 from wms_connector.worker_env import TASK_IP_PLACEHOLDER, exporter_url
 
 
+def check_scn(value: Any, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadRequest(f"{what} {value!r} is not allowed: a whole number of at least 1.")
+
+
 def commit_scn_at(scn: int, current: Any) -> str:
     """Debezium's `commit_scn` offset value (`<scn>:<redo thread>:<transaction ids>`, comma-separated per thread,
     as CommitScn reads it) with every redo thread of `current` at `scn` and no transaction handled past it."""
@@ -107,8 +112,7 @@ class ConnectorAdmin(Reconciler):
         """Point the source offset at `scn` (only while STOPPED): mining starts there (`scn`) and transactions
         committed at or before it count as handled (`commit_scn`, for each redo thread the offset names; thread 1
         when it names none). Other offset keys stay as they are."""
-        if isinstance(scn, bool) or not isinstance(scn, int) or scn < 1:
-            raise BadRequest(f"SCN {scn!r} is not allowed: a whole number of at least 1.")
+        check_scn(scn, "SCN")
         self._require_stopped(name, "alter the offsets")
         partition = {"server": StageTopics(self.stage).topic_prefix}
         current = [e for e in self.connect.get_offsets(name).get("offsets") or [] if e.get("partition") == partition]
@@ -120,8 +124,7 @@ class ConnectorAdmin(Reconciler):
 
     def start_from(self, name: str, scn: int, *, timeout: float = DEFAULT_STATE_TIMEOUT) -> dict[str, Any]:
         """A start position as one operation: stop, set the offset to `scn`, start again."""
-        if isinstance(scn, bool) or not isinstance(scn, int) or scn < 1:
-            raise BadRequest(f"SCN {scn!r} is not allowed: a whole number of at least 1.")
+        check_scn(scn, "SCN")
         self.set_state(name, "stopped", timeout=timeout, require_tasks=False)
         offset = self.alter_offsets(name, scn)
         self.set_state(name, "running", timeout=timeout, require_tasks=False)
@@ -140,8 +143,8 @@ class ConnectorAdmin(Reconciler):
         """The reconciler's ensure; a new connector with a `start_scn` is created stopped, its offset set to
         that SCN, and only then brought to `state`: its first read starts there instead of an initial snapshot.
         An existing connector keeps its offsets (a start position is for the creation only)."""
-        if start_scn is not None and (isinstance(start_scn, bool) or not isinstance(start_scn, int) or start_scn < 1):
-            raise BadRequest(f"start_scn {start_scn!r} is not allowed: a whole number of at least 1.")
+        if start_scn is not None:
+            check_scn(start_scn, "start_scn")
         if start_scn is None or self.connect.get_config(check_name(name)) is not None:
             return super().ensure(
                 name, config, state, timeout=timeout, allow_unreachable_database=allow_unreachable_database
