@@ -133,4 +133,8 @@ def state_verdict(status: Mapping[str, Any] | None, name: str, wanted: str) -> t
     if failed:
         which = ", ".join(f"task {t.get('id')}" for t in failed)
         return False, f"UNHEALTHY: {wanted}, but {which} FAILED."
-    return True, f"OK: connector {wanted}, as asked; `resume` when done."
+    # The health check's reconciliation puts the declared state back unless told otherwise: say so now, not at 3 a.m.
+    return True, (
+        f"OK: connector {wanted}, as asked; `resume` when done. Unless the stack declares it {wanted.lower()} "
+        "(or repairDrift is off), the next health run puts the declared state back."
+    )

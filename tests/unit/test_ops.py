@@ -257,6 +257,7 @@ def test_pause_that_reached_paused_exits_0():
         "--stage", "main", "pause"
     )
     assert code == OK and out.splitlines()[-1].startswith("OK: connector PAUSED, as asked")
+    assert out.splitlines()[-1].endswith("the next health run puts the declared state back.")
 
 
 def test_pause_that_left_a_task_failed_exits_1_with_an_unhealthy_verdict():
