@@ -50,7 +50,7 @@ class HealthArgs:
     bootstrap_servers: str
     kafka_security_protocol: str = MSK_SECURITY_PROTOCOL  # as the workers reach MSK
     # The connector as declared (config with placeholders only, a secret when salted; state): reconciliation.
-    declared_config: pulumi.Input[dict] = None
+    declared_config: pulumi.Input[dict] | None = None
     declared_state: str = "running"
     declared_allow_unreachable_database: bool = False
     # The schedule starts only after these exist (the connector): a new stack's first runs must not page

@@ -23,7 +23,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from devtools.local.settings import LOCAL_STAGE
 from devtools.ops_output import OK, UNHEALTHY, USAGE, render
 from wms_connector.admin.protocol import AdminCallFailed, error_response
 from wms_connector.aws_names import admin_function_name
@@ -114,8 +113,12 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Stage]:
     args = build_parser().parse_args(list(argv))
     if args.stage is None and not args.local:
         raise UsageError("--stage is required (except with --local, which talks to the local stack's stage).")
+    if args.stage is None:
+        from devtools.local.settings import LOCAL_STAGE  # the local stack's code only when it is asked for
+
+        args.stage = LOCAL_STAGE
     try:
-        stage = Stage.parse(args.stage or LOCAL_STAGE)
+        stage = Stage.parse(args.stage)
     except InvalidStageError as exc:
         raise UsageError(f"--stage: {exc}") from None
     if args.region and (args.local or args.connect_url):

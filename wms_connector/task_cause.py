@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-# A log4j record of the worker starts with its timestamp: `[2026-12-01 22:57:21,967] WARN [c|task-0] ...`.
-RECORD_START = re.compile(r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}\] ")
-# The same, as CloudWatch's multiline pattern (awslogs-multiline-pattern) for the worker's log stream.
+# A log4j record of the worker starts with its timestamp: `[2026-12-01 22:57:21,967] WARN [c|task-0] ...`. The
+# same pattern is CloudWatch's multiline pattern (awslogs-multiline-pattern) for the worker's log stream.
 MULTILINE_PATTERN = r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}\] "
+RECORD_START = re.compile(MULTILINE_PATTERN)
 STARTUP_FAILURE = "Failed to start connector"
 _EXCEPTION = re.compile(r"^(?:Caused by: )?[\w$.]+(?:Exception|Error)\b")
 MAX_CAUSE_LINES = 6

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from devtools.connect_jars import REPO_ROOT
 from wms_connector import worker_env
-from wms_connector.db_info import DbInfoError, db_info_from_variables, endpoint_from_db_info, load_db_info
+from wms_connector.db_info import DbInfoError, db_info_from_variables, endpoint_from_db_info
 from wms_connector.stages import Stage
 
 LOCAL_STAGE = "local"
@@ -151,9 +151,8 @@ def check_database_env(database_env: Mapping[str, str], env_file: Path) -> None:
     named before anything starts. Values are never shown."""
     if not database_env:
         return
-    info = db_info_from_variables(database_env) if worker_env.DB_INFO not in database_env else None
     try:
-        info = info if info is not None else load_db_info(database_env[worker_env.DB_INFO])
+        info = db_info_from_variables(database_env)  # DB_INFO, else the DB_* variables
         endpoint_from_db_info(info)
     except DbInfoError as error:
         raise LocalStackError(f"{env_file}: {error} Set DB_HOST and DB_PORT (or DB_URL), or DB_INFO.") from None

@@ -15,7 +15,6 @@ from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, ConnectError
 from wms_connector.connect_rules import CONNECT_STATE, DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus, FieldErrors
-from wms_connector.connector.config import CONNECTOR_CLASS
 from wms_connector.connector.credentials import redact_credentials
 from wms_connector.registration import Registrar, RegistrationRefused, RegistrationUnconfirmed
 from wms_connector.stages import Stage
@@ -42,7 +41,10 @@ class Reconciler:
 
     def validate(self, config: Mapping[str, str]) -> FieldErrors:
         check_config(config)
-        return self.connect.validate(config.get("connector.class", CONNECTOR_CLASS), config)
+        return self._registrar().validate(config)
+
+    def _registrar(self) -> Registrar:
+        return Registrar(self.connect, self.stage, self.config_writer, self.poll_interval, self.registration_timeout)
 
     def apply(
         self,
@@ -62,11 +64,8 @@ class Reconciler:
         result = self.validate(config)
         # A new connector starts in its declared state: one declared stopped never gets a task, not even once.
         initial = CONNECT_STATE[check_state(initial_state)] if initial_state else None
-        registrar = Registrar(
-            self.connect, self.stage, self.config_writer, self.poll_interval, self.registration_timeout
-        )
         try:
-            return registrar.register(
+            return self._registrar().register(
                 name, config, allow_unreachable_database=allow_unreachable_database, initial_state=initial,
                 result=result,
             )

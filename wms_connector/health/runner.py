@@ -145,16 +145,19 @@ class HealthRun:
         if self.budget.record_outcome(pending.at_ms, helped):
             report.previous_outcome = "helped" if helped else "not_helped"
 
+    def _reserve(self, report: RestartReport) -> bool:
+        """One claim on the restart budget (a restart or a repair), its answer recorded in the run's report."""
+        decision = self.budget.reserve()
+        report.budget_remaining, report.next_free_at_ms = decision.remaining, decision.next_free_at_ms
+        report.backoff_until_ms = decision.backoff_until_ms
+        return decision.granted
+
     def _restart(self, need: RestartNeed, report: RestartReport) -> None:
         report.needed, report.action, report.held_back = need.reason, need.action, need.held_back
         if need.held_back:
             return
-        decision = self.budget.reserve()
-        report.granted = decision.granted
-        report.budget_remaining = decision.remaining
-        report.next_free_at_ms = decision.next_free_at_ms
-        report.backoff_until_ms = decision.backoff_until_ms
-        if not decision.granted:
+        report.granted = self._reserve(report)
+        if not report.granted:
             return
         try:
             if need.action == CONNECT_RESTART:
@@ -178,11 +181,8 @@ class HealthRun:
         return find_drift(declared, live, connect.connector_state)
 
     def _repair(self, declared: Declared, reconcile: ReconcileReport, restart: RestartReport) -> None:
-        decision = self.budget.reserve()
-        reconcile.granted = decision.granted
-        restart.budget_remaining, restart.next_free_at_ms = decision.remaining, decision.next_free_at_ms
-        restart.backoff_until_ms = decision.backoff_until_ms
-        if not decision.granted:
+        reconcile.granted = self._reserve(restart)
+        if not reconcile.granted:
             return
         registrar = Registrar(self.clients.connect, self.config.stage, self.clients.config_writer)
         try:

@@ -56,8 +56,14 @@ def run_preflight(connection: Any, target: PreflightTarget) -> PreflightReport:
             return
         results.extend(outcome if isinstance(outcome, list) else [outcome])
 
+    # Answers later checks depend on are kept here; a refused one fails its own check and counts as "no".
     cdb_rows: list[Sequence[Any]] = []
-    check("Multitenant", sql.fix_select_on("V_$DATABASE", user), lambda: cdb_rows.extend(rows(sql.IS_CDB)) or [])
+
+    def multitenant() -> list[CheckResult]:
+        cdb_rows.extend(rows(sql.IS_CDB))
+        return []  # no line of its own: it decides whether the grants need CONTAINER=ALL
+
+    check("Multitenant", sql.fix_select_on("V_$DATABASE", user), multitenant)
     cdb = bool(cdb_rows) and str(cdb_rows[0][0]) == "YES"
     database_fix = sql.fix_select_on("V_$DATABASE", user, cdb)
     check("ARCHIVELOG mode", database_fix, lambda: checks.archivelog(rows(sql.LOG_MODE)))
