@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 VENV_STAMP := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: setup lint workflows pulumi-cli lambda-deps test unit jars local local-down bench
+.PHONY: setup lint workflows pulumi-cli lambda-deps test unit jars previous-jars local local-down bench
 
 setup: $(VENV_STAMP)
 
@@ -31,7 +31,7 @@ workflows: setup
 pulumi-cli: setup
 	$(PY) -m devtools.pulumi_engine
 
-test: setup lint workflows jars pulumi-cli lambda-deps
+test: setup lint workflows jars previous-jars pulumi-cli lambda-deps
 	$(PY) -m pytest -q
 
 # The Lambda archive's compiled libraries (python-oracledb and what it needs) for the Lambda's platform, installed
@@ -43,6 +43,10 @@ lambda-deps: setup
 # a cache outside the repository; a second run finds them there and downloads nothing.
 jars: setup
 	$(PY) -m devtools.connect_jars
+
+# The jar set the stages ran before the current pins (connect-image/previous/pom.xml), for the upgrade test.
+previous-jars: setup
+	$(PY) -m devtools.connect_jars --previous
 
 # A local KRaft broker + Connect worker on 127.0.0.1 (ports and directories: docs/local-development.md).
 local: setup jars

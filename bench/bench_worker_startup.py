@@ -1,14 +1,17 @@
-"""Worker start-up time and peak memory for each named stage's container memory, on the real local stack.
+"""Worker start-up time and peak memory for each named stage's container memory, on the real local stack, for the
+current pins (connect-image/pom.xml) and the ones the stages ran before (connect-image/previous/pom.xml).
 
 For main, val and production (container memory and heap percentage from the stage defaults in
 wms_connector/settings.py) this starts a fresh broker and a Connect worker through the entrypoint, measures the
 time from the worker's start to REST ready with the Debezium Oracle plugin listed, registers the Oracle
-connector (its task fails on the unreachable database, as nothing else is possible without Oracle), runs a
+connector (its task cannot reach a database, as nothing else is possible without Oracle), runs a
 config validation, and reads the worker JVM's peak resident memory (VmHWM). It prints one table:
 headroom = container memory / peak RSS, and the same ratio for the footprint of a full heap (what a loaded
 worker approaches); the goal is at least 1.5x for every stage.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_worker_startup.py [--runs N]
+    PYTHONPATH=. .venv/bin/python bench/bench_worker_startup.py [--runs N] [--pins previous|current|both]
+
+Both pin sets run on the same machine one after the other, against a broker from the current pins.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from devtools.connect_jars import LOCAL_PROFILES, resolve
+from devtools.connect_jars import IMAGE_PROFILES, LOCAL_PROFILES, PREVIOUS_MANIFEST, Manifest, resolve
 from devtools.local.kafka_tools import register_unvalidated
 from devtools.local.settings import LocalSettings, unreachable_database_env
 from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
@@ -57,16 +60,17 @@ def _heap_max_and_used(stack: LocalStack) -> tuple[float, float]:
     return families["jvm_memory_heap_max_bytes"][0].value / MIB, families["jvm_memory_heap_used_bytes"][0].value / MIB
 
 
-def measure(stage_name: str, memory_mib: int, heap_percent: int, jars: Path) -> Run:
+def measure(stage_name: str, memory_mib: int, heap_percent: int, broker_jars: Path, pins: Pins) -> Run:
     database_env = unreachable_database_env()
     with tempfile.TemporaryDirectory(prefix=f"bench-{stage_name}-") as base:
         settings = LocalSettings.on_free_ports(
             Path(base), Stage.parse(f"bench-{stage_name}"), container_memory_mib=memory_mib,
             database_env=database_env, extra_worker_env={worker_env.HEAP_PERCENT: str(heap_percent)},
         )
-        stack = LocalStack(settings, jars_dir=jars)
+        broker = LocalStack(settings, jars_dir=broker_jars)
+        stack = LocalStack(settings, jars_dir=pins.jars, manifest=pins.manifest)
         try:
-            stack.start_broker()
+            broker.start_broker()
             started = time.monotonic()
             stack.start_worker()
             startup = time.monotonic() - started
@@ -80,35 +84,59 @@ def measure(stage_name: str, memory_mib: int, heap_percent: int, jars: Path) -> 
             resident = _status_line(stack.worker.pid, "VmRSS")
             peak = _status_line(stack.worker.pid, "VmHWM")
         finally:
-            stack.stop()
+            stack.stop_worker()
+            broker.stop()
     # Resident memory that is not live heap: metaspace, code cache, threads, GC structures, buffers, the agent
     # (an overestimate, since touched-but-free heap pages count too, which errs on the safe side).
     return Run(startup, peak, heap_max, resident - heap_used)
+
+
+@dataclass
+class Pins:
+    name: str
+    manifest: Manifest
+    jars: Path
+
+
+def pin_sets(which: str) -> list[Pins]:
+    previous = Manifest(PREVIOUS_MANIFEST)
+    sets = {
+        "previous": lambda: Pins("previous", previous, resolve(IMAGE_PROFILES, manifest=previous)),
+        "current": lambda: Pins("current", Manifest(), resolve(LOCAL_PROFILES)),
+    }
+    return [sets[name]() for name in (("previous", "current") if which == "both" else (which,))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="worker starts per stage (default 3)")
     parser.add_argument("--heap-percent", type=int, help="try another JVM_HEAP_PERCENT than the stage defaults")
+    parser.add_argument("--pins", choices=("previous", "current", "both"), default="both",
+                        help="which pinned jar set to start (default both, previous first)")
     args = parser.parse_args()
-    jars = resolve(LOCAL_PROFILES)
+    broker_jars = resolve(LOCAL_PROFILES)
+    pins_list = pin_sets(args.pins)
     header = (
-        f"{'stage':<11}{'container':>10}{'heap':>7}{'startup s (median/max)':>24}{'peak RSS':>10}{'headroom':>10}"
-        f"{'full heap':>11}{'full-heap headroom':>20}"
+        f"{'pins: Debezium / Kafka':<31}{'stage':<11}{'container':>10}{'heap':>7}{'startup s (median/max)':>24}"
+        f"{'peak RSS':>10}{'headroom':>10}{'full heap':>11}{'full-heap headroom':>20}"
     )
     print(header)
     print("-" * len(header))
-    for stage_name in NAMED_STAGES:
+    for pins, stage_name in [(pins, stage) for pins in pins_list for stage in NAMED_STAGES]:
         sizing = Sizing.defaults(stage_name)
         if args.heap_percent:
             sizing = dataclasses.replace(sizing, heap_percent=args.heap_percent)
             sizing.check()
-        runs = [measure(stage_name, sizing.connect_memory, sizing.heap_percent, jars) for _ in range(args.runs)]
+        runs = [
+            measure(stage_name, sizing.connect_memory, sizing.heap_percent, broker_jars, pins)
+            for _ in range(args.runs)
+        ]
+        label = f"{pins.name}: {pins.manifest.debezium_version} / {pins.manifest.kafka_version}"
         startups = [run.startup_s for run in runs]
         peak = max(run.peak_rss_mib for run in runs)
         committed = max(run.heap_max_mib + run.outside_heap_mib for run in runs)
         print(
-            f"{stage_name:<11}{sizing.connect_memory:>7} MiB{sizing.heap_mib:>7}"
+            f"{label:<31}{stage_name:<11}{sizing.connect_memory:>7} MiB{sizing.heap_mib:>7}"
             f"{statistics.median(startups):>15.1f} / {max(startups):<6.1f}"
             f"{peak:>6.0f} MiB{sizing.connect_memory / peak:>9.2f}x{committed:>7.0f} MiB"
             f"{sizing.connect_memory / committed:>19.2f}x"

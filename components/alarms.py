@@ -54,7 +54,7 @@ LOG_FILTERS = (
         "?ConnectException ?SQLException",
         "ConnectionErrors",
     ),
-    # Debezium 3.2.3's own texts (tests/integration/test_log_filter_texts.py finds each in the pinned plugin).
+    # Debezium's own texts (tests/integration/test_log_filter_texts.py finds each in the pinned plugin).
     LogFilter(
         "supplemental-logging",
         "a captured table or the database without the supplemental logging capture needs",
@@ -148,7 +148,8 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
         spec(
             "SourceDisconnected",
             m.SOURCE_CONNECTED,
-            f"Debezium reports no connection to the database for {health.disconnected_periods} checks in a row",
+            f"Debezium reports no connection to the database, or has not started since its task did (it retries "
+            f"a failed start while the task shows RUNNING), for {health.disconnected_periods} checks in a row",
             statistic="Minimum",
             evaluation_periods=health.disconnected_periods,
             comparison="LessThanThreshold",

@@ -8,7 +8,7 @@ This module is long because it is one file on purpose: the image copies it alone
 heap rule, DB_INFO unpacking and the rendering cannot be split into modules it could import.
 
 Layout it expects next to itself (or under --jars-dir): libs/ (Connect runtime), plugins/ (plugin.path),
-jmx-exporter/ (the java agent); and beside this file: log4j.properties and jmx-exporter.yml.
+jmx-exporter/ (the java agent); and beside this file: log4j2.properties and jmx-exporter.yml.
 
 Database values (DB_INFO or DB_*) are handed to the java process environment only: they are never written to
 a file and never appear in an error message or log line.
@@ -146,8 +146,8 @@ class Layout:
         return self.jars_dir / JMX_AGENT_FOLDER
 
     @property
-    def log4j_config(self) -> Path:
-        return self.files_dir / "log4j.properties"
+    def log4j2_config(self) -> Path:
+        return self.files_dir / "log4j2.properties"
 
     @property
     def jmx_exporter_config(self) -> Path:
@@ -414,7 +414,7 @@ def java_command(settings: WorkerSettings, layout: Layout, properties_file: Path
         # A worker out of heap is restarted by ECS instead of limping on.
         "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true",
-        f"-Dlog4j.configuration={layout.log4j_config.resolve().as_uri()}",
+        f"-Dlog4j2.configurationFile={layout.log4j2_config.resolve()}",
         f"-javaagent:{agent}={bind_address}:{settings.jmx_exporter_port}:{layout.jmx_exporter_config}",
         "-cp",
         f"{layout.libs}/*",

@@ -25,6 +25,8 @@ from wms_connector.cache_dir import cache_root
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONNECT_IMAGE_DIR = REPO_ROOT / "connect-image"
 MANIFEST = CONNECT_IMAGE_DIR / "pom.xml"
+# The jar set the stages ran before the current pins: the upgrade test and the startup benchmark start it.
+PREVIOUS_MANIFEST = CONNECT_IMAGE_DIR / "previous" / "pom.xml"
 
 # What the image carries; the broker is for the local stack and the tests only.
 IMAGE_PROFILES = ("connect-runtime", "debezium-oracle", "jmx-agent")
@@ -139,9 +141,14 @@ def resolve(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Resolve the pinned Kafka Connect jar set into the local cache.")
     parser.add_argument("--image-only", action="store_true", help="only what the image carries (no local broker)")
+    parser.add_argument("--previous", action="store_true",
+                        help=f"the previous pins ({PREVIOUS_MANIFEST.relative_to(REPO_ROOT)}), which have no broker")
     args = parser.parse_args(argv)
     try:
-        jars = resolve(IMAGE_PROFILES if args.image_only else LOCAL_PROFILES)
+        if args.previous:
+            jars = resolve(IMAGE_PROFILES, manifest=Manifest(PREVIOUS_MANIFEST))
+        else:
+            jars = resolve(IMAGE_PROFILES if args.image_only else LOCAL_PROFILES)
     except JarResolutionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -15,8 +15,9 @@ from wms_connector.topics import CAPTURED_TABLE_NAMES
 OK, UNHEALTHY, USAGE = 0, 1, 2
 
 
-def verdict(status: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
-    """(healthy, one line) for a connector status as the admin returns it (None: not registered)."""
+def verdict(status: Mapping[str, Any] | None, name: str, not_started: list[str] | None = None) -> tuple[bool, str]:
+    """(healthy, one line) for a connector status as the admin returns it (None: not registered); `not_started`
+    lists the RUNNING tasks whose worker exports no Debezium metrics (their start is being retried)."""
     if status is None:
         return False, f"MISSING: connector {name} is not registered; `pulumi up` registers it again."
     state, tasks = status.get("state"), status.get("tasks") or []
@@ -27,6 +28,12 @@ def verdict(status: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
     if state in ("PAUSED", "STOPPED"):
         return False, f"NOT CAPTURING: the connector is {state} on purpose? `resume` when done."
     if state == "RUNNING" and tasks and all(t.get("state") == "RUNNING" for t in tasks):
+        if not_started:
+            which = ", ".join(f"task {task}" for task in not_started)
+            return False, (
+                f"NOT CAPTURING: {which} RUNNING, but Debezium has not started (no metrics): it retries a failed "
+                "start on its own (the cause above is the newest from the worker log); fix it, it then starts alone."
+            )
         return True, f"OK: connector and {len(tasks)} task(s) RUNNING."
     others = ", ".join(f"task {t['id']} {t.get('state')}" for t in tasks) or "no tasks"
     return False, f"NOT RUNNING: connector {state}, {others} (a rebalance or deploy settles within minutes)."
@@ -40,9 +47,10 @@ def render_status(
     title = f"connector {name} (stage {stage})"
     lines = status_lines(ConnectorStatus.from_dict(status), title=title, trace=short_trace)
     for task, cause in sorted((causes or {}).items()):
-        # Debezium's trace is only a NullPointerException; the worker logged what really happened. It goes under
-        # the task's line and its trace line.
-        at = next(i for i, line in enumerate(lines) if line.startswith(f"  task {task}:")) + 2
+        # Debezium's trace is only a NullPointerException, or the task runs while Debezium retries its start; the
+        # worker logged what really happened. It goes under the task's line and its trace line, if any.
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"  task {task}:")) + 1
+        at += at < len(lines) and lines[at].startswith("    trace:")
         lines[at:at] = [f"    cause (worker log): {cause[0]}", *(f"      {line}" for line in cause[1:])]
     return lines
 
@@ -120,7 +128,7 @@ def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tu
         ]
     status = result.get("status")
     wanted = {"pause": "PAUSED", "stop": "STOPPED"}.get(args.command)
-    healthy, line = state_verdict(status, name, wanted) if wanted else verdict(status, name)
+    healthy, line = state_verdict(status, name, wanted) if wanted else verdict(status, name, result.get("not_started"))
     # The exit code is the verdict's: 0 exactly when the line printed starts with OK.
     return (OK if healthy else UNHEALTHY), [*render_status(status, name, stage, result.get("causes")), line]
 

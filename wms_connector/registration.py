@@ -21,7 +21,19 @@ from wms_connector.connector.config import CONNECTOR_CLASS
 from wms_connector.stages import Stage
 
 CONNECTION_FIELDS = ("database.hostname", "database.url")
+# Debezium (OracleConnector.validateConnection) puts a failed connection on the connection field: "Unable to
+# connect (primary): …" in 3.6.1.
 CONNECTION_FAILURE = re.compile(r"(?i)unable to connect|connection|could not|timed out|refused|IO Error|ORA-")
+# Connect 4.x (AbstractHerder.redactResolvedValues) replaces every validation error on a key whose value came from
+# a config provider reference (our ${env:DB_HOST}) with this one text, and logs the real errors only at TRACE. On
+# a connection field it stands for Debezium's failed connection check: the only other error such a field can have
+# is an empty value, which the worker's entrypoint refuses before Connect starts.
+PROVIDER_REDACTED = "the value resolved from the config provider reference failed validation"
+_PLACEHOLDER = re.compile(r"\$\{[^}]+\}")
+REDACTED_HINT = (
+    "Connect hides the cause of an error on a value it read from the worker's environment; the database "
+    "connection check failed: run `ops preflight` to see why"
+)
 
 
 class RegistrationRefused(Exception):
@@ -36,20 +48,40 @@ class RegistrationUnconfirmed(Exception):
     """The config was written to the config topic, but Connect did not show it in time."""
 
 
-def blocking_errors(result: FieldErrors, allow_unreachable_database: bool) -> dict[str, list[str]]:
+def _connection_failure(field: str, message: str, config: Mapping[str, str]) -> bool:
+    if field not in CONNECTION_FIELDS:
+        return False
+    if PROVIDER_REDACTED in message:
+        return bool(_PLACEHOLDER.search(config.get(field, "")))
+    return bool(CONNECTION_FAILURE.search(message))
+
+
+def blocking_errors(
+    result: FieldErrors, allow_unreachable_database: bool, config: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
     """The validation errors that refuse a config: all of them, or, when an unreachable database is allowed,
-    all but the connection failures on the connection fields."""
+    all but the connection failures on the connection fields (`config` tells which fields Connect redacted)."""
     if not allow_unreachable_database:
         return dict(result.errors)
+    config = config or {}
     return {
         field: messages
         for field, messages in result.errors.items()
-        if not (field in CONNECTION_FIELDS and all(CONNECTION_FAILURE.search(m) for m in messages))
+        if not all(_connection_failure(field, m, config) for m in messages)
     }
 
 
+def _explained(field: str, message: str) -> str:
+    if field in CONNECTION_FIELDS and PROVIDER_REDACTED in message:
+        return f"{message} ({REDACTED_HINT})"
+    return message
+
+
 def refusal(name: str, blocking: Mapping[str, list[str]]) -> RegistrationRefused:
-    listed = "\n".join(f"  {field}: {'; '.join(messages)}" for field, messages in sorted(blocking.items()))
+    listed = "\n".join(
+        f"  {field}: {'; '.join(_explained(field, m) for m in messages)}"
+        for field, messages in sorted(blocking.items())
+    )
     count = sum(len(m) for m in blocking.values())
     return RegistrationRefused(f"Connector `{name}` config is invalid ({count} error(s)):\n{listed}", blocking)
 
@@ -78,7 +110,7 @@ class Registrar:
         `initial_state` (RUNNING, PAUSED, STOPPED) is created in it, any other is `PUT`. Nothing is sent when the
         live config is the same already. Raises RegistrationRefused with the field errors."""
         result = result if result is not None else self.validate(config)
-        blocking = blocking_errors(result, allow_unreachable_database)
+        blocking = blocking_errors(result, allow_unreachable_database, config)
         if blocking:
             raise refusal(name, blocking)
         live = self.connect.get_config(name)

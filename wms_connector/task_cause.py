@@ -1,11 +1,13 @@
-"""The real cause of a failed task when Debezium's trace hides it.
+"""The real cause when a task cannot start and Connect's status does not say why.
 
 When the Oracle connector's task cannot start (the database refuses the connection, a grant is missing), Debezium
-logs the cause as a warning, "Failed to start connector, will re-attempt during polling", and the task then dies in
-`OracleConnectorTask.getErrorHandler` with a bare NullPointerException: that is all Connect's status shows. The
-cause is in the worker's log, in a record under the task's context (`[<connector>|task-<n>]`). This module finds
-it, in records of the worker log file (locally) or of its CloudWatch log group (one event per record, see the
-task definition's multiline pattern).
+logs the cause as a warning, "Failed to start connector, will re-attempt during polling" (BaseSourceTask.start).
+Debezium 3.6 then retries the start from poll() while Connect shows the task RUNNING, when the failure is
+retriable (an unreachable database: OracleConnection.resolveOracleDatabaseVersion throws a RetriableException);
+otherwise the task dies in `OracleConnectorTask.getErrorHandler` with a bare NullPointerException, all Connect's
+status shows. Either way the cause is in the worker's log, in a record under the task's context
+(`[<connector>|task-<n>]`). This module finds it, in records of the worker log file (locally) or of its CloudWatch
+log group (one event per record, see the task definition's multiline pattern).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-# A log4j record of the worker starts with its timestamp: `[2026-12-01 22:57:21,967] WARN [c|task-0] ...`. The
+# A log4j2 record of the worker starts with its timestamp: `[2026-12-01 22:57:21,967] WARN [c|task-0] ...`. The
 # same pattern is CloudWatch's multiline pattern (awslogs-multiline-pattern) for the worker's log stream.
 MULTILINE_PATTERN = r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}\] "
 RECORD_START = re.compile(MULTILINE_PATTERN)

@@ -13,16 +13,25 @@ from devtools.local.settings import BIND_ADDRESS, LocalStackError
 
 BROKER_HEAP = "-Xmx512m"
 
-BROKER_LOG4J = """\
-log4j.rootLogger=INFO, stdout
-log4j.appender.stdout=org.apache.log4j.ConsoleAppender
-log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
-log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.state.change.logger=WARN
-log4j.logger.kafka.log.LogCleaner=WARN
-log4j.logger.org.apache.kafka.storage.internals.log=WARN
-log4j.logger.kafka.log=WARN
+# log4j2 (Kafka 4's logging): one line per event, the broker's chatty internals at WARN.
+BROKER_LOG4J2 = """\
+status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.statechange.name = state.change.logger
+logger.statechange.level = warn
+logger.cleaner.name = kafka.log.LogCleaner
+logger.cleaner.level = warn
+logger.storage.name = org.apache.kafka.storage.internals.log
+logger.storage.level = warn
+logger.log.name = kafka.log
+logger.log.level = warn
 """
 
 
@@ -61,7 +70,7 @@ def server_properties(ports: Mapping[str, int], log_dirs: Path) -> str:
 
 
 class BrokerFiles:
-    """The broker's home under the stack's data directory: its config, log4j and KRaft log directories."""
+    """The broker's home under the stack's data directory: its config, log4j2 and KRaft log directories."""
 
     def __init__(self, data_dir: Path, broker_jars: Path):
         self.home = data_dir / "broker"
@@ -71,13 +80,13 @@ class BrokerFiles:
 
     def write(self, ports: Mapping[str, int]) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        (self.home / "log4j.properties").write_text(BROKER_LOG4J)
+        (self.home / "log4j2.properties").write_text(BROKER_LOG4J2)
         self.config.write_text(server_properties(ports, self.log_dirs))
 
     def java(self, *args: str) -> list[str]:
         return [
             "java", BROKER_HEAP, "-XX:+UseG1GC", "-Djava.awt.headless=true",
-            f"-Dlog4j.configuration={(self.home / 'log4j.properties').as_uri()}",
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
             "-cp", f"{self.broker_jars}/*", *args,
         ]
 

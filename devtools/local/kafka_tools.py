@@ -26,13 +26,14 @@ def register_unvalidated(stack: LocalStack, name: str, config: Mapping[str, str]
     Connect validates every REST-registered config, and Debezium's validation needs a reachable Oracle database,
     which no local machine has. This is the way to get any Oracle connector config registered locally (the admin's
     `allow_unreachable_database` takes the same path for configs valid in every other field): its task then
-    fails to connect, which is the fault the health checks handle. The record format is config_topic.py's.
+    cannot connect, which is the fault the health checks handle. The record format is config_topic.py's. A
+    connector already registered gets this config, and the wait lasts until Connect shows it.
     """
     ConfigTopicWriter(stack.bootstrap_servers).register(stack.stage, name, config)
 
     def listed() -> bool:
         try:
-            return name in stack.connect_client(deadline=3.0).list_connectors()
+            return stack.connect_client(deadline=3.0).get_config(name) == {**config, "name": name}
         except ConnectError:
             return False
 

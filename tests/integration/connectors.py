@@ -1,8 +1,11 @@
 """The connector the integration tests run on the local stack, and waiting for Connect to get somewhere.
 
-The worker's "database" is a closed loopback port (see conftest.py), so the registered connector's task FAILS
-within seconds of starting: the fault the health check and the on-call commands must handle, produced by the
-real Debezium Oracle plugin rather than imitated.
+The worker's "database" is a closed loopback port (see conftest.py). Debezium 3.6 takes that as retriable: the
+task stays RUNNING and retries its start forever (BaseSourceTask.start: "Failed to start connector, will
+re-attempt during polling."; errors.max.retries does not bound it), which the health check reports as not
+started. A FAILED task, the fault a restart is for, comes from the real plugin on the path a bad config takes: the
+failing connector carries one property the task refuses when it starts (BaseSourceTask.start validates its
+config and throws "Error configuring an instance of OracleConnectorTask"), so it FAILS within seconds.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from wms_connector.connect_client import ConnectClient
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
 
-# Debezium gives up on a refused connection after its own retries; Connect then marks the task FAILED.
 FAILED_WITHIN_S = 120.0
+# Valid for Connect (registration writes it unvalidated) and refused by Debezium's task at start.
+TASK_REFUSES_AT_START = {"decimal.handling.mode": "refused-at-task-start"}
 
 T = TypeVar("T")
 
@@ -35,17 +39,19 @@ def wait_for(what: str, check: Callable[[], T], timeout_s: float, interval_s: fl
         time.sleep(interval_s)
 
 
+def failing_config(local_stack: LocalStack) -> dict[str, str]:
+    """The stage's own config, plus the one property its task refuses at start."""
+    kafka = KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
+    return {**build_connector_config(local_stack.stage, ConnectorOptions(), kafka), **TASK_REFUSES_AT_START}
+
+
 def register_failing_connector(local_stack: LocalStack, client: ConnectClient) -> None:
-    """Register the stage's connector with the stage's own config unless it is there; resume it if it was paused
-    or stopped, so it runs (and fails) again. Registration skips validation, which needs a live Oracle."""
+    """Give the stage's connector its failing config unless it has it; resume it if it was paused or stopped, so
+    it runs (and fails) again. Registration skips validation, which needs a live Oracle."""
     name = local_stack.topics.connector_name
-    status = client.status(name)
-    if status is None:
-        config = build_connector_config(
-            local_stack.stage,
-            ConnectorOptions(),
-            KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1),
-        )
+    config = failing_config(local_stack)
+    if client.get_config(name) != {**config, "name": name}:
         register_unvalidated(local_stack, name, config)
-    elif status.state in ("PAUSED", "STOPPED"):
+    status = client.status(name)
+    if status is not None and status.state in ("PAUSED", "STOPPED"):
         client.resume(name)

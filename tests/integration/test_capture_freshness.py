@@ -31,7 +31,7 @@ def envelope_event(stage: str, ts_ms: int) -> bytes:
     payload = {
         "before": None,
         "after": row,
-        "source": {"version": "3.2.3.Final", "connector": "oracle", "ts_ms": ts_ms, "schema": "WMS",
+        "source": {"version": "3.6.1.Final", "connector": "oracle", "ts_ms": ts_ms, "schema": "WMS",
                    "table": "DEBEZIUM_HEARTBEAT", "scn": "123456", "commit_scn": "123457"},
         "op": "u",
         "ts_ms": ts_ms + 40,

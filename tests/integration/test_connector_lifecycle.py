@@ -19,6 +19,7 @@ import pytest
 from devtools.local.connector import register_connector
 from devtools.local.kafka_tools import register_unvalidated
 from devtools.local.stack import LocalStack
+from tests.integration.connectors import TASK_REFUSES_AT_START
 from tests.integration.local_admin import local_admin, wait_until
 from wms_connector.admin.errors import ConfigInvalid, StateTimeout
 from wms_connector.admin.operations import ConnectorAdmin
@@ -29,6 +30,7 @@ from wms_connector.connector.credentials import REDACTED, is_allowed_placeholder
 from wms_connector.connector.options import ConnectorOptions
 from wms_connector.providers.debezium_connector import ConnectorProviderError, DebeziumConnectorProvider
 from wms_connector.providers.transport import direct_spec
+from wms_connector.registration import PROVIDER_REDACTED, REDACTED_HINT
 
 pytestmark = pytest.mark.integration
 
@@ -71,19 +73,21 @@ def test_strict_registration_without_a_database_is_refused_with_the_field_error(
     with pytest.raises(ConfigInvalid) as caught:
         admin.apply(NAME, _config(local_stack))
     assert set(caught.value.fields) == {"database.hostname"}
-    assert "Unable to connect" in caught.value.fields["database.hostname"][0]
+    # Connect 4 redacts the error on a value from ${env:DB_HOST}; the refusal says what it stands for.
+    assert PROVIDER_REDACTED in caught.value.fields["database.hostname"][0]
+    assert f"database.hostname: {caught.value.fields['database.hostname'][0]} ({REDACTED_HINT})" in str(caught.value)
     assert NAME not in admin.connect.list_connectors()
 
 
 def test_invalid_config_comes_back_per_field_and_registers_nothing(local_stack, admin):
-    config = _config(local_stack, extraProperties={"log.mining.strategy": "bogus", "snapshot.fetch.size": "lots"})
+    config = _config(local_stack, extraProperties={"decimal.handling.mode": "bogus", "snapshot.fetch.size": "lots"})
     response = handle(admin,
         {"action": "ensure", "name": NAME, "config": config, "state": "running", "allow_unreachable_database": True}
     )
     assert response["ok"] is False and response["error"]["type"] == "ConfigInvalid"
     fields = response["error"]["fields"]
-    assert set(fields) == {"log.mining.strategy", "snapshot.fetch.size"}
-    assert "redo_log_catalog, hybrid, online_catalog" in fields["log.mining.strategy"][0]
+    assert set(fields) == {"decimal.handling.mode", "snapshot.fetch.size"}
+    assert "Value must be one of string, double, precise" in fields["decimal.handling.mode"][0]
     assert NAME not in admin.connect.list_connectors()
 
 
@@ -100,8 +104,8 @@ def test_create_registers_with_placeholders_only_then_update_state_and_delete(lo
     for secret in local_stack.settings.database_env.values():
         assert f'"{secret}"' not in text and f":{secret}" not in text
 
-    # The task is real: it tries the (closed) database port and fails, which the health check handles.
-    # The connector reports RUNNING a moment before Connect assigns its task.
+    # The task is real: it tries the (closed) database port and Debezium retries its start, which the health check
+    # reports as not started. The connector reports RUNNING a moment before Connect assigns its task.
     status = wait_until(
         lambda: (reached := admin.wait_for_state(NAME, "running", timeout=60, require_tasks=False)).tasks and reached,
         "Connect assigning the connector's task",
@@ -125,10 +129,10 @@ def test_create_registers_with_placeholders_only_then_update_state_and_delete(lo
 
 
 def test_waiting_for_running_tasks_times_out_with_the_task_trace(local_stack, admin):
-    admin.ensure(NAME, _config(local_stack), "running", timeout=60, allow_unreachable_database=True)
+    register_unvalidated(local_stack, NAME, {**_config(local_stack), **TASK_REFUSES_AT_START})
     wait_until(
         lambda: any(t.state == "FAILED" for t in admin.status(NAME).tasks),
-        "the task failing against the closed database port",
+        "the task failing on the property it refuses at start",
         timeout=60,
     )
     with pytest.raises(StateTimeout) as caught:
@@ -200,7 +204,7 @@ def test_make_local_registration_reports_the_validation_error_and_leaves_the_sta
     assert register_connector(local_stack, out=out, err=err) is False
     message = err.getvalue()
     assert f"Connector {NAME} was not registered (ConfigInvalid)" in message
-    assert "database.hostname: Unable to connect" in message
+    assert f"{PROVIDER_REDACTED} ({REDACTED_HINT})" in message
     assert "keep running" in message and out.getvalue() == ""
     assert local_stack.settings.database_env["DB_PASSWORD"] not in message
     assert admin.connect.server_info()["version"]  # the worker is still up

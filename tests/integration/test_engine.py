@@ -242,16 +242,18 @@ def test_the_live_state_outputs_are_as_connect_reported_them_at_the_last_refresh
     stack = _stack(engine, "live-outputs", connector_program(local_stack))
     stacks.append(stack)
     stack.up()
-    # No Oracle here: the task fails once it tries to connect.
+    # Someone pauses the connector outside Pulumi; the outputs say so only once a refresh has read it.
+    client.pause(NAME)
     wait_until(
-        lambda: (status := client.status(NAME)) and [t.state for t in status.tasks] == ["FAILED"],
-        what="the connector's task failing without a database",
+        lambda: (status := client.status(NAME)) and [t.state for t in status.tasks] == ["PAUSED"],
+        what="the connector's task pausing",
         timeout=60,
     )
+    assert _connector_outputs(stack)["connectorState"] == "running"
     stack.refresh()
     outputs = _connector_outputs(stack)
-    assert outputs["tasks"] == [{"id": 0, "state": "FAILED"}]
-    assert outputs["connectorState"] == "running"
+    assert outputs["tasks"] == [{"id": 0, "state": "PAUSED"}]
+    assert outputs["connectorState"] == "paused"
 
 
 @pytest.mark.parametrize(("state", "connect_state"), [("paused", "PAUSED"), ("stopped", "STOPPED")])

@@ -57,7 +57,7 @@ def _task_failures(local_stack) -> int:
 
 @pytest.fixture
 def failing_connector(local_stack) -> ConnectClient:
-    """The stage's connector, registered (once) and FAILED because its database port is closed."""
+    """The stage's connector, registered (once) and FAILED: its task refuses one property at start (connectors.py)."""
     client = ConnectClient(local_stack.connect_url, request_timeout=5, deadline=60)
     name = local_stack.topics.connector_name
     register_failing_connector(local_stack, client)

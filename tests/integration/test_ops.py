@@ -1,8 +1,10 @@
 """The on-call commands against the real local Kafka + Kafka Connect + Debezium Oracle plugin.
 
 The commands talk to Connect directly (`--connect-url`, as `--local` does), through the same admin code the admin
-Lambda runs. The connector is registered as the health tests register it: its "database" is a closed port, so its
-task FAILS, and no Debezium metrics are exported, which is what `status` and `lag` must show plainly.
+Lambda runs. The connector is registered as the health tests register it: either with the stage's config, so its
+"database" is a closed port and Debezium retries its start with the task RUNNING, or with one property its task
+refuses, so the task FAILS (connectors.py). No Debezium metrics are exported either way, which is what `status`
+and `lag` must show plainly.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from devtools.local.kafka_tools import kafka_admin
+from devtools.local.kafka_tools import kafka_admin, register_unvalidated
 from devtools.ops import OK, UNHEALTHY, main
 from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
 from wms_connector.connect_client import ConnectClient
@@ -66,7 +68,7 @@ def client(local_stack) -> ConnectClient:
 
 @pytest.fixture
 def failing_connector(local_stack, client) -> ConnectClient:
-    """The stage's connector, RUNNING as a connector with its task FAILED (no database)."""
+    """The stage's connector, RUNNING as a connector with its task FAILED (a property it refuses, connectors.py)."""
     register_failing_connector(local_stack, client)
     wait_for(f"task of {NAME} FAILED", lambda: _task_failed(client), FAILED_WITHIN_S)
     return client
@@ -98,22 +100,44 @@ def test_status_shows_the_failed_task_with_a_short_trace_and_an_unhealthy_verdic
     assert "\n" in body["result"]["status"]["tasks"][0]["trace"]  # the full trace for scripts
 
 
-def test_status_shows_the_cause_debeziums_null_pointer_hides_from_the_worker_log(local_stack, failing_connector):
+@pytest.fixture
+def retrying_connector(local_stack, client) -> ConnectClient:
+    """The stage's connector with the stage's own config: its task RUNNING, Debezium retrying its start."""
+    since = local_stack.worker_log.stat().st_size
+    config = build_connector_config(
+        local_stack.stage, ConnectorOptions(), KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
+    )
+    register_unvalidated(local_stack, NAME, config)
+    if client.status(NAME).state in ("PAUSED", "STOPPED"):
+        client.resume(NAME)
+
+    def retried_since() -> bool:
+        with local_stack.worker_log.open("rb") as log:
+            log.seek(since)
+            return f"[{NAME}|task-0] Failed to start connector".encode() in log.read()
+
+    wait_for("Debezium retrying the task's start", retried_since, FAILED_WITHIN_S)
+    return client
+
+
+def test_status_of_a_running_task_whose_start_debezium_retries_shows_the_logged_cause(
+    local_stack, retrying_connector
+):
     code, out, err = ops(local_stack, "--worker-log", str(local_stack.worker_log), "status")
     assert code == UNHEALTHY, err
     lines = out.splitlines()
-    trace = next(i for i, line in enumerate(lines) if line.strip().startswith("trace:"))
-    assert "java.lang.NullPointerException" in lines[trace]  # all Connect's status says
-    assert lines[trace + 1] == (
+    task = lines.index(f"  task 0: RUNNING on {retrying_connector.status(NAME).tasks[0].worker_id}")
+    assert lines[task + 1].startswith(
         "    cause (worker log): Failed to start connector, will re-attempt during polling. "
-        "(io.debezium.connector.common.BaseSourceTask:267)"
+        "(io.debezium.connector.common.BaseSourceTask:"
     )
-    cause = "\n".join(lines[trace + 1:])
+    cause = "\n".join(lines[task + 1:])
     assert "org.apache.kafka.connect.errors.RetriableException: Failed to resolve Oracle database version" in cause
     assert "Caused by: java.net.ConnectException: Connection refused" in cause
+    assert lines[-1].startswith("NOT CAPTURING: task 0 RUNNING, but Debezium has not started")
     code, out, _ = ops(local_stack, "--worker-log", str(local_stack.worker_log), "status", json_output=True)
     body = json.loads(out)
-    assert body["verdict"] == lines[-1] and body["verdict"].startswith("UNHEALTHY: task 0 FAILED")
+    assert code == UNHEALTHY and body["verdict"] == lines[-1] and body["result"]["not_started"] == ["0"]
     assert "Connection refused" in "\n".join(body["result"]["causes"]["0"])
 
 

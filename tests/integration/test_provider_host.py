@@ -24,6 +24,7 @@ from wms_connector.connector.options import ConnectorOptions
 from wms_connector.providers.debezium_connector import DebeziumConnectorProvider
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider
 from wms_connector.providers.transport import direct_spec
+from wms_connector.registration import PROVIDER_REDACTED, REDACTED_HINT
 
 pytestmark = pytest.mark.integration
 
@@ -258,7 +259,8 @@ def test_create_with_invalid_config_fails_with_the_field_errors(host, connector_
         )
         for line in last
     )
-    assert "database.hostname: Unable to connect" in details
+    assert f"database.hostname: Invalid value for configuration 'database.hostname': {PROVIDER_REDACTED}" in details
+    assert REDACTED_HINT in details
 
 
 def test_topic_cleanup_check_refuses_a_named_stage(host, local_stack):

@@ -19,7 +19,12 @@ from devtools.local.settings import free_ports
 from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
 from tests.integration.connect_http import http_json
 from wms_connector import worker_env
-from wms_connector.health.checks.capture import STREAMING_ATTRIBUTES, CaptureFindings, parse_capture_metrics
+from wms_connector.admin.operations import ConnectorAdmin
+from wms_connector.health.checks.capture import STREAMING_ATTRIBUTES, CaptureFindings, http_fetch, parse_capture_metrics
+from wms_connector.health.checks.connect import ConnectFindings
+from wms_connector.health.report import not_started
+from wms_connector.registration import PROVIDER_REDACTED
+from wms_connector.task_cause import log_records
 from wms_connector.topics import CAPTURED_TABLES
 
 pytestmark = pytest.mark.integration
@@ -55,7 +60,8 @@ def _validate(stack: LocalStack, overrides: dict[str, str] | None = None) -> tup
     """Validate the stage's connector config (with overrides) on the worker: (errors by property, raw answer)."""
     config = {**stack.connector_config(), **(overrides or {})}
     result = _request("PUT", f"{stack.connect_url}/connector-plugins/{ORACLE_CONNECTOR_CLASS}/config/validate", config)
-    values = [entry["value"] for entry in result["configs"]]
+    # Connect 4 lists some definitions without a value (keys the config does not set and no recommender fills).
+    values = [entry["value"] for entry in result["configs"] if entry.get("value")]
     errors = {value["name"]: value["errors"] for value in values if value["errors"]}
     assert result["error_count"] == sum(len(messages) for messages in errors.values())
     return errors, json.dumps(result)
@@ -69,14 +75,21 @@ def _metric_families(stack: LocalStack) -> dict[str, list]:
 
 @pytest.fixture(scope="module")
 def registered_connector(local_stack: LocalStack) -> str:
-    """The stage's Oracle connector, registered; its task fails because the database port is closed."""
+    """The stage's Oracle connector, registered; the database port is closed, so Debezium 3.6 retries its start
+    with the task RUNNING (BaseSourceTask.start logs the retriable failure and retries from poll())."""
     register_unvalidated(local_stack, REGISTERED_CONNECTOR, local_stack.connector_config())
+    context = f"[{REGISTERED_CONNECTOR}|task-0]"
 
-    def task_failed() -> bool:
+    def retrying() -> bool:
         status = http_json(f"{local_stack.connect_url}/connectors/{REGISTERED_CONNECTOR}/status")
-        return any(task["state"] == "FAILED" for task in status.get("tasks", []))
+        running = [task["state"] for task in status.get("tasks", [])] == ["RUNNING"]
+        log = local_stack.worker_log.read_text(errors="replace")
+        return running and any(
+            context in line and "Failed to start connector, will re-attempt during polling." in line
+            for line in log.splitlines()
+        )
 
-    _poll("the registered connector's task to fail on the closed database port", task_failed)
+    _poll("the registered connector's task to retry its start on the closed database port", retrying)
     return REGISTERED_CONNECTOR
 
 
@@ -94,9 +107,16 @@ def test_validate_full_config_reports_only_the_unreachable_database(local_stack:
     assert config["table.include.list"].count(",") == len(CAPTURED_TABLES) - 1
     assert config["database.password"] == worker_env.placeholder(worker_env.DB_PASSWORD)
     errors, answer = _validate(local_stack)
-    # Debezium reports the failed connection on the host setting, and nothing else is wrong.
-    assert list(errors) == ["database.hostname"], errors
-    assert len(errors["database.hostname"]) == 1 and errors["database.hostname"][0].startswith("Unable to connect")
+    # Debezium reports the failed connection on the host setting, and nothing else is wrong; Connect redacts the
+    # error on a value from a config provider (AbstractHerder.redactResolvedValues).
+    redacted = f"Invalid value for configuration 'database.hostname': {PROVIDER_REDACTED}"
+    assert errors == {"database.hostname": [redacted]}
+    # The same host given literally shows what the redaction hides: Debezium's failed connection check.
+    literal_host = {"database.hostname": local_stack.settings.database_env[worker_env.DB_HOST]}
+    unredacted, _ = _validate(local_stack, literal_host)
+    assert list(unredacted) == ["database.hostname"] and unredacted["database.hostname"][0].startswith(
+        "Unable to connect (primary): "
+    ), unredacted
     # The placeholders were resolved for the check, but no database value comes back.
     database = local_stack.settings.database_env
     for variable in (worker_env.DB_NAME, worker_env.DB_USER, worker_env.DB_PASSWORD):
@@ -146,10 +166,13 @@ def test_jmx_exporter_serves_connect_worker_connector_and_task_metrics(
         (s.labels["connector"], s.labels["task"], s.labels["status"])
         for s in families["kafka_connect_connector_task_status"]
     }
-    assert (registered_connector, "0", "failed") in task_statuses
+    # Debezium retries the failed start itself: Connect counts the task running, not failed.
+    assert (registered_connector, "0", "running") in task_statuses
     failed = families["kafka_connect_worker_connector_failed_task_count"]
     failed_counts = {sample.labels["connector"]: sample.value for sample in failed}
-    assert failed_counts[registered_connector] == 1
+    assert failed_counts[registered_connector] == 0
+    # ... and no Debezium metrics: they are registered only once a start succeeds.
+    assert not any(name.startswith("debezium_") for name in families)
     assert families["jvm_memory_heap_max_bytes"][0].value > 0
 
 
@@ -184,10 +207,12 @@ public class DebeziumMetrics {
             String[] schemaTable = args[i].split("[.]");
             tables.add(new TableId("ORCLCDB", schemaTable[0], schemaTable[1]));
         }
-        OracleConnectorConfig config = new OracleConnectorConfig(Configuration.from(Map.of(
+        Configuration settings = Configuration.from(Map.of(
             "topic.prefix", topicPrefix, "database.dbname", "ORCLCDB", "connector.class",
-            "io.debezium.connector.oracle.OracleConnector")));
-        CdcSourceTaskContext context = new CdcSourceTaskContext(config, "0", Map.of(), List::of);
+            "io.debezium.connector.oracle.OracleConnector"));
+        OracleConnectorConfig config = new OracleConnectorConfig(settings);
+        CdcSourceTaskContext<OracleConnectorConfig> context =
+            new CdcSourceTaskContext<>(settings, config, "0", Map.of());
         ChangeEventQueueMetrics queue = new ChangeEventQueueMetrics() {
             public int totalCapacity() { return 8192; }
             public int remainingCapacity() { return 8192; }
@@ -206,7 +231,7 @@ public class DebeziumMetrics {
         OraclePartition partition = new OraclePartition(topicPrefix, "ORCLCDB");
 
         LogMinerStreamingChangeEventSourceMetrics streaming =
-            new LogMinerStreamingChangeEventSourceMetrics(context, queue, events, config);
+            new LogMinerStreamingChangeEventSourceMetrics(context, queue, events, config, () -> tables);
         streaming.register();
         streaming.connected(true);
         // A transaction open for two hours holds the oldest SCN a restart would read from.
@@ -239,7 +264,7 @@ def test_jmx_exporter_rules_serve_debezium_oracle_families(local_stack: LocalSta
     server = local_stack.topics.topic_prefix
     command = [
         "java", "-Xmx128m", f"-javaagent:{agent}=127.0.0.1:{port}:{CONNECT_IMAGE_DIR / 'jmx-exporter.yml'}",
-        f"-Dlog4j.configuration={(CONNECT_IMAGE_DIR / 'log4j.properties').as_uri()}",
+        f"-Dlog4j2.configurationFile={CONNECT_IMAGE_DIR / 'log4j2.properties'}",
         "-cp", f"{jars / 'plugins' / 'debezium-connector-oracle'}/*:{jars / 'libs'}/*",
         str(source), server, str(EVENT_LAG_MS), *(f"{schema}.{table}" for schema, table in CAPTURED_TABLES),
     ]
@@ -320,8 +345,30 @@ def test_worker_log_names_the_unreachable_database_but_holds_no_database_value(
     database = local_stack.settings.database_env
     log = local_stack.worker_log.read_text(errors="replace")
     # The task's failed start attempts log the driver's cause, with the host and the (closed) port it tried.
-    assert "Connection refused, socket connect lapse" in log
-    assert f"{database[worker_env.DB_HOST]} {database[worker_env.DB_PORT]} " in log
+    # (ojdbc11 23.26: "ORA-12541: Cannot connect. No listener at host <host> port <port>.")
+    assert "java.net.ConnectException: Connection refused" in log
+    assert f"No listener at host {database[worker_env.DB_HOST]} port {database[worker_env.DB_PORT]}." in log
     # ... while no resolved credential or database name is ever printed, by the entrypoint, Connect or Debezium.
     for variable in (worker_env.DB_NAME, worker_env.DB_USER, worker_env.DB_PASSWORD):
         assert database[variable] not in log, variable
+
+
+def test_a_task_whose_start_debezium_retries_is_reported_not_started_with_its_cause(
+    local_stack: LocalStack, registered_connector: str
+):
+    admin = ConnectorAdmin(
+        connect=local_stack.connect_client(deadline=30), stage=local_stack.stage, jmx_url=local_stack.jmx_url,
+        worker_log_records=lambda: log_records(local_stack.worker_log.read_text(errors="replace")),
+    )
+    status = admin.status(registered_connector)
+    assert [task.state for task in status.tasks] == ["RUNNING"]
+    retrying = admin.start_retries(status)
+    assert retrying is not None and list(retrying) == ["0"]
+    cause = retrying["0"]
+    assert cause[0].startswith("Failed to start connector, will re-attempt during polling. (io.debezium")
+    assert any("RetriableException: Failed to resolve Oracle database version" in line for line in cause)
+    assert any("ORA-12541" in line for line in cause)
+    # The health check reads the same: no Debezium metrics while Connect says RUNNING.
+    capture = parse_capture_metrics(http_fetch()(local_stack.jmx_url), local_stack.topics.topic_prefix)
+    connect = ConnectFindings(reachable=True, status=status)
+    assert not_started(connect, capture)

@@ -59,8 +59,8 @@ def test_manifest_pins_every_version_in_properties():
         reference = re.fullmatch(r"\$\{([a-z0-9.]+)\}", version)
         assert reference, f"hard-coded version {version} outside <properties>"
         assert reference.group(1) in MANIFEST_INFO.properties
-    assert MANIFEST_INFO.kafka_version == "3.9.2"
-    assert MANIFEST_INFO.debezium_version == "3.2.3.Final"
+    assert MANIFEST_INFO.kafka_version == "4.3.2"
+    assert MANIFEST_INFO.debezium_version == "3.6.1.Final"
     assert MANIFEST_INFO.jmx_exporter_version.startswith("1.")
 
 
@@ -100,8 +100,8 @@ def test_dockerfile_copies_every_folder_the_entrypoint_expects():
         assert f"--from=jars /build/jars/{folder} /opt/connect/{folder}" in copies
     assert MANIFEST_INFO.folders["kafka-broker"] not in DOCKERFILE.read_text()
     # The entrypoint finds its side files next to itself and the jars under its own folder by default.
-    assert "entrypoint.py log4j.properties jmx-exporter.yml /opt/connect/" in copies
-    for name in ("entrypoint.py", "log4j.properties", "jmx-exporter.yml"):
+    assert "entrypoint.py log4j2.properties jmx-exporter.yml /opt/connect/" in copies
+    for name in ("entrypoint.py", "log4j2.properties", "jmx-exporter.yml"):
         assert (CONNECT_IMAGE_DIR / name).is_file()
 
 
@@ -204,7 +204,7 @@ def test_cache_dir_is_outside_the_repo_and_keyed_by_the_manifest(monkeypatch, tm
 
 def test_a_changed_pin_gets_a_new_cache_folder(tmp_path):
     changed = tmp_path / "pom.xml"
-    changed.write_text(MANIFEST.read_text().replace("<debezium.version>3.2.3.Final<", "<debezium.version>3.2.2.Final<"))
+    changed.write_text(MANIFEST.read_text().replace("<debezium.version>3.6.1.Final<", "<debezium.version>3.6.0.Final<"))
     assert Manifest(changed).digest != MANIFEST_INFO.digest
 
 

@@ -25,7 +25,7 @@ from wms_connector.config_topic import target_state_record
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_status import ConnectorStatus, FieldErrors, TaskStatus
 from wms_connector.connector.options import ConnectorOptionsError
-from wms_connector.registration import blocking_errors
+from wms_connector.registration import PROVIDER_REDACTED, REDACTED_HINT, blocking_errors, refusal
 from wms_connector.snapshot_signal import SignalRefused, SignalWriter, check_tables, snapshot_signal
 from wms_connector.stages import Stage
 from wms_connector.topics import CAPTURED_TABLES
@@ -104,6 +104,32 @@ def test_unreachable_database_is_tolerated_only_when_asked():
     # A hostname error that is not about connecting still blocks.
     syntax = FieldErrors(1, {"database.hostname": ["The 'database.hostname' value is invalid: A value is required"]})
     assert blocking_errors(syntax, True) == syntax.errors
+
+
+# AbstractHerder.redactResolvedValues (connect-runtime 4.3.2, read with javap): an error on a key whose value came
+# from a config provider becomes this one text, whatever the connector said.
+REDACTED_HOST = f"Invalid value for configuration 'database.hostname': {PROVIDER_REDACTED}"
+
+
+@pytest.mark.parametrize(
+    ("host_value", "tolerated"),
+    [("${env:DB_HOST}", True), ("db.example.internal", False), (None, False)],
+)
+def test_a_redacted_connection_error_counts_only_on_a_provider_reference(host_value, tolerated):
+    result = FieldErrors(1, {"database.hostname": [REDACTED_HOST]})
+    config = {} if host_value is None else {"database.hostname": host_value}
+    assert blocking_errors(result, True, config) == ({} if tolerated else result.errors)
+    assert blocking_errors(result, False, config) == result.errors
+    # On any other field the same text is a real refusal.
+    other = FieldErrors(1, {"database.port": [REDACTED_HOST.replace("hostname", "port")]})
+    assert blocking_errors(other, True, {"database.port": "${env:DB_PORT}"}) == other.errors
+
+
+def test_a_refusal_says_what_a_redacted_connection_error_stands_for():
+    message = refusal("c", {"database.hostname": [REDACTED_HOST], "log.mining.strategy": ["Invalid value bogus"]})
+    assert f"database.hostname: {REDACTED_HOST} ({REDACTED_HINT})" in message.message
+    assert message.message.endswith("\n  log.mining.strategy: Invalid value bogus")  # other errors as they are
+    assert message.fields["database.hostname"] == [REDACTED_HOST]
 
 
 def _status(state: str, *task_states: str) -> ConnectorStatus:
@@ -386,8 +412,8 @@ def test_settling_is_bounded_and_a_missing_connector_is_none():
     ],
 )
 def test_the_target_state_record_is_connects_own(state, value):
-    # KafkaConfigBackingStore (connect-runtime 3.9.2, read with javap): key `target-state-<name>`, `state.v2` the
-    # state and `state` PAUSED for STOPPED, for workers that predate STOPPED.
+    # KafkaConfigBackingStore (connect-runtime 4.3.2; tests/integration/test_pinned_jar_facts.py reads it back): key
+    # `target-state-<name>`, `state.v2` the state and `state` PAUSED for STOPPED, for workers that predate STOPPED.
     key, raw = target_state_record("wms-oracle-cdc", state)
     assert key == b"target-state-wms-oracle-cdc" and json.loads(raw) == value
     with pytest.raises(ValueError, match="not RUNNING, PAUSED or STOPPED"):
@@ -443,7 +469,8 @@ def test_a_new_connector_is_created_in_its_declared_state(live, initial_state, e
     ],
 )
 def test_commit_scn_names_every_redo_thread_at_the_start_scn(current, expected):
-    # CommitScn.valueOf (debezium-connector-oracle 3.2.3, read with javap): `scn:thread:txids`, comma-separated.
+    # CommitScn.valueOf (debezium-connector-oracle 3.6.1; tests/integration/test_pinned_jar_facts.py reads it back):
+    # `scn:thread:txids`, comma-separated.
     assert commit_scn_at(5000, current) == expected
 
 

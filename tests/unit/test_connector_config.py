@@ -140,8 +140,8 @@ def test_signalling_table_is_an_extra_property_the_stack_may_set():
 
 
 def test_extra_properties_are_added_as_strings():
-    config = build(extraProperties={"log.mining.batch.size.max": 200000, "lob.enabled": True})
-    assert config["log.mining.batch.size.max"] == "200000"
+    config = build(extraProperties={"log.mining.window.max.ms": 200000, "lob.enabled": True})
+    assert config["log.mining.window.max.ms"] == "200000"
     assert config["lob.enabled"] == "true"
 
 
@@ -311,6 +311,12 @@ def test_heartbeat_table_is_upserted_per_stage_and_captured_into_its_own_topic()
         ({"extraProperties": {"log.mining.archive.destination.name": "jdbc:oracle:thin:cdc/pw@db:1521/S"}},
          "carries a credential"),
         ({"extraProperties": {"database.query.timeout.ms": "https://u:p@h"}}, "carries a credential"),
+        # What Debezium 3.6 no longer has, no longer checks, or what the image leaves out.
+        ({"extraProperties": {"log.mining.batch.size.max": 200000}}, "no longer has this property"),
+        ({"extraProperties": {"log.mining.sleep.time.max.ms": 3000}}, "no longer has this property"),
+        ({"extraProperties": {"log.mining.strategy": "bogus"}}, "allowed online_catalog, hybrid"),
+        ({"extraProperties": {"log.mining.buffer.type": "bogus"}}, "allowed memory, infinispan_embedded, ehcache"),
+        ({"extraProperties": {"log.mining.buffer.type": "infinispan_remote"}}, "Hot Rod client"),
     ],
 )
 def test_config_traps_are_refused_naming_the_key(options, says):
@@ -326,6 +332,8 @@ def test_database_tuning_keys_are_allowed_and_mining_filter_modes_other_than_in(
                 "database.query.timeout.ms": 600000,
                 "database.connection.adapter": "logminer",
                 "log.mining.query.filter.mode": "regex",
+                "log.mining.strategy": "hybrid",
+                "log.mining.buffer.type": "EHCACHE",
             }
         }
     )

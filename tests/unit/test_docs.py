@@ -3,6 +3,8 @@ the config table's keys and defaults are read back and compared with the setting
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from tests.docs_tables import DOCS, GENERATED, page_block
@@ -129,3 +131,20 @@ def test_the_readme_and_the_operations_page_name_every_ops_command():
     for command in commands:
         assert f"`{command}" in readme or f", `{command}`" in readme, command
         assert f"`{command}" in operations or f", `{command}`" in operations, command
+
+
+def test_the_configuration_page_names_what_debezium_no_longer_checks_and_what_the_image_leaves_out():
+    from wms_connector.connector import debezium_properties as dbz
+
+    text = (DOCS / "configuration.md").read_text()
+    strategies = ", ".join(f"`{value}`" for value in dbz.LOG_MINING_STRATEGIES)
+    buffers = ", ".join(f"`{value}`" for value in dbz.LOG_MINING_BUFFER_TYPES)
+    assert f"`log.mining.strategy` must be one of {strategies}" in text
+    assert f"`log.mining.buffer.type` one of {buffers}" in text
+    for left_out in dbz.LEFT_OUT_BUFFER_TYPES:
+        assert f"`log.mining.buffer.type: {left_out}` is refused at preview" in text
+    documented = ("log.mining.batch.size.*", "log.mining.sleep.time.*", "log.mining.scn.gap.detection.*")
+    for key in dbz.REMOVED_PROPERTIES:
+        assert any(fnmatch.fnmatchcase(key, family) for family in documented), key
+    for family in documented:
+        assert f"`{family}`" in text

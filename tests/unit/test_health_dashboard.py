@@ -39,7 +39,7 @@ def _every_signal_a_run_can_publish() -> set[str]:
     )
     every_figure = {f.name: 1.0 for f in dataclasses.fields(CaptureFindings) if f.type != "str | None"}
     capture = CaptureFindings(**{**every_figure, "connected": True, "snapshot_running": False})
-    _, growth = counter_growth(capture, {"unparsable_ddl": 0.0, "error_count": 0.0})
+    _, growth = counter_growth(capture, {"schema_parse_errors": 0.0, "error_count": 0.0})
     report = RunReport(
         connect=ConnectFindings(reachable=True, status=status),
         ecs=EcsFindings(desired=1, running=1),

@@ -66,8 +66,8 @@ UNKNOWN_TOPIC_LINES = [
     "[Producer clientId=connector-producer-wms-oracle-cdc-0] Error while fetching metadata with correlation id 7 : "
     "{aws.wms.cdc.WMS.PLAN_BASE_WVR_TBL=UNKNOWN_TOPIC_OR_PARTITION}",
 ]
-# Debezium 3.2.3's texts, as its logger and its exceptions print them (the integration test
-# tests/integration/test_log_filter_texts.py finds each term in the pinned plugin).
+# Debezium's texts (first read from 3.2.3, each still in 3.6.1), as its logger and its exceptions print them (the
+# integration test tests/integration/test_log_filter_texts.py finds each term in the pinned plugin).
 SUPPLEMENTAL_LOGGING_LINES = [
     "WARN Database table 'ORCLPDB1.WMS.PLAN_BASE_WVR_TBL' not configured with supplemental logging \"(ALL) COLUMNS\"; "
     "only explicitly changed columns will be captured. Use: ALTER TABLE WMS.PLAN_BASE_WVR_TBL ADD SUPPLEMENTAL LOG "

@@ -42,6 +42,19 @@ def test_a_healthy_run_raises_nothing():
     assert values[m.ECS_SERVICE_UNHEALTHY] == 0 and values[m.DB_TCP_UNREACHABLE] == 0
 
 
+def test_a_running_task_whose_worker_exports_no_debezium_metrics_counts_as_disconnected():
+    # Debezium 3.6 retries a failed start with the task RUNNING; its metrics appear only once it has started.
+    not_started = CaptureFindings(heap_used_bytes=1.0, heap_max_bytes=4.0)
+    assert _values(capture=not_started)[m.SOURCE_CONNECTED] == 0
+    streaming = CaptureFindings(connected=True, lag_ms=10.0, heap_used_bytes=1.0, heap_max_bytes=4.0)
+    assert _values(capture=streaming)[m.SOURCE_CONNECTED] == 1
+    # A scrape that failed tells nothing, and a paused connector has no task streaming on purpose.
+    assert m.SOURCE_CONNECTED not in _values(capture=SCRAPE_FAILED)
+    paused = ConnectFindings(reachable=True, status=ConnectorStatus.from_json(
+        {"name": "wms-oracle-cdc", "connector": {"state": "PAUSED"}, "tasks": [{"id": 0, "state": "PAUSED"}]}))
+    assert m.SOURCE_CONNECTED not in _values(connect=paused, capture=not_started)
+
+
 def test_workers_down_page_for_the_api_and_ecs_not_for_the_failed_scrape():
     values = _values(connect=CONNECT_DOWN, ecs=ECS_NO_TASKS, capture=SCRAPE_FAILED)
     assert values[m.CONNECT_API_UNREACHABLE] == 1 and values[m.ECS_SERVICE_UNHEALTHY] == 1

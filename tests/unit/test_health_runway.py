@@ -82,11 +82,11 @@ def test_capturing_means_running_connected_and_reporting(connect, capture, captu
 
 
 def test_counter_growth_since_the_last_run_and_after_a_task_restart():
-    first, growth = counter_growth(CaptureFindings(unparsable_ddl=2, error_count=0), {})
+    first, growth = counter_growth(CaptureFindings(schema_parse_errors=2, error_count=0), {})
     assert growth == {"UnparsableDdlGrowth": 0, "CaptureErrorGrowth": 0}  # nothing to compare with yet
-    second, growth = counter_growth(CaptureFindings(unparsable_ddl=5, error_count=1), first)
+    second, growth = counter_growth(CaptureFindings(schema_parse_errors=5, error_count=1), first)
     assert growth == {"UnparsableDdlGrowth": 3, "CaptureErrorGrowth": 1}
-    _, growth = counter_growth(CaptureFindings(unparsable_ddl=1, error_count=0), second)  # the task restarted
+    _, growth = counter_growth(CaptureFindings(schema_parse_errors=1, error_count=0), second)  # the task restarted
     assert growth == {"UnparsableDdlGrowth": 1, "CaptureErrorGrowth": 0}
     kept, growth = counter_growth(None, second)  # nothing scraped: keep what was known, report nothing
     assert (kept, growth) == (second, {})

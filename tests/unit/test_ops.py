@@ -224,6 +224,20 @@ def test_status_healthy_exits_0_with_a_one_line_verdict():
     ]
 
 
+def test_status_of_a_task_whose_start_debezium_retries_is_not_capturing_with_the_logged_cause():
+    status = _status("RUNNING", "RUNNING")
+    cause = ["Failed to start connector, will re-attempt during polling.",
+             "org.apache.kafka.connect.errors.RetriableException: Failed to resolve Oracle database version",
+             "Caused by: java.sql.SQLException: ORA-12541: Cannot connect. No listener at host db port 1521."]
+    result = {"state": "running", "status": status, "not_started": ["0"], "causes": {"0": cause}}
+    code, out, _ = Lambda().answers(STATUS, _ok(result)).run("--stage", "main", "status")
+    assert code == UNHEALTHY
+    lines = out.splitlines()
+    assert lines[1:5] == ["  task 0: RUNNING on 10.0.1.5:8083", f"    cause (worker log): {cause[0]}",
+                          f"      {cause[1]}", f"      {cause[2]}"]
+    assert lines[-1].startswith("NOT CAPTURING: task 0 RUNNING, but Debezium has not started (no metrics)")
+
+
 def test_status_with_a_failed_task_exits_1_and_shortens_the_trace():
     status = _status("RUNNING", "FAILED", trace=TRACE)
     code, out, _ = Lambda().answers(STATUS, _ok({"state": "running", "status": status})).run(

@@ -6,8 +6,8 @@ each statement of wms_connector/preflight/sql.py with rows shaped as Oracle retu
 tuples, VARCHAR2 columns as str (`'ARCHIVELOG'`, `'YES'`, `'ALL COLUMN LOGGING'`, `'READ WRITE'`), NUMBER columns
 as int (`COUNT(*)`, `GROUP#`, `BYTES`), and a refused query as `oracledb.DatabaseError` with Oracle's message
 (`ORA-00942: table or view does not exist`). Column names and values follow Debezium's Oracle documentation and
-the queries Debezium 3.2.3 runs (read from the pinned jar with javap). The connection failure is the real driver
-(thin mode) against a closed local port.
+the queries Debezium 3.6.1 runs (each text found in the pinned jar by tests/integration/test_pinned_jar_facts.py).
+The connection failure is the real driver (thin mode) against a closed local port.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Finding the cause Debezium's NullPointerException hides: in the worker's log records (its file locally, its
-CloudWatch log group in AWS, read here from moto), and the admin's status carrying it.
+"""Finding the cause of a task's failed start that Connect's status does not show: in the worker's log records (its
+file locally, its CloudWatch log group in AWS, read here from moto), and the admin's status carrying it.
 
-The log lines are the worker's own format (log4j `[%d] %p [%X{connector.context}] %m (%c:%L)`), copied from what
-the pinned Debezium 3.2.3 logs when its database refuses the connection."""
+The log lines are the worker's own format (log4j2 `[%d] %p [%X{connector.context}] %m (%c:%L)`), copied from what
+the pinned Debezium 3.6.1 (ojdbc11 23.26) logs when its database refuses the connection."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ NPE = (
 )
 STARTUP_FAILURE = """\
 [2026-12-01 22:57:21,967] WARN [wms-oracle-cdc|task-0] Failed to start connector, will re-attempt during polling. \
-(io.debezium.connector.common.BaseSourceTask:267)
+(io.debezium.connector.common.BaseSourceTask:294)
 org.apache.kafka.connect.errors.RetriableException: Failed to resolve Oracle database version
-\tat io.debezium.connector.oracle.OracleConnection.resolveOracleDatabaseVersion(OracleConnection.java:191)
-Caused by: java.sql.SQLRecoverableException: IO Error: The Network Adapter could not establish the connection
-\tat oracle.jdbc.driver.T4CConnection.handleLogonNetException(T4CConnection.java:904)
-Caused by: oracle.net.ns.NetException: The Network Adapter could not establish the connection
+\tat io.debezium.connector.oracle.OracleConnection.resolveOracleDatabaseVersion(OracleConnection.java:169)
+Caused by: java.sql.SQLException: ORA-12541: Cannot connect. No listener at host 10.0.3.7 port 1521.
+\tat oracle.jdbc.driver.T4CConnection.handleLogonNetException(T4CConnection.java:1022)
+Caused by: oracle.net.ns.NetException: ORA-12541: Cannot connect. No listener at host 10.0.3.7 port 1521.
 Caused by: java.net.ConnectException: Connection refused
 \tat java.base/sun.nio.ch.Net.connect0(Native Method)"""
 OTHER_TASK = STARTUP_FAILURE.replace("task-0", "task-1").replace("Connection refused", "Connection timed out")
@@ -74,10 +74,10 @@ def test_the_log_splits_into_records_with_their_traces():
 def test_the_cause_is_the_tasks_newest_startup_failure_with_every_caused_by():
     records = log_records(WORKER_LOG)
     assert cause_from_records(records, "wms-oracle-cdc", 0) == [
-        "Failed to start connector, will re-attempt during polling. (io.debezium.connector.common.BaseSourceTask:267)",
+        "Failed to start connector, will re-attempt during polling. (io.debezium.connector.common.BaseSourceTask:294)",
         "org.apache.kafka.connect.errors.RetriableException: Failed to resolve Oracle database version",
-        "Caused by: java.sql.SQLRecoverableException: IO Error: The Network Adapter could not establish the connection",
-        "Caused by: oracle.net.ns.NetException: The Network Adapter could not establish the connection",
+        "Caused by: java.sql.SQLException: ORA-12541: Cannot connect. No listener at host 10.0.3.7 port 1521.",
+        "Caused by: oracle.net.ns.NetException: ORA-12541: Cannot connect. No listener at host 10.0.3.7 port 1521.",
         "Caused by: java.net.ConnectException: Connection refused",
     ]
     assert "Connection timed out" in cause_from_records(records, "wms-oracle-cdc", 1)[-1]

@@ -43,6 +43,16 @@ def commit_scn_at(scn: int, current: Any) -> str:
     return ",".join(f"{scn}:{thread}:" for thread in threads or ["1"])
 
 
+def offset_at(scn: int, current: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The source offset that starts mining at `scn`: Debezium's `scn` and `commit_scn` keys (OracleOffsetContext,
+    read back by the pinned plugin's own loader in tests/integration/test_pinned_jar_facts.py), the other keys of
+    `current` as they are."""
+    offset = dict(current or {})
+    offset["scn"] = str(scn)
+    offset["commit_scn"] = commit_scn_at(scn, offset.get("commit_scn"))
+    return offset
+
+
 @dataclass
 class ConnectorAdmin(Reconciler):
     """The reconciler and the on-call operations: what the admin Lambda, the provider's direct transport and
@@ -65,6 +75,30 @@ class ConnectorAdmin(Reconciler):
         records = list(self.worker_log_records())
         causes = {str(task.id): cause_from_records(records, status.name, task.id) for task in hiding}
         return {task: cause for task, cause in causes.items() if cause}
+
+    def start_retries(
+        self, status: ConnectorStatus | None, fetch: Callable[[str], str] | None = None
+    ) -> dict[str, list[str]] | None:
+        """For a connector RUNNING with every task RUNNING whose worker exports no Debezium metrics: each task's
+        newest startup failure from the worker log (empty lines when none is logged). None when it captures, is not
+        running, or the exporter cannot tell.
+
+        Debezium 3.6 (BaseSourceTask.start) takes a failed start, such as an unreachable database
+        (OracleConnection.resolveOracleDatabaseVersion throws a RetriableException), as retriable: it logs WARN
+        "Failed to start connector, will re-attempt during polling." and retries from poll() every
+        retriable.restart.connector.wait.ms, forever with errors.max.retries=-1, while Connect shows the task
+        RUNNING. Its metrics beans are registered only once the task has started (ChangeEventSourceCoordinator),
+        so RUNNING without them means a start that has not succeeded."""
+        if not self.jmx_url or status is None or status.state != "RUNNING" or not status.tasks:
+            return None
+        if any(task.state != "RUNNING" for task in status.tasks):
+            return None
+        findings = check_capture(fetch or http_fetch(), _exporter_url(self.jmx_url, status),
+                                 StageTopics(self.stage).topic_prefix)
+        if findings.error or findings.debezium_seen:
+            return None
+        records = list(self.worker_log_records()) if self.worker_log_records else []
+        return {str(task.id): cause_from_records(records, status.name, task.id) or [] for task in status.tasks}
 
     def preflight(self, heartbeat_table: str | None = None, use_pdb: bool = False) -> dict[str, Any]:
         """The database side of capture, checked as the CDC user (wms_connector/preflight): a checklist with the
@@ -116,9 +150,7 @@ class ConnectorAdmin(Reconciler):
         self._require_stopped(name, "alter the offsets")
         partition = {"server": StageTopics(self.stage).topic_prefix}
         current = [e for e in self.connect.get_offsets(name).get("offsets") or [] if e.get("partition") == partition]
-        offset = dict(current[0].get("offset") or {}) if current else {}
-        offset["scn"] = str(scn)
-        offset["commit_scn"] = commit_scn_at(scn, offset.get("commit_scn"))
+        offset = offset_at(scn, current[0].get("offset") if current else None)
         answer = self.connect.alter_offsets(name, [{"partition": partition, "offset": offset}])
         return {"partition": partition, "offset": offset, "message": (answer or {}).get("message")}
 

@@ -118,6 +118,10 @@ def _timeout(request: Mapping[str, Any]) -> float:
 def _status_result(admin: ConnectorAdmin, status: ConnectorStatus | None) -> dict[str, Any]:
     result = {"state": connector_state(status), "status": status.to_dict() if status else None}
     causes = admin.hidden_causes(status)
+    retrying = admin.start_retries(status)
+    if retrying is not None:
+        result["not_started"] = sorted(retrying, key=int)
+        causes = {**causes, **{task: lines for task, lines in retrying.items() if lines}}
     if causes:
         result["causes"] = {task: [redact(line) for line in lines] for task, lines in causes.items()}
     return result

@@ -1,6 +1,6 @@
 """The Debezium Oracle connector configuration, built from the stage and its connector options in one place.
 
-Property names are those of Debezium 3.2 (connect-image/pom.xml pins the plugin). Database values appear only as
+Property names are those of Debezium 3.6 (connect-image/pom.xml pins the plugin). Database values appear only as
 `${env:DB_…}` placeholders (see worker_env.py), so no credential is ever in a connector config, in Pulumi state
 or in what Connect's REST API returns.
 """

@@ -11,6 +11,7 @@ from typing import Any
 
 from wms_connector.connect_rules import STATES
 from wms_connector.connector.credentials import is_credential_key
+from wms_connector.connector.debezium_properties import property_problem
 from wms_connector.connector.managed_keys import is_managed_key, managed_reason
 from wms_connector.flags import as_bool
 from wms_connector.redaction import redact, shown
@@ -103,6 +104,9 @@ def _trap(key: str, text: str) -> str | None:
             "regular expressions (`^WMS\\.PLAN_BASE_WVR_TBL$`), so nothing would ever be captured. Use `none` "
             "(the default) or `regex`."
         )
+    problem = property_problem(key, text)
+    if problem:
+        return problem
     if redact(text) != text:
         return (
             "its value carries a credential (a user or password in a URL or connection string). Credentials come "
@@ -119,7 +123,7 @@ def _extra_properties(value: object) -> tuple[tuple[str, str], ...]:
     for key, raw in value.items():
         if not isinstance(key, str) or not _PROPERTY_KEY.fullmatch(key):
             raise _fail(
-                option, key, "property names of lower-case dot-separated words (e.g. log.mining.batch.size.max)"
+                option, key, "property names of lower-case dot-separated words (e.g. log.mining.window.max.ms)"
             )
         if is_credential_key(key):
             raise ConnectorOptionsError(

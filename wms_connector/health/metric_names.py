@@ -53,11 +53,9 @@ ABANDONED_TRANSACTIONS = "AbandonedTransactions"
 SCN_FREEZE_COUNT = "ScnFreezeCount"
 MINING_PGA_BYTES = "MiningSessionPgaBytes"
 HEAP_USED_PERCENT = "HeapUsedPercent"  # the worker's JVM heap
-UNPARSABLE_DDL = "UnparsableDdlCount"
 SCHEMA_PARSE_ERRORS = "SchemaChangeParseErrors"
 CAPTURE_WARNINGS = "CaptureWarningCount"
 CAPTURE_ERRORS = "CaptureErrorCount"
-NETWORK_PROBLEMS = "NetworkConnectionProblems"
 # Growth since the last run of counters that only grow while the task runs (a task restart resets them).
 UNPARSABLE_DDL_GROWTH = "UnparsableDdlGrowth"
 CAPTURE_ERROR_GROWTH = "CaptureErrorGrowth"
@@ -123,11 +121,9 @@ CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if sco
     ABANDONED_TRANSACTIONS,
     SCN_FREEZE_COUNT,
     MINING_PGA_BYTES,
-    UNPARSABLE_DDL,
     SCHEMA_PARSE_ERRORS,
     CAPTURE_WARNINGS,
     CAPTURE_ERRORS,
-    NETWORK_PROBLEMS,
     UNPARSABLE_DDL_GROWTH,
     CAPTURE_ERROR_GROWTH,
 }

@@ -78,6 +78,14 @@ def _ecs_signals(ecs: EcsFindings) -> dict[str, float]:
     return values
 
 
+def not_started(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:
+    """The connector and its tasks RUNNING, the worker scraped, and no Debezium metrics: Debezium's start is being
+    retried. Debezium 3.6 (BaseSourceTask.start) retries a retriable start failure, such as an unreachable database,
+    from poll() while Connect shows the task RUNNING, and registers its metrics beans only once the task has
+    started (ChangeEventSourceCoordinator); with no connection Debezium has, it counts as disconnected."""
+    return connect.all_running and capture is not None and capture.error is None and not capture.debezium_seen
+
+
 def _capture_signals(capture: CaptureFindings | None, topics: TopicFindings | None) -> dict[str, float]:
     values: dict[str, float] = {}
     if capture:
@@ -93,11 +101,9 @@ def _capture_signals(capture: CaptureFindings | None, topics: TopicFindings | No
             m.SCN_FREEZE_COUNT: capture.scn_freeze_count,
             m.MINING_PGA_BYTES: capture.pga_bytes,
             m.HEAP_USED_PERCENT: capture.heap_used_percent,
-            m.UNPARSABLE_DDL: capture.unparsable_ddl,
             m.SCHEMA_PARSE_ERRORS: capture.schema_parse_errors,
             m.CAPTURE_WARNINGS: capture.warning_count,
             m.CAPTURE_ERRORS: capture.error_count,
-            m.NETWORK_PROBLEMS: capture.network_problems,
         }
         values.update({k: v for k, v in optional.items() if v is not None})
     if topics and topics.stalled is not None:
@@ -140,6 +146,7 @@ def signals(report: RunReport) -> dict[str, float]:
         **_connect_signals(report.connect, report.not_running_streak, report.not_running_runs, report.reconcile),
         **_ecs_signals(report.ecs),
         **_capture_signals(report.capture, report.topics),
+        **({m.SOURCE_CONNECTED: 0} if not_started(report.connect, report.capture) else {}),
         **_restart_signals(report.restart),
         **_oracle_signals(report),
     }

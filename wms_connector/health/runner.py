@@ -43,8 +43,9 @@ from wms_connector.health.runway import runway
 from wms_connector.redaction import redact
 from wms_connector.registration import Registrar
 
-# Debezium counters whose growth between runs is alarmed: metric -> CaptureFindings field.
-GROWING_COUNTERS = {m.UNPARSABLE_DDL_GROWTH: "unparsable_ddl", m.CAPTURE_ERROR_GROWTH: "error_count"}
+# Debezium counters whose growth between runs is alarmed: metric -> CaptureFindings field. An unparsable DDL
+# statement Debezium 3.6 skips is counted in TotalSchemaChangeParseErrorCount (OracleSchemaChangeEventEmitter).
+GROWING_COUNTERS = {m.UNPARSABLE_DDL_GROWTH: "schema_parse_errors", m.CAPTURE_ERROR_GROWTH: "error_count"}
 
 
 def is_capturing(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:

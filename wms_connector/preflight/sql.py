@@ -2,9 +2,9 @@
 
 The one home of this SQL: the checks (checks.py) read the rows of these queries, the runner (run.py) sends them,
 and the deploy guide's DBA statements are generated from the fix templates here. Names and shapes follow
-Debezium's Oracle documentation (the LogMiner user's grants) and the queries Debezium 3.2.3 itself runs
-(`SqlUtils`: `SUPPLEMENTAL_LOG_DATA_MIN`/`_ALL` of V$DATABASE, `LOG_GROUP_TYPE` of ALL_LOG_GROUPS with
-'ALL COLUMN LOGGING'; `SELECT GROUP#, BYTES FROM V$LOG`).
+Debezium's Oracle documentation (the LogMiner user's grants) and the queries Debezium 3.6.1 itself runs
+(`SqlUtils`: `SUPPLEMENTAL_LOG_DATA_MIN`/`_ALL` of V$DATABASE, `LOG_GROUP_TYPE` of ALL_LOG_GROUPS; the LogMiner
+streaming source: 'ALL COLUMN LOGGING', `SELECT GROUP#, BYTES FROM V$LOG`).
 """
 
 from __future__ import annotations

@@ -40,12 +40,12 @@ class CaptureFindings:
     abandoned_transactions: float | None = None
     scn_freeze_count: float | None = None
     pga_bytes: float | None = None
-    # Schema and errors (counts since the task started).
-    unparsable_ddl: float | None = None
+    # Schema and errors (counts since the task started). Debezium 3.6 counts a DDL statement it could not parse
+    # (and skipped) in TotalSchemaChangeParseErrorCount (OracleSchemaChangeEventEmitter); the UnparsableDdlCount
+    # and NetworkConnectionProblemsCounter attributes of earlier releases are gone.
     schema_parse_errors: float | None = None
     warning_count: float | None = None
     error_count: float | None = None
-    network_problems: float | None = None
     # The worker's JVM heap.
     heap_used_bytes: float | None = None
     heap_max_bytes: float | None = None
@@ -96,11 +96,9 @@ STREAMING_ATTRIBUTES = {
     "abandoned_transactions": "AbandonedTransactionCount",
     "scn_freeze_count": "ScnFreezeCount",
     "pga_bytes": "MiningSessionProcessGlobalAreaMemoryInBytes",
-    "unparsable_ddl": "UnparsableDdlCount",
     "schema_parse_errors": "TotalSchemaChangeParseErrorCount",
     "warning_count": "WarningCount",
     "error_count": "ErrorCount",
-    "network_problems": "NetworkConnectionProblemsCounter",
 }
 # The exporter rule for java.lang:type=Memory (connect-image/jmx-exporter.yml).
 HEAP_USED = "jvm_memory_heap_used_bytes"
