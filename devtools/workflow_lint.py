@@ -1,6 +1,7 @@
-"""Lint and audit the GitHub workflows: actionlint (built from its Go module at a pinned version into a cache
-outside the repository, like the jars; a second run builds nothing) and zizmor (pinned in requirements-dev.txt,
-run offline). Both must be clean: `make workflows`, part of `make test`.
+"""Lint and audit the GitHub workflows and the Dependabot config: actionlint (built from its Go module at a
+pinned version into a cache outside the repository, like the jars; a second run builds nothing) on the workflows,
+and zizmor (pinned in requirements-dev.txt, run offline) on both. All must be clean: `make workflows`, part of
+`make test`.
 
     python -m devtools.workflow_lint
 """
@@ -19,6 +20,7 @@ from wms_connector.cache_dir import cache_root
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
 ACTIONLINT_VERSION = "v1.7.12"
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
+DEPENDABOT = REPO_ROOT / ".github" / "dependabot.yml"
 CACHE_ENV = "WMS_TOOL_CACHE"
 
 
@@ -71,11 +73,13 @@ def main() -> int:
     zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which("zizmor")
     if not zizmor:
         raise WorkflowLintError("zizmor is not installed; run `make setup` (it is pinned in requirements-dev.txt).")
-    audit = subprocess.run([zizmor, "--offline", "--quiet", str(WORKFLOWS)], check=False, timeout=300)
+    audit = subprocess.run(
+        [zizmor, "--offline", "--quiet", str(WORKFLOWS), str(DEPENDABOT)], check=False, timeout=300
+    )
     if lint.returncode or audit.returncode:
         print("workflow lint or audit failed (see above)", file=sys.stderr)
         return 1
-    print(f"{len(workflows)} workflows: actionlint {ACTIONLINT_VERSION} and zizmor clean")
+    print(f"{len(workflows)} workflows and {DEPENDABOT.name}: actionlint {ACTIONLINT_VERSION} and zizmor clean")
     return 0
 
 
