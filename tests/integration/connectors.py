@@ -52,6 +52,7 @@ def register_failing_connector(local_stack: LocalStack, client: ConnectClient) -
     config = failing_config(local_stack)
     if client.get_config(name) != {**config, "name": name}:
         register_unvalidated(local_stack, name, config)
-    status = client.status(name)
-    if status is not None and status.state in ("PAUSED", "STOPPED"):
+    # Connect shows a new config before it has a status for it.
+    status = wait_for(f"connector {name}'s status", lambda: client.status(name), FAILED_WITHIN_S)
+    if status.state in ("PAUSED", "STOPPED"):
         client.resume(name)

@@ -131,7 +131,8 @@ def test_create_registers_with_placeholders_only_then_update_state_and_delete(lo
 def test_waiting_for_running_tasks_times_out_with_the_task_trace(local_stack, admin):
     register_unvalidated(local_stack, NAME, {**_config(local_stack), **TASK_REFUSES_AT_START})
     wait_until(
-        lambda: any(t.state == "FAILED" for t in admin.status(NAME).tasks),
+        # Connect shows a new config before it has a status for it: no status yet is "not yet".
+        lambda: (status := admin.status(NAME)) and any(t.state == "FAILED" for t in status.tasks),
         "the task failing on the property it refuses at start",
         timeout=60,
     )

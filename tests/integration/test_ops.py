@@ -108,7 +108,8 @@ def retrying_connector(local_stack, client) -> ConnectClient:
         local_stack.stage, ConnectorOptions(), KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
     )
     register_unvalidated(local_stack, NAME, config)
-    if client.status(NAME).state in ("PAUSED", "STOPPED"):
+    status = wait_for("the connector's status", lambda: client.status(NAME), 60)
+    if status.state in ("PAUSED", "STOPPED"):
         client.resume(NAME)
 
     def retried_since() -> bool:
