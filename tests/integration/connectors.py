@@ -17,6 +17,7 @@ from typing import TypeVar
 from devtools.local.kafka_tools import register_unvalidated
 from devtools.local.stack import LocalStack
 from wms_connector.connect_client import ConnectClient
+from wms_connector.connect_status import ConnectorStatus
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
 
@@ -52,7 +53,25 @@ def register_failing_connector(local_stack: LocalStack, client: ConnectClient) -
     config = failing_config(local_stack)
     if client.get_config(name) != {**config, "name": name}:
         register_unvalidated(local_stack, name, config)
-    # Connect shows a new config before it has a status for it.
-    status = wait_for(f"connector {name}'s status", lambda: client.status(name), FAILED_WITHIN_S)
-    if status.state in ("PAUSED", "STOPPED"):
-        client.resume(name)
+    resume_until(client, name, lambda status: any(task.state == "FAILED" for task in status.tasks), "a task FAILED")
+
+
+def resume_until_started(client: ConnectClient, name: str) -> None:
+    resume_until(client, name, lambda status: True, "started")
+
+
+def resume_until(client: ConnectClient, name: str, reached: Callable[[ConnectorStatus], bool], what: str) -> None:
+    """Resume `name` whenever Connect reports it PAUSED or STOPPED, until its status is `reached`. Connect shows a
+    new config before it has a status for it, and a config written while the connector was stopped can bring the
+    stopped target state back after a first resume, so one resume is not a verdict: `reached` must hold on two
+    looks a second apart."""
+    seen = []
+
+    def settled() -> bool:
+        status = client.status(name)
+        if status is not None and status.state in ("PAUSED", "STOPPED"):
+            client.resume(name)
+        seen.append(status is not None and status.state not in ("PAUSED", "STOPPED") and reached(status))
+        return seen[-2:] == [True, True]
+
+    wait_for(f"connector {name} resumed, {what}", settled, FAILED_WITHIN_S, interval_s=1.0)

@@ -17,7 +17,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from devtools.local.kafka_tools import kafka_admin, register_unvalidated
 from devtools.ops import OK, UNHEALTHY, main
-from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
+from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, resume_until_started, wait_for
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
@@ -108,9 +108,7 @@ def retrying_connector(local_stack, client) -> ConnectClient:
         local_stack.stage, ConnectorOptions(), KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)
     )
     register_unvalidated(local_stack, NAME, config)
-    status = wait_for("the connector's status", lambda: client.status(NAME), 60)
-    if status.state in ("PAUSED", "STOPPED"):
-        client.resume(NAME)
+    resume_until_started(client, NAME)
 
     def retried_since() -> bool:
         with local_stack.worker_log.open("rb") as log:
