@@ -118,3 +118,7 @@ def test_pre_commit_and_dependency_review_run_on_pull_requests():
     assert "pull_request" in load("dependency-review.yml")["on"]
     hooks = yaml.safe_load((WORKFLOWS.parents[1] / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
     assert [hook["id"] for hook in hooks] == ["ruff", "fast-tests"]
+    # Every test file the fast hook names exists: pytest would stop the hook on a missing one.
+    fast = next(hook for hook in hooks if hook["id"] == "fast-tests")
+    named = [word for word in fast["entry"].split() if word.startswith("tests/")]
+    assert named and all((WORKFLOWS.parents[1] / path).is_file() for path in named), named
