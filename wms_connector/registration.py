@@ -18,6 +18,7 @@ from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_status import FieldErrors
 from wms_connector.connector.config import CONNECTOR_CLASS
+from wms_connector.connector.credentials import is_allowed_placeholder
 from wms_connector.stages import Stage
 
 CONNECTION_FIELDS = ("database.hostname", "database.url")
@@ -29,7 +30,6 @@ CONNECTION_FAILURE = re.compile(r"(?i)unable to connect|connection|could not|tim
 # a connection field it stands for Debezium's failed connection check: the only other error such a field can have
 # is an empty value, which the worker's entrypoint refuses before Connect starts.
 PROVIDER_REDACTED = "the value resolved from the config provider reference failed validation"
-_PLACEHOLDER = re.compile(r"\$\{[^}]+\}")
 REDACTED_HINT = (
     "Connect hides the cause of an error on a value it read from the worker's environment; the database "
     "connection check failed: run `ops preflight` to see why"
@@ -52,7 +52,7 @@ def _connection_failure(field: str, message: str, config: Mapping[str, str]) -> 
     if field not in CONNECTION_FIELDS:
         return False
     if PROVIDER_REDACTED in message:
-        return bool(_PLACEHOLDER.search(config.get(field, "")))
+        return is_allowed_placeholder(config.get(field, ""))
     return bool(CONNECTION_FAILURE.search(message))
 
 

@@ -20,9 +20,14 @@ from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
 from tests.integration.connect_http import http_json
 from wms_connector import worker_env
 from wms_connector.admin.operations import ConnectorAdmin
-from wms_connector.health.checks.capture import STREAMING_ATTRIBUTES, CaptureFindings, http_fetch, parse_capture_metrics
+from wms_connector.health.checks.capture import (
+    STREAMING_ATTRIBUTES,
+    CaptureFindings,
+    http_fetch,
+    not_started,
+    parse_capture_metrics,
+)
 from wms_connector.health.checks.connect import ConnectFindings
-from wms_connector.health.report import not_started
 from wms_connector.registration import PROVIDER_REDACTED
 from wms_connector.task_cause import log_records
 from wms_connector.topics import CAPTURED_TABLES

@@ -21,7 +21,8 @@ from wms_connector.admin.reconciler import Reconciler, connector_state
 from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus
 from wms_connector.connector.config import SIGNAL_TABLE_KEY
-from wms_connector.health.checks.capture import check_capture, http_fetch
+from wms_connector.health.checks.capture import check_capture, http_fetch, not_started
+from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.preflight import PreflightTarget, run_preflight
 from wms_connector.preflight.connect import PreflightConnectError
 from wms_connector.preflight.connect import connect as connect_as_cdc_user
@@ -87,15 +88,13 @@ class ConnectorAdmin(Reconciler):
         (OracleConnection.resolveOracleDatabaseVersion throws a RetriableException), as retriable: it logs WARN
         "Failed to start connector, will re-attempt during polling." and retries from poll() every
         retriable.restart.connector.wait.ms, forever with errors.max.retries=-1, while Connect shows the task
-        RUNNING. Its metrics beans are registered only once the task has started (ChangeEventSourceCoordinator),
-        so RUNNING without them means a start that has not succeeded."""
-        if not self.jmx_url or status is None or status.state != "RUNNING" or not status.tasks:
-            return None
-        if any(task.state != "RUNNING" for task in status.tasks):
+        RUNNING. The rule is the health check's (capture.not_started)."""
+        connect = ConnectFindings(reachable=True, status=status)
+        if not self.jmx_url or not connect.all_running:
             return None
         findings = check_capture(fetch or http_fetch(), _exporter_url(self.jmx_url, status),
                                  StageTopics(self.stage).topic_prefix)
-        if findings.error or findings.debezium_seen:
+        if not not_started(connect, findings):
             return None
         records = list(self.worker_log_records()) if self.worker_log_records else []
         return {str(task.id): cause_from_records(records, status.name, task.id) or [] for task in status.tasks}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wms_connector.health import metric_names as m
-from wms_connector.health.checks.capture import CaptureFindings
+from wms_connector.health.checks.capture import CaptureFindings, not_started
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.checks.database import DbFindings
 from wms_connector.health.checks.ecs_service import EcsFindings
@@ -76,14 +76,6 @@ def _ecs_signals(ecs: EcsFindings) -> dict[str, float]:
         values[m.ECS_DESIRED_TASKS] = ecs.desired
         values[m.ECS_RUNNING_TASKS] = ecs.running or 0
     return values
-
-
-def not_started(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:
-    """The connector and its tasks RUNNING, the worker scraped, and no Debezium metrics: Debezium's start is being
-    retried. Debezium 3.6 (BaseSourceTask.start) retries a retriable start failure, such as an unreachable database,
-    from poll() while Connect shows the task RUNNING, and registers its metrics beans only once the task has
-    started (ChangeEventSourceCoordinator); with no connection Debezium has, it counts as disconnected."""
-    return connect.all_running and capture is not None and capture.error is None and not capture.debezium_seen
 
 
 def _capture_signals(capture: CaptureFindings | None, topics: TopicFindings | None) -> dict[str, float]:

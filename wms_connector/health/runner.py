@@ -50,10 +50,10 @@ GROWING_COUNTERS = {m.UNPARSABLE_DDL_GROWTH: "schema_parse_errors", m.CAPTURE_ER
 
 def is_capturing(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:
     """The connector and its task RUNNING and Debezium streaming, connected, saying how far back it is held."""
-    running = connect.connector_state == "RUNNING" and bool(connect.task_states) and all(
-        state == "RUNNING" for state in connect.task_states.values()
+    return (
+        connect.all_running and capture is not None and capture.connected is True
+        and capture.oldest_scn_age_ms is not None
     )
-    return running and capture is not None and capture.connected is True and capture.oldest_scn_age_ms is not None
 
 
 def counter_growth(

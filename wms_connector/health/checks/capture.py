@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import urllib3
 from prometheus_client.parser import text_string_to_metric_families
 
+from wms_connector.health.checks.connect import ConnectFindings
+
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
 STREAMING = "streaming"
@@ -134,6 +136,14 @@ def parse_capture_metrics(text: str, server: str | None = None) -> CaptureFindin
         heap_max_bytes=heap_max,
         **{field: first(STREAMING, attribute) for field, attribute in STREAMING_ATTRIBUTES.items()},
     )
+
+
+def not_started(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:
+    """The connector and its tasks RUNNING, the worker scraped, and no Debezium metrics: Debezium's start is being
+    retried. Debezium 3.6 (BaseSourceTask.start) retries a retriable start failure, such as an unreachable database,
+    from poll() while Connect shows the task RUNNING, and registers its metrics beans only once the task has
+    started (ChangeEventSourceCoordinator); with no connection Debezium has, it counts as disconnected."""
+    return connect.all_running and capture is not None and capture.error is None and not capture.debezium_seen
 
 
 Fetch = Callable[[str], str]
