@@ -28,8 +28,9 @@ from devtools.local.kafka_tools import kafka_admin
 from devtools.local.settings import LocalSettings, unreachable_database_env
 from devtools.local.stack import LocalStack
 from wms_connector.connect_client import ConnectClient
-from wms_connector.connector.config import CONNECTOR_CLASS, KafkaClientSettings, build_connector_config
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
+from wms_connector.connector.oracle_source import CONNECTOR_CLASS
 from wms_connector.providers.debezium_connector import DebeziumConnectorProvider
 from wms_connector.providers.transport import direct_spec
 from wms_connector.stages import Stage

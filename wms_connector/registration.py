@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_status import FieldErrors
-from wms_connector.connector.config import CONNECTOR_CLASS
 from wms_connector.connector.credentials import is_allowed_placeholder
+from wms_connector.connector.oracle_source import CONNECTOR_CLASS
 from wms_connector.stages import Stage
 
 CONNECTION_FIELDS = ("database.hostname", "database.url")

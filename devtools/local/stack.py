@@ -21,9 +21,9 @@ from devtools.local.processes import ManagedProcess, check_java, check_ports_fre
 from devtools.local.settings import BIND_ADDRESS, LocalSettings, LocalStackError, unconfigured_database_env
 from wms_connector import worker_env
 from wms_connector.connect_client import ConnectClient, ConnectError
-from wms_connector.connector.config import CONNECTOR_CLASS as ORACLE_CONNECTOR_CLASS
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
+from wms_connector.connector.oracle_source import CONNECTOR_CLASS as ORACLE_CONNECTOR_CLASS
 from wms_connector.kafka_settings import LOCAL_REPLICATION_FACTOR, LOCAL_SECURITY_PROTOCOL
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
+from tests.unit import oracle_config_cases
 from wms_connector import worker_env
-from wms_connector.connector.config import CONNECTOR_CLASS, KafkaClientSettings, build_connector_config
+from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.credentials import REDACTED, credential_problems, is_credential_key, redact_credentials
 from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
+from wms_connector.connector.oracle_source import CONNECTOR_CLASS
 from wms_connector.stages import Stage
 from wms_connector.topics import CAPTURED_SCHEMAS, CAPTURED_TABLES, StageTopics
 
@@ -361,3 +365,12 @@ def test_a_start_scn_is_a_whole_number_and_needs_the_recovery_snapshot(options, 
     with pytest.raises(ConnectorOptionsError, match=re.escape(says)):
         ConnectorOptions.from_config(options)
     assert ConnectorOptions.from_config({"startScn": "48213377", "snapshotMode": "recovery"}).start_scn == 48213377
+
+
+def test_the_oracle_config_the_stack_deploys_is_held_byte_for_byte():
+    """The builder is shared with the stand-in source (devtools/standin): the Oracle config must not move with it.
+    Key order included, as Connect and Pulumi's state receive it."""
+    golden = (Path(__file__).parent / "golden" / "oracle_connector_configs.json").read_text()
+    built = json.dumps(oracle_config_cases.cases(), indent=1) + "\n"
+    assert len(json.loads(golden)) == 20
+    assert built == golden

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from kafka import TopicPartition
 
-from wms_connector.connector.config import HEARTBEAT_STAGE_COLUMN
+from wms_connector.connector.source import HEARTBEAT_STAGE_COLUMN
 from wms_connector.health.checks.topics import ConsumerFactory
 
 # Records read back from the end of each partition: every stage sharing the table writes one per interval.
