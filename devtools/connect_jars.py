@@ -28,9 +28,11 @@ MANIFEST = CONNECT_IMAGE_DIR / "pom.xml"
 # The jar set the stages ran before the current pins: the upgrade test and the startup benchmark start it.
 PREVIOUS_MANIFEST = CONNECT_IMAGE_DIR / "previous" / "pom.xml"
 
-# What the image carries; the broker is for the local stack and the tests only.
+# What the image carries; the broker and the stand-in source's plugin (devtools/standin) are for the local stack
+# and the tests only.
 IMAGE_PROFILES = ("connect-runtime", "debezium-oracle", "jmx-agent")
-LOCAL_PROFILES = (*IMAGE_PROFILES, "kafka-broker")
+STANDIN_PLUGIN_PROFILE = "debezium-postgres"
+LOCAL_PROFILES = (*IMAGE_PROFILES, "kafka-broker", STANDIN_PLUGIN_PROFILE)
 
 CACHE_ENV = "WMS_JAR_CACHE"
 MAVEN_ENV = "MVN"

@@ -3,7 +3,8 @@
 Debezium's KafkaSignalChannel reads partition 0 of `signal.kafka.topic` and acts only on records whose key equals
 the connector's logical name (`topic.prefix`); the value is `{"id", "type", "data"}` with `data` a JSON object.
 `data-collections` are regular expressions matched against Oracle table ids `<database>.<SCHEMA>.<TABLE>`; the
-database part (CDB or PDB name) comes from the worker's environment, so it is matched loosely and the rest exactly.
+database part (CDB or PDB name) comes from the worker's environment, so it is optional and the rest exact (which
+also matches the stand-in PostgreSQL connector's `<SCHEMA>.<TABLE>` ids, devtools/standin).
 Incremental snapshots on Oracle write their watermarks into a signalling table (`signal.data.collection`), so
 they need one; blocking snapshots do not.
 """
@@ -51,7 +52,7 @@ def check_snapshot_type(snapshot_type: object) -> str:
 
 def data_collection_pattern(table: str) -> str:
     schema, name = table.split(".")
-    return f"[^.]+\\.{re.escape(schema)}\\.{re.escape(name)}"
+    return f"(?:[^.]+\\.)?{re.escape(schema)}\\.{re.escape(name)}"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -54,6 +55,10 @@ def check_java(required_major: int) -> None:
 
 
 
+def _primary_group(user: int) -> int:
+    return pwd.getpwuid(user).pw_gid
+
+
 def _pid_alive(pid: int, marker: str) -> bool:
     """True if pid runs and its command line mentions marker (so a recycled pid is never mistaken for ours)."""
     try:
@@ -79,8 +84,9 @@ def log_tail(path: Path, lines: int = 40, since: int = 0) -> str:
 class ManagedProcess:
     """One server process of the stack, tracked by a PID file so another command can stop it."""
 
-    def __init__(self, name: str, pid_file: Path, log_file: Path, marker: str):
+    def __init__(self, name: str, pid_file: Path, log_file: Path, marker: str, stop_signal: int = signal.SIGTERM):
         self.name = name
+        self.stop_signal = stop_signal
         self.pid_file = pid_file
         self.log_file = log_file
         self.marker = marker
@@ -102,7 +108,8 @@ class ManagedProcess:
         pid = self.pid
         return pid is not None and _pid_alive(pid, self.marker)
 
-    def start(self, command: Sequence[str], env: Mapping[str, str]) -> None:
+    def start(self, command: Sequence[str], env: Mapping[str, str], user: int | None = None) -> None:
+        """Start detached, logging to the log file; as the user id `user` when given (a server that refuses root)."""
         if self.running():
             raise LocalStackError(f"The {self.name} is already running (pid {self.pid}); stop it first.")
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +119,7 @@ class ManagedProcess:
             self._popen = subprocess.Popen(  # noqa: S603 - fixed command built here
                 list(command), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=dict(env), start_new_session=True,
+                **({} if user is None else {"user": user, "group": _primary_group(user)}),
             )
         self.pid_file.write_text(f"{self._popen.pid}\n")
 
@@ -129,7 +137,7 @@ class ManagedProcess:
         pid = self.pid
         if pid is not None and self.running():
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, self.stop_signal)
             if not self._wait_gone(pid, timeout_s):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)

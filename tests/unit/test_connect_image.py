@@ -10,7 +10,14 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from devtools.connect_jars import CONNECT_IMAGE_DIR, IMAGE_PROFILES, LOCAL_PROFILES, MANIFEST, Manifest
+from devtools.connect_jars import (
+    CONNECT_IMAGE_DIR,
+    IMAGE_PROFILES,
+    LOCAL_PROFILES,
+    MANIFEST,
+    STANDIN_PLUGIN_PROFILE,
+    Manifest,
+)
 
 DOCKERFILE = CONNECT_IMAGE_DIR / "Dockerfile"
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
@@ -67,6 +74,21 @@ def test_manifest_pins_every_version_in_properties():
 def test_manifest_defines_every_profile_the_code_resolves():
     assert set(LOCAL_PROFILES) == set(MANIFEST_INFO.folders)
     assert "kafka-broker" not in IMAGE_PROFILES
+
+
+def test_the_stand_in_sources_plugin_is_for_the_local_worker_only():
+    """Debezium's PostgreSQL connector (the tests' stand-in database) comes from the same Debezium release as the
+    Oracle plugin, sits on the local worker's plugin path, and is never resolved into the image."""
+    assert STANDIN_PLUGIN_PROFILE in LOCAL_PROFILES
+    assert STANDIN_PLUGIN_PROFILE not in IMAGE_PROFILES
+    folder = MANIFEST_INFO.folders[STANDIN_PLUGIN_PROFILE]
+    assert folder == "plugins/debezium-connector-postgres"
+    assert STANDIN_PLUGIN_PROFILE not in DOCKERFILE.read_text() and "postgres" not in DOCKERFILE.read_text()
+    profiles = ET.parse(MANIFEST).getroot().findall("m:profiles/m:profile", POM_NS)  # noqa: S314 - our own file
+    profile = next(p for p in profiles if p.findtext("m:id", namespaces=POM_NS) == STANDIN_PLUGIN_PROFILE)
+    versions = [d.findtext("m:version", namespaces=POM_NS) for d in profile.findall("m:dependencies/m:dependency",
+                                                                                    POM_NS)]
+    assert versions == ["${debezium.version}"]
 
 
 def test_dockerfile_builds_on_the_java_version_the_manifest_states():
@@ -169,6 +191,11 @@ STREAMING_BEAN = "debezium.oracle<type=connector-metrics, context=streaming, ser
             {"context": "snapshot", "server": "aws.wms.cdc"},
         ),
         (
+            "debezium.postgres<type=connector-metrics, context=streaming, server=ev.aws.wms.cdc><>Connected: true",
+            "debezium_postgres_connected",
+            {"context": "streaming", "server": "ev.aws.wms.cdc"},
+        ),
+        (
             "kafka.connect<type=connector-metrics, connector=wms-oracle-cdc><>status: running",
             "kafka_connect_connector_status",
             {"connector": "wms-oracle-cdc", "status": "running"},
@@ -184,9 +211,11 @@ def test_exporter_rules_name_debezium_and_connect_metrics(bean: str, name: str, 
     assert _first_rule_name(bean) == (name, labels)
 
 
-def test_exporter_reads_the_debezium_oracle_beans():
+def test_exporter_reads_debeziums_connector_beans_whatever_the_connector():
+    """The image's Oracle plugin and the local worker's stand-in PostgreSQL plugin, through one rule."""
     config = yaml.safe_load((CONNECT_IMAGE_DIR / "jmx-exporter.yml").read_text())
-    assert "debezium.oracle:type=connector-metrics,*" in config["includeObjectNames"]
+    assert "debezium.*:type=connector-metrics,*" in config["includeObjectNames"]
+    assert not [name for name in config["includeObjectNames"] if name.startswith("debezium.oracle")]
 
 
 # ---------------------------------------------------------------- the jar cache

@@ -184,7 +184,7 @@ def test_snapshot_signal_is_keyed_by_topic_prefix_with_debeziums_payload():
         "id": "s-1",
         "type": "execute-snapshot",
         "data": {
-            "data-collections": [rf"[^.]+\.{schema}\.{table}" for schema, table in CAPTURED_TABLES],
+            "data-collections": [rf"(?:[^.]+\.)?{schema}\.{table}" for schema, table in CAPTURED_TABLES],
             "type": "incremental",
         },
     }
@@ -192,6 +192,8 @@ def test_snapshot_signal_is_keyed_by_topic_prefix_with_debeziums_payload():
     assert pattern.fullmatch("ORCLPDB1.WMS.PLAN_BASE_WVR_TBL")
     assert not pattern.fullmatch("ORCLPDB1.WMS.PLAN_BASE_WVR_TBL_OLD")
     assert not pattern.fullmatch("ORCLPDB1.XWMS.PLAN_BASE_WVR_TBL")
+    assert pattern.fullmatch("WMS.PLAN_BASE_WVR_TBL")  # the stand-in PostgreSQL connector's table id
+    assert not pattern.fullmatch("A.B.WMS.PLAN_BASE_WVR_TBL")
     twice = snapshot_signal(Stage.parse("main"), ["WMS.PLAN_BASE_WVR_TBL"] * 2, "blocking")
     assert twice.key == "aws.wms.cdc" and twice.tables == ("WMS.PLAN_BASE_WVR_TBL",)
     with pytest.raises(SignalRefused, match="not captured"):

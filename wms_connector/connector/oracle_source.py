@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from wms_connector import worker_env
 from wms_connector.connector.options import ConnectorOptions
-from wms_connector.connector.source import HEARTBEAT_STAGE_COLUMN, HEARTBEAT_TIME_COLUMN, KafkaClientSettings
+from wms_connector.connector.source import (
+    HEARTBEAT_STAGE_COLUMN,
+    HEARTBEAT_TIME_COLUMN,
+    KafkaClientSettings,
+    database_credentials,
+)
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
@@ -42,12 +47,7 @@ class OracleSource:
     connector_class = CONNECTOR_CLASS
 
     def credentials(self, options: ConnectorOptions) -> dict[str, str]:
-        env = worker_env.placeholder
-        return {
-            "database.dbname": env(worker_env.DB_NAME),
-            "database.user": env(worker_env.DB_USER),
-            "database.password": env(worker_env.DB_PASSWORD),
-        }
+        return database_credentials()
 
     def capture_settings(self, topics: StageTopics, kafka: KafkaClientSettings) -> dict[str, str]:
         return {

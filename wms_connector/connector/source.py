@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from wms_connector import kafka_settings
+from wms_connector import kafka_settings, worker_env
 from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
@@ -44,6 +44,17 @@ class KafkaClientSettings:
                 f"Topic replication factor {self.replication_factor}: allowed {kafka_settings.MIN_REPLICATION_FACTOR}"
                 f" to {kafka_settings.MAX_REPLICATION_FACTOR}."
             )
+
+
+def database_credentials() -> dict[str, str]:
+    """Database name, user and password as the worker's environment placeholders (resolved by its
+    EnvVarConfigProvider, never stored in the config); the same keys for every Debezium relational source."""
+    env = worker_env.placeholder
+    return {
+        "database.dbname": env(worker_env.DB_NAME),
+        "database.user": env(worker_env.DB_USER),
+        "database.password": env(worker_env.DB_PASSWORD),
+    }
 
 
 class Source(Protocol):

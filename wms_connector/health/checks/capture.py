@@ -5,7 +5,8 @@ could not parse, errors), plus the worker's heap.
 
 The exporter rules in connect-image/jmx-exporter.yml turn the MBean
 `debezium.oracle:type=connector-metrics,context=<streaming|snapshot>,server=<topic.prefix>` attribute `<Attr>`
-into `debezium_oracle_<attr lowercased>{context="...", server="..."}`; booleans become 1.0 / 0.0. The parser
+into `debezium_oracle_<attr lowercased>{context="...", server="..."}` (the local stand-in's PostgreSQL connector
+into `debezium_postgres_...` by the same rule); booleans become 1.0 / 0.0. The parser
 matches that shape (prefix `debezium`, attribute as the last `_` segment, any case), so a rule that keeps
 Debezium's own capitalisation or adds labels still parses.
 """
