@@ -181,10 +181,12 @@ def capture_alarm_specs(settings: StageSettings, spec) -> list[AlarmSpec]:
             spec(
                 "CaptureStale",
                 m.CAPTURE_FRESHNESS_MS,
-                f"the newest heartbeat commit that reached Kafka is over {capture.freshness_threshold_ms} ms old: "
-                "Oracle -> LogMiner -> Kafka is not delivering, whatever the connector's state says",
+                f"the newest heartbeat commit that reached Kafka is over {capture.freshness_threshold_ms} ms old "
+                f"for {capture.freshness_alarm_periods} checks in a row: Oracle -> LogMiner -> Kafka is not "
+                "delivering, whatever the connector's state says",
                 threshold=capture.freshness_threshold_ms,
                 comparison="GreaterThanThreshold",
+                evaluation_periods=capture.freshness_alarm_periods,
                 # A run that finds no heartbeat event publishes nothing: that is the failure itself.
                 treat_missing_data=BREACHING,
             )

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from components.alarms import BREACHING, AlarmSpec, all_alarm_specs
 from components.deploy_permissions import actions_by_service
+from tests.alarm_model import worst_silent_stop_to_page
 from wms_connector.preflight import sql
-from wms_connector.settings import stage_defaults
-from wms_connector.stages import NAMED_STAGES
+from wms_connector.settings import load_settings, stage_defaults
+from wms_connector.stages import NAMED_STAGES, Stage
 from wms_connector.topics import CAPTURED_TABLE_NAMES, CONNECTOR_NAME
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -86,6 +87,25 @@ def database_side() -> str:
     ])
 
 
+def silent_stop() -> str:
+    """Per named stage with a heartbeat table: what decides how fast a silent stop pages, and the worst case."""
+    lines = [
+        "| stage | heartbeat | health check every | stale after | checks in a row | worst case to ALARM "
+        "| health runs a month |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in NAMED_STAGES:
+        settings = load_settings(Stage.parse(name), {"connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"}})
+        worst = worst_silent_stop_to_page(settings, step_s=30)
+        lines.append(
+            f"| {name} | {settings.connector.options.heartbeat_interval_ms // 1000} s "
+            f"| {settings.health.schedule_minutes} min | {settings.capture.freshness_threshold_ms // 1000} s "
+            f"| {settings.capture.freshness_alarm_periods} | {worst / 60:g} min "
+            f"| {30 * 24 * 60 // settings.health.schedule_minutes:,} |"
+        )
+    return "\n".join(lines)
+
+
 def heartbeat_table() -> str:
     return "\n".join(["```sql", *sql.fix_heartbeat_table("WMS.DEBEZIUM_HEARTBEAT", DOC_CDC_USER), "```"])
 
@@ -97,6 +117,7 @@ GENERATED: dict[str, tuple[str, Callable[[], str]]] = {
     "supplemental-logging": ("deploy.md", supplemental_logging),
     "database-side": ("deploy.md", database_side),
     "heartbeat-table": ("operations.md", heartbeat_table),
+    "silent-stop": ("operations.md", silent_stop),
 }
 
 

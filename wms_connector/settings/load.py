@@ -113,7 +113,20 @@ def load_settings(stage: Stage, overrides: Mapping[str, object], *, aws_region: 
         section = dataclasses.replace(section, **changes)
         section.check()
         sections[section_field] = section
+    _check_freshness_against_heartbeat(sections["capture"], sections["connector"])
     return StageSettings(stage=stage, **sections)
+
+
+def _check_freshness_against_heartbeat(capture: Capture, connector: Connector) -> None:
+    """A healthy connector's newest heartbeat is up to one heartbeat interval old, plus capture latency: a
+    threshold inside that would page on every quiet minute."""
+    interval_ms = connector.options.heartbeat_interval_ms
+    if connector.options.heartbeat_table and capture.freshness_threshold_ms < interval_ms + 60_000:
+        raise SettingsError(
+            f"Invalid stack config `{CONFIG_NAMESPACE}:freshnessAlarmThresholdMs` = {capture.freshness_threshold_ms}: "
+            f"it must be at least the connector's heartbeatIntervalMs ({interval_ms}) plus 60000 (a minute of "
+            "capture latency), or a healthy connector between two heartbeats is reported stale."
+        )
 
 
 def _parsed(key: Key, value: object) -> object:

@@ -254,15 +254,19 @@ class Health(Section):
     @classmethod
     def defaults(cls, defaults_stage: str) -> Health:
         production = defaults_stage == "production"
+        # Production is checked every minute so a silent stop pages within five (bench/bench_real_events.py); its
+        # run counts cover the same minutes the ten-minute stages' counts do, so a deploy's rebalance (Connect
+        # waits up to scheduled.rebalance.max.delay.ms, 5 min, before it reassigns a departed worker's connector)
+        # or a short lag spike does not page.
         return cls(
-            schedule_minutes=10,
+            schedule_minutes=1 if production else 10,
             restart_limit=health_policy.DEFAULT_RESTART_LIMIT,
             restart_window_minutes=health_policy.DEFAULT_RESTART_WINDOW_MINUTES,
             lag_threshold_ms=300_000 if production else 900_000,
-            lag_periods=2 if production else 3,
+            lag_periods=10 if production else 3,
             missing_runs=2,
-            not_running_runs=health_policy.DEFAULT_NOT_RUNNING_RUNS,
-            disconnected_periods=health_policy.DEFAULT_DISCONNECTED_PERIODS,
+            not_running_runs=10 if production else health_policy.DEFAULT_NOT_RUNNING_RUNS,
+            disconnected_periods=5 if production else health_policy.DEFAULT_DISCONNECTED_PERIODS,
             unknown_topic_threshold=5,
             log_period_minutes=5,
             repair_drift=True,
@@ -284,6 +288,7 @@ class Capture(Section):
     memory (used by the health Lambda, components/alarms.py and the dashboard)."""
 
     freshness_threshold_ms: int  # the heartbeat commit older than this: CaptureStale
+    freshness_alarm_periods: int  # checks in a row that find it older before CaptureStale fires
     archive_log_retention_hours: int  # how long the database keeps archive logs (the DBA's setting)
     runway_alarm_percent: int  # ArchiveLogRunway when a restart would read back more than this share of it
     heap_alarm_percent: int
@@ -292,6 +297,7 @@ class Capture(Section):
 
     KEYS: ClassVar[tuple[Key, ...]] = (
         Key("freshnessAlarmThresholdMs", "freshness_threshold_ms", integer(60_000, 86_400_000)),
+        Key("freshnessAlarmPeriods", "freshness_alarm_periods", integer(1, 24)),
         Key("archiveLogRetentionHours", "archive_log_retention_hours", integer(1, 8760)),
         Key("runwayAlarmPercent", "runway_alarm_percent", integer(10, 95)),
         Key("heapAlarmPercent", "heap_alarm_percent", integer(50, 99)),
@@ -303,7 +309,11 @@ class Capture(Section):
     def defaults(cls, defaults_stage: str) -> Capture:
         production = defaults_stage == "production"
         return cls(
-            freshness_threshold_ms=600_000 if production else 900_000,
+            # Worst case from a silent stop to the alarm: threshold + one run interval + the periods, so 2 min +
+            # 1 min + 2 min in production. Two checks in a row, so one late run (a period with no datapoint
+            # counts as stale) does not page.
+            freshness_threshold_ms=120_000 if production else 900_000,
+            freshness_alarm_periods=2 if production else 1,
             archive_log_retention_hours=health_policy.DEFAULT_ARCHIVE_LOG_RETENTION_HOURS,
             runway_alarm_percent=50,
             heap_alarm_percent=85,

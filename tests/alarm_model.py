@@ -15,6 +15,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from components.alarms import health_alarm_specs
+from wms_connector.health import metric_names
+from wms_connector.settings.load import StageSettings
+from wms_connector.topics import CONNECTOR_NAME
+
 STATISTICS = {
     "Maximum": max,
     "Minimum": min,
@@ -71,3 +76,58 @@ def first_alarm(rule: Rule, datapoints: Sequence[tuple[float, float | None]], st
                 return period_end
         period_start = period_end
     return None
+
+
+def freshness_series(
+    stop_at: float, heartbeat_s: float, since_heartbeat_s: float, run_every_s: float, run_phase_s: float, until: float
+) -> list[tuple[float, float]]:
+    """The freshness (ms) each health run reports around a silent stop at `stop_at`: heartbeats commit every
+    `heartbeat_s`, the last one `since_heartbeat_s` before the stop, and reach Kafka at once; runs start at
+    `run_phase_s` past each multiple of `run_every_s`."""
+    last_heartbeat = stop_at - since_heartbeat_s
+    series = []
+    t = run_phase_s
+    while t <= until:
+        # The newest heartbeat at or before t: before the stop one of the regular ones, after it the last.
+        behind = max(0.0, last_heartbeat - t)
+        newest = last_heartbeat - math.ceil(behind / heartbeat_s) * heartbeat_s
+        series.append((t, (t - newest) * 1000))
+        t += run_every_s
+    return series
+
+
+def worst_silent_stop_to_alarm(rule: Rule, heartbeat_s: float, run_every_s: float, step_s: float = 5) -> float:
+    """The longest time from a silent stop to ALARM over every phase of the heartbeat and of the run schedule
+    against the stop (and against CloudWatch's period boundaries), in steps of `step_s`."""
+    worst = 0.0
+    stop_at = 10 * max(rule.period_seconds, run_every_s, heartbeat_s)
+    # Far enough past the stop that an alarm that can fire has fired: otherwise it never does.
+    periods = (rule.evaluation_periods + 3) * rule.period_seconds
+    horizon = stop_at + rule.threshold / 1000 + heartbeat_s + run_every_s + periods
+    for since in _steps(heartbeat_s, step_s):
+        for phase in _steps(run_every_s, step_s):
+            for offset in _steps(rule.period_seconds, step_s):
+                series = freshness_series(stop_at + offset, heartbeat_s, since, run_every_s, phase, horizon)
+                alarm = first_alarm(rule, series, start=0, end=horizon)
+                if alarm is None:
+                    return math.inf
+                worst = max(worst, alarm - (stop_at + offset))
+    return worst
+
+
+def _steps(span: float, step: float) -> list[float]:
+    return [i * step for i in range(max(1, math.ceil(span / step)))]
+
+
+def capture_stale_rule(settings: StageSettings) -> Rule:
+    """The CaptureStale alarm the stack declares for these settings (they must name a heartbeat table)."""
+    specs = health_alarm_specs(settings, CONNECTOR_NAME)
+    return Rule.of(next(spec for spec in specs if spec.metric == metric_names.CAPTURE_FRESHNESS_MS))
+
+
+def worst_silent_stop_to_page(settings: StageSettings, step_s: float = 5) -> float:
+    """Seconds from a silent stop to CaptureStale's ALARM at the worst phase, with these settings."""
+    heartbeat_s = settings.connector.options.heartbeat_interval_ms / 1000
+    return worst_silent_stop_to_alarm(
+        capture_stale_rule(settings), heartbeat_s, settings.health.schedule_minutes * 60, step_s
+    )
