@@ -49,8 +49,9 @@ previous-jars: setup
 	$(PY) -m devtools.connect_jars --previous
 
 # A local KRaft broker + Connect worker on 127.0.0.1 (ports and directories: docs/local-development.md).
+# `make local STANDIN=1` captures a stand-in PostgreSQL database started here instead of local.env's database.
 local: setup jars
-	$(PY) -m devtools.local up
+	$(PY) -m devtools.local up $(if $(STANDIN),--standin)
 
 local-down: setup
 	$(PY) -m devtools.local down

@@ -1,6 +1,8 @@
 """`make local` / `make local-down` / status: the local stack's command line.
 
-    python -m devtools.local up|down|status [--broker-port N] [--data-dir DIR] ...
+    python -m devtools.local up|down|status [--broker-port N] [--data-dir DIR] ... [--standin [--standin-port N]]
+    python -m devtools.local insert --id N [--table SCHEMA.TABLE]      (a row into the running stand-in database)
+    python -m devtools.local watch [--table SCHEMA.TABLE] [--from-beginning]   (change events as they arrive)
 """
 
 from __future__ import annotations
@@ -13,8 +15,28 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from devtools.local.connector import register_connector
-from devtools.local.settings import DATA_DIR_ENV, ENV_FILE_ENV, LOG_DIR_ENV, PORTS, LocalSettings, LocalStackError
+from devtools.local.settings import (
+    DATA_DIR_ENV,
+    ENV_FILE_ENV,
+    LOG_DIR_ENV,
+    PORTS,
+    LocalSettings,
+    LocalStackError,
+    read_remembered,
+)
 from devtools.local.stack import LocalStack
+from devtools.local.watch import watch
+from devtools.standin.local import (
+    EXAMPLE_TABLE,
+    STANDIN_PORT,
+    check_same_database,
+    insert_row,
+    standin_port,
+    standin_status,
+    stop_standin,
+    up_standin,
+)
+from wms_connector.topics import CAPTURED_TABLE_NAMES
 
 AfterReadyStep = Callable[[LocalStack], object]
 
@@ -31,6 +53,7 @@ def up(settings: LocalSettings, after_ready: Iterable[AfterReadyStep] = ()) -> L
     alone is an error (start refuses it), since its other half's state is unknown."""
     stack = LocalStack(settings)
     if stack.broker.running() and stack.worker.running():
+        check_same_database(settings, standin=False)
         print(
             "The local stack is already running (a changed local.env needs `make local-down` first).", flush=True
         )
@@ -53,7 +76,7 @@ def down(settings: LocalSettings) -> LocalStack:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devtools.local", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("up", "down", "status"))
+    parser.add_argument("command", choices=("up", "down", "status", "insert", "watch"))
     for name, port in PORTS.items():
         parser.add_argument(
             port.flag, dest=name, type=int, help=f"{port.role} port (env {port.env_var}, default {port.default})"
@@ -61,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help=f"broker data, worker config, PID files (env {DATA_DIR_ENV}, .local/data)")
     parser.add_argument("--log-dir", help=f"broker.log and worker.log (env {LOG_DIR_ENV}, default .local/logs)")
     parser.add_argument("--env-file", help=f"database variables for the worker (env {ENV_FILE_ENV}, default local.env)")
+    parser.add_argument("--standin", action="store_true",
+                        help="up: capture a stand-in PostgreSQL database started here instead of local.env's")
+    parser.add_argument("--standin-port", type=int, dest="standin_port",
+                        help=f"{STANDIN_PORT.role} port (env {STANDIN_PORT.env_var}, default {STANDIN_PORT.default})")
+    parser.add_argument("--table", default=EXAMPLE_TABLE, choices=CAPTURED_TABLE_NAMES,
+                        help=f"insert/watch: the captured table (default {EXAMPLE_TABLE})")
+    parser.add_argument("--id", type=int, dest="row_id", help="insert: the row's WVR_ID (an existing one is updated)")
+    parser.add_argument("--from-beginning", action="store_true", help="watch: every event so far, then new ones")
+    parser.add_argument("--count", type=int, help="watch: stop after this many events")
+    parser.add_argument("--timeout", type=float, help="watch: stop after this many seconds")
     return parser
 
 
@@ -70,14 +103,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides.update(data_dir=args.data_dir, log_dir=args.log_dir, env_file=args.env_file)
     try:
         settings = LocalSettings.from_environment(os.environ, overrides)
-        if args.command == "up":
+        remembered_standin = read_remembered(settings.data_dir).get("standin_port")
+        port = standin_port(os.environ, args.standin_port if args.standin_port is not None else remembered_standin)
+        if args.command == "up" and args.standin:
+            up_standin(settings, port, sys.stdout)
+            print("Stop it with: make local-down")
+        elif args.command == "up":
             up(settings, after_ready=default_after_ready_steps())
             print("Stop it with: make local-down")
         elif args.command == "down":
             down(settings)
-            print("Local Kafka broker and Connect worker stopped.")
+            stopped = stop_standin(settings)
+            print("Local Kafka broker and Connect worker stopped." + (" The stand-in database too." if stopped else ""))
+        elif args.command == "insert":
+            if args.row_id is None:
+                raise LocalStackError("insert needs --id N (the row's WVR_ID).")
+            insert_row(settings, args.row_id, port, args.table)
+            print(f"Row {args.row_id} written to {args.table} in the stand-in database.")
+        elif args.command == "watch":
+            stack = LocalStack(settings, jars_dir=Path("/nonexistent"))
+            topic = f"{stack.topics.topic_prefix}.{args.table}"
+            watch(stack.bootstrap_servers, topic, sys.stdout, from_beginning=args.from_beginning, count=args.count,
+                  timeout_s=args.timeout)
         else:
-            print(json.dumps(LocalStack(settings, jars_dir=Path("/nonexistent")).status(), indent=2))
+            status = LocalStack(settings, jars_dir=Path("/nonexistent")).status()
+            print(json.dumps({**status, "standin": standin_status(settings, port)}, indent=2))
     except LocalStackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from devtools.local.settings import BIND_ADDRESS, PORTS, LocalStackError, PortInUseError
+from devtools.local.settings import BIND_ADDRESS, PORTS, LocalStackError, Port, PortInUseError
 
 
-def check_ports_free(ports: Mapping[str, int]) -> None:
-    """Raise PortInUseError naming the first busy port and the setting that moves it."""
+def check_ports_free(ports: Mapping[str, int], roles: Mapping[str, Port] = PORTS) -> None:
+    """Raise PortInUseError naming the first busy port and the setting that moves it (`roles` says which)."""
     for name, number in ports.items():
         with socket.socket() as sock:
             # Like the servers themselves: a port only in TIME_WAIT is free, one with a listener is not.
@@ -31,7 +31,7 @@ def check_ports_free(ports: Mapping[str, int]) -> None:
             except OSError as error:
                 if error.errno != errno.EADDRINUSE:
                     raise
-                port = PORTS[name]
+                port = roles[name]
                 raise PortInUseError(
                     f"Port {number} ({port.role}) on {BIND_ADDRESS} is already in use. Stop what listens there, "
                     f"or pick another port with {port.env_var}=<port> (or {port.flag} <port>)."

@@ -75,6 +75,8 @@ class LocalSettings:
     database_env: Mapping[str, str] = field(default_factory=dict)
     # Anything else the worker environment needs (tests, benchmarks), applied last.
     extra_worker_env: Mapping[str, str] = field(default_factory=dict)
+    # The port of the stand-in database the worker captures (`make local STANDIN=1`), None for local.env's.
+    standin_port: int | None = None
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str], overrides: Mapping[str, object] | None = None) -> LocalSettings:
@@ -106,7 +108,8 @@ class LocalSettings:
     def remember(self) -> None:
         """Write where this stack runs, so `status`, `down` and `ops --local` find it without the variables."""
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        state = {"ports": dict(self.ports), "log_dir": str(self.log_dir), "stage": self.stage.name}
+        state = {"ports": dict(self.ports), "log_dir": str(self.log_dir), "stage": self.stage.name,
+                 "standin_port": self.standin_port}
         self.state_file.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
 
     def forget(self) -> None:

@@ -19,9 +19,7 @@ import json
 import threading
 import time
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from devtools.local.kafka_tools import kafka_admin
 from devtools.local.processes import log_tail
@@ -30,15 +28,9 @@ from devtools.standin.database import COLUMN_NAMES, HEARTBEAT_TABLE, slot_name
 from devtools.standin.pipeline import StandinPipeline, standin_options
 from tests.integration.connectors import wait_for
 from tests.integration.events import end_offsets, read_topic, rows_by_id
-from tests.unit.aws_fixtures import fake_credentials, health_check_aws
-from wms_connector.config_topic import ConfigTopicWriter
+from tests.integration.standin_health import health_run, standin_aws
 from wms_connector.connect_client import ConnectClient
-from wms_connector.health import config as c
 from wms_connector.health import metric_names as m
-from wms_connector.health.checks.capture import http_fetch
-from wms_connector.health.checks.topics import kafka_consumer_factory
-from wms_connector.health.config import HealthConfig
-from wms_connector.health.runner import HealthClients, HealthRun
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider
 from wms_connector.providers.transport import direct_spec
 from wms_connector.stages import Stage
@@ -59,9 +51,6 @@ OPTIONS = {
 }
 # Rows in the database before the connector first starts: its initial snapshot reads them.
 SNAPSHOT_ROWS = 50
-REGION = "us-east-1"
-CLUSTER = SERVICE = "wms-connector-ev"
-STATE_TABLE = "wms-connector-ev-health"
 
 
 def topic_of(table: str) -> str:
@@ -137,44 +126,9 @@ def running(pipeline):
 
 
 @pytest.fixture
-def aws(monkeypatch, pipeline):
-    fake_credentials(monkeypatch, REGION)
-    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
-    db_info = {"host": "127.0.0.1", "port": str(pipeline.server.port), "user": pipeline.database.cdc.user,
-               "password": pipeline.database.cdc.password}
-    with mock_aws():
-        yield health_check_aws(CLUSTER, SERVICE, STATE_TABLE, "wms/ev/dbInfo", db_info)
-
-
-def health_run(pipeline: StandinPipeline, aws) -> dict:
-    """One health-check run against the pipeline (AWS in moto), on the real clock: freshness is real time."""
-    stack = pipeline.stack
-    config = HealthConfig.from_env({
-        c.STAGE: STAGE.name,
-        c.CONNECT_URL: stack.connect_url,
-        c.ECS_CLUSTER: CLUSTER,
-        c.ECS_SERVICE: SERVICE,
-        c.STATE_TABLE: STATE_TABLE,
-        c.DB_SECRET_ARN: aws["secret_arn"],
-        c.JMX_URL: stack.jmx_url,
-        c.BOOTSTRAP_SERVERS: stack.bootstrap_servers,
-        c.SECURITY_PROTOCOL: "PLAINTEXT",
-        c.HEARTBEAT_TABLE_TOPIC: stack.topics.heartbeat_table_topic(HEARTBEAT_TABLE),
-        c.REPAIR_DRIFT: "false",
-    })
-    clients = HealthClients(
-        connect=ConnectClient(config.connect_url, request_timeout=3, deadline=6),
-        ecs=aws["ecs"],
-        secrets=boto3.client("secretsmanager", region_name=REGION),
-        cloudwatch=boto3.client("cloudwatch", region_name=REGION),
-        table=aws["table"],
-        consumer_factory=kafka_consumer_factory(config.bootstrap_servers, "PLAINTEXT", timeout_ms=5000),
-        fetch=http_fetch(),
-        config_writer=ConfigTopicWriter(stack.bootstrap_servers, "PLAINTEXT"),
-        clock=time.time,
-        emit=lambda line: None,
-    )
-    return HealthRun(config, clients).run()
+def aws(pipeline):
+    with standin_aws(pipeline) as aws:
+        yield aws
 
 
 # ---------------------------------------------------------------- events
