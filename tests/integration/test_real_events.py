@@ -355,6 +355,30 @@ def test_a_connector_created_stopped_emits_nothing_then_offsets_show_and_reset(r
                >= SNAPSHOT_ROWS, "the snapshot after the reset")
 
 
+# ---------------------------------------------------------------- a stopped connector's hold on the log
+
+
+def test_a_stopped_connector_holds_the_log_and_misses_nothing_written_meanwhile(running):
+    """The replication slot keeps the WAL written while the connector is stopped, as Oracle must keep the archive
+    logs a stopped connector has not read: on resume, every row written meanwhile arrives."""
+    table, topic = "MMDL.PLAN_WVR_RVSN_TBL", topic_of("MMDL.PLAN_WVR_RVSN_TBL")
+    wait_for("RUNNING", lambda: connector_state(running) == "RUNNING/RUNNING", 60)
+    assert ops(running, "stop")[0] == OK
+    held_before = running.database.slot_retained_wal_bytes(STAGE)
+    assert held_before is not None
+    ids = list(range(20_000, 20_200))
+    insert(running, table, ids)
+    held = running.database.slot_retained_wal_bytes(STAGE)
+    # 200 rows of about 100 bytes each, in the WAL and held for the stopped reader.
+    assert held >= held_before + 200 * 100, (held_before, held)
+    assert connector_state(running) == "STOPPED/"
+    assert ops(running, "resume")[0] == OK
+    events = read_topic(running.stack.bootstrap_servers, topic,
+                        lambda events: set(ids) <= set(rows_by_id(events, "c")), "the rows written while stopped")
+    created = rows_by_id(events, "c")
+    assert [i for i in ids if len(created[i]) != 1] == []
+
+
 # ---------------------------------------------------------------- a silent stop
 
 
