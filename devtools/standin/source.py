@@ -31,6 +31,9 @@ def _quoted(name: str) -> str:
 
 
 class PostgresSource:
+    """Debezium's PostgreSQL connector on the stand-in: the stage's own slot and publication (provisioned by
+    database.py, never created by the connector), database values as the same `${env:DB_…}` placeholders."""
+
     connector_class = CONNECTOR_CLASS
 
     def credentials(self, options: ConnectorOptions) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The health check run against the stand-in pipeline, its AWS side in moto: the integration tests on real events
-(tests/integration/test_real_events.py) and the real-events benchmark (bench/bench_real_events.py) use it."""
+"""Health-check runs against a local stack, their AWS side in moto: the clients a run uses (test_health.py), and
+a whole run against the stand-in pipeline (test_real_events.py and bench/bench_real_events.py)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,13 @@ def health_run(pipeline: StandinPipeline, aws: dict) -> dict:
         c.HEARTBEAT_TABLE_TOPIC: stack.topics.heartbeat_table_topic(HEARTBEAT_TABLE),
         c.REPAIR_DRIFT: "false",
     })
-    clients = HealthClients(
+    return HealthRun(config, local_health_clients(config, aws, clock=time.time)).run()
+
+
+def local_health_clients(config: HealthConfig, aws: dict, clock, emit=lambda line: None) -> HealthClients:
+    """A health run's clients against a local stack: Connect, Kafka and the workers' metrics for real, AWS in moto
+    (`aws` as tests.unit.aws_fixtures.health_check_aws returns it)."""
+    return HealthClients(
         connect=ConnectClient(config.connect_url, request_timeout=3, deadline=6),
         ecs=aws["ecs"],
         secrets=boto3.client("secretsmanager", region_name=REGION),
@@ -77,8 +83,7 @@ def health_run(pipeline: StandinPipeline, aws: dict) -> dict:
         table=aws["table"],
         consumer_factory=kafka_consumer_factory(config.bootstrap_servers, "PLAINTEXT", timeout_ms=5000),
         fetch=http_fetch(),
-        config_writer=ConfigTopicWriter(stack.bootstrap_servers, "PLAINTEXT"),
-        clock=time.time,
-        emit=lambda line: None,
+        config_writer=ConfigTopicWriter(config.bootstrap_servers, "PLAINTEXT"),
+        clock=clock,
+        emit=emit,
     )
-    return HealthRun(config, clients).run()

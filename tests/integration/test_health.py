@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 
-import boto3
 import pytest
 from kafka import KafkaProducer
 from moto import mock_aws
@@ -18,9 +17,9 @@ from devtools.connect_jars import CONNECT_IMAGE_DIR
 from devtools.local.kafka_tools import register_unvalidated
 from devtools.local.settings import free_ports
 from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, wait_for
+from tests.integration.standin_health import local_health_clients
 from tests.unit.aws_fixtures import Clock, fake_credentials, health_check_aws
 from wms_connector import worker_env
-from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
@@ -28,10 +27,9 @@ from wms_connector.health import config as c
 from wms_connector.health import metric_names as m
 from wms_connector.health.checks.capture import check_capture_on_workers, http_fetch, parse_capture_metrics
 from wms_connector.health.checks.connect import check_connect
-from wms_connector.health.checks.topics import kafka_consumer_factory
 from wms_connector.health.config import HealthConfig
 from wms_connector.health.reconcile import Declared, declared_key
-from wms_connector.health.runner import HealthClients, HealthRun
+from wms_connector.health.runner import HealthRun
 
 pytestmark = pytest.mark.integration
 
@@ -96,18 +94,7 @@ def _run(local_stack, aws, clock, lines=None, jmx_url: str | None = None, repair
             c.SECURITY_PROTOCOL: "PLAINTEXT",
         }
     )
-    clients = HealthClients(
-        connect=ConnectClient(config.connect_url, request_timeout=3, deadline=6),
-        ecs=aws["ecs"],
-        secrets=boto3.client("secretsmanager", region_name=REGION),
-        cloudwatch=boto3.client("cloudwatch", region_name=REGION),
-        table=aws["table"],
-        consumer_factory=kafka_consumer_factory(config.bootstrap_servers, "PLAINTEXT", timeout_ms=5000),
-        fetch=http_fetch(),
-        config_writer=ConfigTopicWriter(local_stack.bootstrap_servers, "PLAINTEXT"),
-        clock=clock,
-        emit=(lines if lines is not None else []).append,
-    )
+    clients = local_health_clients(config, aws, clock, emit=(lines if lines is not None else []).append)
     return HealthRun(config, clients).run()
 
 
