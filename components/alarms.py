@@ -54,18 +54,28 @@ LOG_FILTERS = (
         "?ConnectException ?SQLException",
         "ConnectionErrors",
     ),
-    # Debezium's own texts (tests/integration/test_log_filter_texts.py finds each in the pinned plugin).
+    # Debezium's own texts, each on a path this stack's connector reaches and written at a level the worker logs
+    # (tests/integration/test_log_filter_texts.py reads where each is in the pinned plugin's bytecode):
+    # AbstractLogMinerStreamingChangeEventSource.checkDatabaseAndTableState warns of a table and throws for the
+    # database when streaming starts.
     LogFilter(
         "supplemental-logging",
         "a captured table or the database without the supplemental logging capture needs",
         '?"not configured with supplemental logging" ?"Supplemental logging not properly configured"',
         "SupplementalLoggingMissing",
     ),
+    # On every (re)start BaseSourceTask.validateSchemaHistory checks the offset's SCN is still in the logs: WARN
+    # "Last recorded offset is no longer available on the server.", then a DebeziumException "... but this is no
+    # longer available on the server ..." (or, with snapshot.mode when_needed, a re-snapshot: the gap is lost
+    # either way). While streaming, LogFileCollector.getLogs throws LogFileNotFoundException ("... has been
+    # deleted. A re-snapshot is required.", "None of the log files contain offset SCN ...") and
+    # AbstractLogMinerStreamingChangeEventSource.execute throws "... do not contain the offset scn ...". A first
+    # start warns when an in-flight transaction's start is gone (computeStartScnForFirstMiningSession).
     LogFilter(
         "archive-logs-gone",
         "the redo a restart needs is no longer in the archive logs",
+        '?"no longer available on the server" ?"has been deleted. A re-snapshot is required" '
         '?"None of the log files contain offset SCN" ?"do not contain the offset scn" '
-        '?"Could not find the start SCN" ?"A mined log is no longer available" '
         '?"no longer completely recorded in the archive logs"',
         "ArchiveLogsGone",
     ),

@@ -66,8 +66,8 @@ UNKNOWN_TOPIC_LINES = [
     "[Producer clientId=connector-producer-wms-oracle-cdc-0] Error while fetching metadata with correlation id 7 : "
     "{aws.wms.cdc.WMS.PLAN_BASE_WVR_TBL=UNKNOWN_TOPIC_OR_PARTITION}",
 ]
-# Debezium's texts (first read from 3.2.3, each still in 3.6.1), as its logger and its exceptions print them (the
-# integration test tests/integration/test_log_filter_texts.py finds each term in the pinned plugin).
+# Debezium's texts as its logger and its exceptions print them, on the paths this stack reaches (the integration
+# test tests/integration/test_log_filter_texts.py reads each term's site, level and carrier in the pinned plugin).
 SUPPLEMENTAL_LOGGING_LINES = [
     "WARN Database table 'ORCLPDB1.WMS.PLAN_BASE_WVR_TBL' not configured with supplemental logging \"(ALL) COLUMNS\"; "
     "only explicitly changed columns will be captured. Use: ALTER TABLE WMS.PLAN_BASE_WVR_TBL ADD SUPPLEMENTAL LOG "
@@ -76,11 +76,19 @@ SUPPLEMENTAL_LOGGING_LINES = [
     "SUPPLEMENTAL LOG DATA",
 ]
 ARCHIVE_LOGS_GONE_LINES = [
+    # A restart whose offset is gone: the warning, then the task's failure as Connect logs it.
+    "WARN [wms-oracle-cdc|task-0] Last recorded offset is no longer available on the server. (io.debezium.connector."
+    "common.BaseSourceTask)",
+    "io.debezium.DebeziumException: The connector is trying to read change stream starting at OracleOffsetContext "
+    "[scn=1234567, commit_scn=[]], but this is no longer available on the server. Reconfigure the connector to use a "
+    "snapshot mode when needed.",
+    # While streaming.
+    "io.debezium.connector.oracle.logminer.LogFileNotFoundException: The archive log containing offset SCN: 1234567 "
+    "has been deleted. A re-snapshot is required.",
+    "io.debezium.connector.oracle.logminer.LogFileNotFoundException: None of the log files contain offset SCN: "
+    "1234567, re-snapshot is required.",
     "io.debezium.DebeziumException: Online REDO LOG files or archive log files do not contain the offset scn "
     "1234567. Please perform a new snapshot.",
-    "io.debezium.DebeziumException: None of the log files contain offset SCN: 1234567, re-snapshot is required.",
-    "ERROR Could not find the start SCN 1234567 in the archive logs, stopping connector.",
-    "WARN A mined log is no longer available: /u01/arch/1_123_456.arc",
     "WARN Transaction 0a001b00 was still ongoing while snapshot was taken, but is no longer completely recorded in "
     "the archive logs. Events will be lost. Oldest SCN in logs = 100, TX start SCN = 90",
 ]

@@ -19,6 +19,13 @@ _MANAGED_EXACT = {
     "config.providers": "a worker setting",
     "signal.enabled.channels": "the Kafka signal channel is derived from the stage",
     "heartbeat.action.query": "set with the `heartbeatTable` option",
+    # The ArchiveLogsGone alarm rests on the texts of these paths (components/alarms.py LOG_FILTERS).
+    "archive.log.only.mode": "the connector mines online and archived redo; the ArchiveLogsGone alarm watches the "
+    "texts of that path",
+    "internal.log.position.check.enable": "a restart always checks its offset is still in the logs (the "
+    "ArchiveLogsGone alarm watches that check)",
+    "log.position.check.enable": "a restart always checks its offset is still in the logs (the ArchiveLogsGone "
+    "alarm watches that check)",
     "driver.oracle.net.keepAlive": "TCP keepalive against connections dropped on AWS is always on",
     "driver.oracle.net.TCP_KEEPIDLE": "TCP keepalive against connections dropped on AWS is always on",
     "driver.oracle.net.TCP_KEEPINTERVAL": "TCP keepalive against connections dropped on AWS is always on",
