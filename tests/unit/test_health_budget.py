@@ -7,7 +7,9 @@ import threading
 import boto3
 import pytest
 from moto import mock_aws
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 from tests.unit.aws_fixtures import Clock, create_state_table, fake_credentials, free_port
 from wms_connector.health.restart_budget import (
@@ -169,15 +171,38 @@ def test_not_running_counts_only_once_the_streak_reaches_the_stages_runs():
 # -- concurrency --------------------------------------------------------------------------------------------
 
 
+class ItemAtomicMotoServer(ThreadedMotoServer):
+    """moto's server, with each request applied whole before the next, as DynamoDB applies a conditional write to
+    an item atomically. moto's own update_item checks the condition and writes without a lock, so two threads can
+    both pass `budgetVersion = :old`: a double grant that real DynamoDB never makes. Requests still arrive
+    concurrently and interleave between a run's read and its write, which is the race the budget must handle."""
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return list(app(environ, start_response))
+
+        self._server = make_server(self._ip_address, self._port, one_at_a_time, True,
+                                   request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 @pytest.fixture
 def moto_server_table(aws_env):
     """moto in server mode: each thread's requests go over HTTP, like concurrent Lambdas against DynamoDB."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server = ItemAtomicMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    resource = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=f"http://{host}:{port}")
     try:
-        resource = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=f"http://{host}:{port}")
-        yield create_state_table(resource, "health"), f"http://{host}:{port}"
+        table = create_state_table(resource, "health")
+        yield table, f"http://{host}:{port}"
+        # moto's server keeps its tables in the process, past this server: the next test starts without it.
+        table.delete()
     finally:
         server.stop()
 
