@@ -79,6 +79,23 @@ LOG_FILTERS = (
         '?"no longer completely recorded in the archive logs"',
         "ArchiveLogsGone",
     ),
+    # BufferedLogMinerStreamingChangeEventSource.abandonTransactions warns once per transaction it abandons (the
+    # metric's count is capped at 10, see metric_names.ABANDONED_TRANSACTIONS).
+    LogFilter(
+        "abandoned-transactions",
+        "LogMiner abandoned a transaction held longer than log.mining.transaction.retention.ms: its events are lost",
+        '"is being abandoned"',
+        "AbandonedTransactions",
+    ),
+    # A DDL statement the parser refuses: by default ParsingErrorListener throws ParsingException and the task
+    # fails; with `unparsableDdl: skip` OracleSchemaChangeEventEmitter warns for each statement it leaves out.
+    LogFilter(
+        "unparsable-ddl",
+        "Debezium met a DDL statement it could not parse: the task failed on it, or (unparsableDdl: skip) the "
+        "schema history left it out",
+        '?"DDL statement couldn\'t be parsed" ?"Ignoring unparsable DDL statement"',
+        "UnparsableDdl",
+    ),
     LogFilter(
         "unknown-topic",
         "UNKNOWN_TOPIC_OR_PARTITION in the Kafka Connect log",
@@ -219,12 +236,11 @@ def capture_alarm_specs(settings: StageSettings, spec) -> list[AlarmSpec]:
             comparison="GreaterThanThreshold",
             evaluation_periods=capture.heap_alarm_periods,
         ),
-        spec("OversizedTransactions", m.OVERSIZED_TRANSACTIONS,
-             "LogMiner met a transaction larger than its buffer threshold: its events are skipped"),
-        spec("AbandonedTransactions", m.ABANDONED_TRANSACTIONS,
-             "LogMiner abandoned a transaction held longer than log.mining.transaction.retention.ms: its events "
-             "are lost"),
-        spec("UnparsableDdl", m.UNPARSABLE_DDL_GROWTH, "Debezium met DDL it could not parse since the last check"),
+        # On growth between runs, not on the count: the count stays up until the task restarts, so an alarm on it
+        # would stay in ALARM and say nothing of the next one.
+        spec("OversizedTransactions", m.OVERSIZED_TRANSACTION_GROWTH,
+             "LogMiner skipped a transaction larger than its buffer threshold since the last check: its events are "
+             "lost"),
         spec("CaptureErrors", m.CAPTURE_ERROR_GROWTH, "Debezium's error count grew since the last check"),
     ]
     if capture.pga_alarm_bytes:

@@ -89,8 +89,14 @@ def _carrier(instructions: list[tuple[str, str]], start: int) -> str:
     return "other"
 
 
+def _as_javap_prints(text: str) -> str:
+    """javap prints a string constant with Java's escapes: a backslash before each quote and backslash."""
+    return text.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
+
+
 def sites_in_class(jar: Path, class_name: str, text: str) -> list[Site]:
     recipes = _concat_recipes(_javap(jar, class_name, "-v"))
+    text = _as_javap_prints(text)
     sites: list[Site] = []
     method: str | None = None
     instructions: list[tuple[str, str]] = []

@@ -39,7 +39,9 @@ class PostgresSource:
     def credentials(self, options: ConnectorOptions) -> dict[str, str]:
         return database_credentials()
 
-    def capture_settings(self, topics: StageTopics, kafka: KafkaClientSettings) -> dict[str, str]:
+    def capture_settings(
+        self, topics: StageTopics, kafka: KafkaClientSettings, options: ConnectorOptions
+    ) -> dict[str, str]:
         return {
             "plugin.name": "pgoutput",
             "slot.name": slot_name(topics.stage),

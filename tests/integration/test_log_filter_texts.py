@@ -18,7 +18,7 @@ from wms_connector.connector.managed_keys import is_managed_key
 
 pytestmark = pytest.mark.integration
 
-DEBEZIUM_FILTERS = ("SupplementalLoggingMissing", "ArchiveLogsGone")
+DEBEZIUM_FILTERS = ("SupplementalLoggingMissing", "ArchiveLogsGone", "AbandonedTransactions", "UnparsableDdl")
 # Methods the stack's connector never runs, and why (their keys are managed: stack config cannot turn them on).
 UNREACHED = {
     ("io.debezium.connector.oracle.logminer.AbstractLogMinerStreamingChangeEventSource",

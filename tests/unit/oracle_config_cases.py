@@ -31,6 +31,7 @@ OPTION_SETS = {
         "heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT",
         "heartbeatIntervalMs": 15000,
     },
+    "skip-unparsable-ddl": {"unparsableDdl": "skip"},
     "recovery-with-extras": {
         "snapshotMode": "recovery",
         "startScn": 123456789,

@@ -120,7 +120,8 @@ def test_every_alarm_reads_a_published_metric_with_its_dimensions():
     settings = _settings("main")
     scope = m.MetricScope.for_stage(settings.stage, CONNECTOR)
     specs = health_alarm_specs(settings, CONNECTOR)
-    assert {"CaptureStale", "ArchiveLogRunway", "HeapHigh", "MiningPgaHigh", "UnparsableDdl"} <= {s.key for s in specs}
+    keys = {s.key for s in specs}
+    assert {"CaptureStale", "ArchiveLogRunway", "HeapHigh", "MiningPgaHigh", "OversizedTransactions"} <= keys
     for spec in specs:
         assert spec.namespace == scope.namespace
         assert spec.metric in PUBLISHED, spec.key

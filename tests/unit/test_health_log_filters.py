@@ -92,6 +92,19 @@ ARCHIVE_LOGS_GONE_LINES = [
     "WARN Transaction 0a001b00 was still ongoing while snapshot was taken, but is no longer completely recorded in "
     "the archive logs. Events will be lost. Oldest SCN in logs = 100, TX start SCN = 90",
 ]
+ABANDONED_TRANSACTION_LINES = [
+    "WARN [wms-oracle-cdc|task-0] Transaction 0a001b0000c3ef00 (start SCN 1234567, change time 2026-12-07T03:00:00Z, "
+    "redo thread 1, 812 events) is being abandoned. (io.debezium.connector.oracle.logminer.buffered."
+    "BufferedLogMinerStreamingChangeEventSource)",
+]
+UNPARSABLE_DDL_LINES = [
+    # unparsableDdl: fail (Debezium's default): the task's failure.
+    "io.debezium.text.ParsingException: DDL statement couldn't be parsed. Please open a GitHub issue at "
+    "https://github.com/debezium/dbz/issues with the statement 'ALTER TABLE WMS.PLAN_BASE_WVR_TBL MODIFY ...'",
+    # unparsableDdl: skip.
+    "WARN [wms-oracle-cdc|task-0] Ignoring unparsable DDL statement 'ALTER TABLE WMS.PLAN_BASE_WVR_TBL MODIFY ...': "
+    "(io.debezium.connector.oracle.OracleSchemaChangeEventEmitter)",
+]
 QUIET_LINES = [
     "[2026-11-25 12:00:00,000] INFO [wms-oracle-cdc|task-0] Committing offsets (OffsetStorageWriter)",
     "WorkerSourceTask{id=wms-oracle-cdc-0} Source task finished initialization and start",
@@ -102,7 +115,8 @@ QUIET_LINES = [
 
 def test_one_filter_per_metric():
     assert set(BY_METRIC) == {
-        "OracleErrors", "ConnectionErrors", "SupplementalLoggingMissing", "ArchiveLogsGone", "UnknownTopicOrPartition"
+        "OracleErrors", "ConnectionErrors", "SupplementalLoggingMissing", "ArchiveLogsGone", "AbandonedTransactions",
+        "UnparsableDdl", "UnknownTopicOrPartition",
     }
     assert len(LOG_FILTERS) == len(BY_METRIC)
 
@@ -135,6 +149,8 @@ def test_the_syntax_check_refuses_what_cloudwatch_refuses_or_misreads(pattern, w
         ("UnknownTopicOrPartition", UNKNOWN_TOPIC_LINES),
         ("SupplementalLoggingMissing", SUPPLEMENTAL_LOGGING_LINES),
         ("ArchiveLogsGone", ARCHIVE_LOGS_GONE_LINES),
+        ("AbandonedTransactions", ABANDONED_TRANSACTION_LINES),
+        ("UnparsableDdl", UNPARSABLE_DDL_LINES),
     ],
 )
 def test_each_filter_counts_its_lines(metric, lines):

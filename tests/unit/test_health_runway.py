@@ -82,11 +82,19 @@ def test_capturing_means_running_connected_and_reporting(connect, capture, captu
 
 
 def test_counter_growth_since_the_last_run_and_after_a_task_restart():
-    first, growth = counter_growth(CaptureFindings(schema_parse_errors=2, error_count=0), {})
-    assert growth == {"UnparsableDdlGrowth": 0, "CaptureErrorGrowth": 0}  # nothing to compare with yet
-    second, growth = counter_growth(CaptureFindings(schema_parse_errors=5, error_count=1), first)
-    assert growth == {"UnparsableDdlGrowth": 3, "CaptureErrorGrowth": 1}
-    _, growth = counter_growth(CaptureFindings(schema_parse_errors=1, error_count=0), second)  # the task restarted
-    assert growth == {"UnparsableDdlGrowth": 1, "CaptureErrorGrowth": 0}
+    first, growth = counter_growth(
+        CaptureFindings(schema_parse_errors=2, error_count=0, oversized_transactions=1), {})
+    # Nothing to compare with yet.
+    assert growth == {"UnparsableDdlGrowth": 0, "CaptureErrorGrowth": 0, "OversizedTransactionGrowth": 0}
+    second, growth = counter_growth(
+        CaptureFindings(schema_parse_errors=5, error_count=1, oversized_transactions=1), first)
+    # An oversized transaction counted before stays counted: no growth, no second alarm for it.
+    assert growth == {"UnparsableDdlGrowth": 3, "CaptureErrorGrowth": 1, "OversizedTransactionGrowth": 0}
+    third, growth = counter_growth(
+        CaptureFindings(schema_parse_errors=5, error_count=1, oversized_transactions=2), second)
+    assert growth["OversizedTransactionGrowth"] == 1  # a second one alarms again
+    # The task restarted: the counters start again from zero, and what they hold now is new.
+    _, growth = counter_growth(CaptureFindings(schema_parse_errors=1, error_count=0, oversized_transactions=1), third)
+    assert growth == {"UnparsableDdlGrowth": 1, "CaptureErrorGrowth": 0, "OversizedTransactionGrowth": 1}
     kept, growth = counter_growth(None, second)  # nothing scraped: keep what was known, report nothing
     assert (kept, growth) == (second, {})

@@ -70,7 +70,7 @@ def build_connector_config(
             _table_pattern(schema, table) for schema, table in [*CAPTURED_TABLES, *_heartbeat_tables(options)]
         ),
         "topic.prefix": topics.topic_prefix,
-        **source.capture_settings(topics, kafka),
+        **source.capture_settings(topics, kafka, options),
         # Signals (ad-hoc snapshots) through the stage's own signal topic, keyed by topic.prefix; its consumer
         # needs the same TLS settings. The source channel stays on: incremental snapshots write their
         # watermarks to a signalling table (`signal.data.collection`, an extra property) when one is configured.

@@ -22,6 +22,9 @@ OPTIONS_KEY = "wms-connector:connector"
 
 RECORD_FORMATS = ("envelope", "flat")
 SNAPSHOT_MODES = ("initial", "when_needed", "no_data", "recovery")
+# What a DDL statement Debezium's parser refuses does: fail the task (Debezium's default; nothing is lost, capture
+# waits) or skip it (capture goes on; the schema history misses that statement).
+UNPARSABLE_DDL_CHOICES = ("fail", "skip")
 HASH_ALGORITHMS = ("SHA-256", "SHA-384", "SHA-512")
 
 
@@ -47,6 +50,7 @@ _OPTION_NAMES = {
     "allowUnreachableDatabase": "allow_unreachable_database",
     "heartbeatTable": "heartbeat_table",
     "startScn": "start_scn",
+    "unparsableDdl": "unparsable_ddl",
     "extraProperties": "extra_properties",
 }
 
@@ -179,6 +183,7 @@ class ConnectorOptions:
     # A first deploy that reads from this SCN instead of an initial snapshot: the connector is created stopped,
     # its offset set here, then started. Only at creation; an existing connector keeps its offsets.
     start_scn: int | None = None
+    unparsable_ddl: str = "fail"  # UNPARSABLE_DDL_CHOICES; both alarm (UnparsableDdl)
 
     @classmethod
     def from_config(cls, mapping: Mapping[str, Any] | None) -> ConnectorOptions:
@@ -211,6 +216,7 @@ class ConnectorOptions:
             "extraProperties": _extra_properties,
             "heartbeatTable": _heartbeat_table,
             "startScn": lambda v: _whole("startScn", v, 1, MAX_SCN),
+            "unparsableDdl": lambda v: _choice("unparsableDdl", v, UNPARSABLE_DDL_CHOICES),
         }
         values = {_OPTION_NAMES[key]: parsers[key](value) for key, value in mapping.items()}
         options = cls(**values)

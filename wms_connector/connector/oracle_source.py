@@ -49,8 +49,10 @@ class OracleSource:
     def credentials(self, options: ConnectorOptions) -> dict[str, str]:
         return database_credentials()
 
-    def capture_settings(self, topics: StageTopics, kafka: KafkaClientSettings) -> dict[str, str]:
-        return {
+    def capture_settings(
+        self, topics: StageTopics, kafka: KafkaClientSettings, options: ConnectorOptions
+    ) -> dict[str, str]:
+        settings = {
             "log.mining.strategy": "online_catalog",
             # Schema history: one topic per stage; its clients need the worker's TLS settings.
             "schema.history.internal.kafka.topic": topics.schema_history_topic,
@@ -59,6 +61,12 @@ class OracleSource:
             "schema.history.internal.consumer.security.protocol": kafka.security_protocol,
             "schema.history.internal.store.only.captured.tables.ddl": "true",
         }
+        if options.unparsable_ddl == "skip":
+            # OracleSchemaChangeEventEmitter.emitSchemaChangeEvent: with this, a DDL statement the parser refuses
+            # is logged (WARN "Ignoring unparsable DDL statement") and left out of the schema history instead of
+            # failing the task (ParsingException "DDL statement couldn't be parsed").
+            settings["schema.history.internal.skip.unparseable.ddl"] = "true"
+        return settings
 
     def connection_tuning(self) -> dict[str, str]:
         # An idle connection dropped silently on AWS (NAT, firewalls) would hang capture: TCP keepalive on the

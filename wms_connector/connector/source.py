@@ -65,7 +65,9 @@ class Source(Protocol):
     def credentials(self, options: ConnectorOptions) -> dict[str, str]:
         """Database name, user and password (as worker-environment placeholders)."""
 
-    def capture_settings(self, topics: StageTopics, kafka: KafkaClientSettings) -> dict[str, str]:
+    def capture_settings(
+        self, topics: StageTopics, kafka: KafkaClientSettings, options: ConnectorOptions
+    ) -> dict[str, str]:
         """How the connector reads changes (mining strategy, schema history, replication slot, ...)."""
 
     def connection_tuning(self) -> dict[str, str]:

@@ -43,9 +43,16 @@ from wms_connector.health.runway import runway
 from wms_connector.redaction import redact
 from wms_connector.registration import Registrar
 
-# Debezium counters whose growth between runs is alarmed: metric -> CaptureFindings field. An unparsable DDL
-# statement Debezium 3.6 skips is counted in TotalSchemaChangeParseErrorCount (OracleSchemaChangeEventEmitter).
-GROWING_COUNTERS = {m.UNPARSABLE_DDL_GROWTH: "schema_parse_errors", m.CAPTURE_ERROR_GROWTH: "error_count"}
+# Debezium counters whose growth between runs is published: metric -> CaptureFindings field. Each only grows while
+# the task runs and is zeroed when it starts (the metrics' reset()). An unparsable DDL statement Debezium skips is
+# counted in TotalSchemaChangeParseErrorCount (OracleSchemaChangeEventEmitter); a transaction over
+# log.mining.buffer.transaction.events.threshold in NumberOfOversizedTransactions
+# (BufferedLogMinerStreamingChangeEventSource.abandonTransactionOverEventThreshold).
+GROWING_COUNTERS = {
+    m.UNPARSABLE_DDL_GROWTH: "schema_parse_errors",
+    m.CAPTURE_ERROR_GROWTH: "error_count",
+    m.OVERSIZED_TRANSACTION_GROWTH: "oversized_transactions",
+}
 
 
 def is_capturing(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:
