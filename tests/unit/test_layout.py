@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "wms_connector.connect_client", "wms_connector.lambda_env", "wms_connector.secrets_lookup",
         "wms_connector.kafka_producer", "wms_connector.config_topic", "wms_connector.snapshot_signal",
         "wms_connector.topic_admin", "wms_connector.preflight", "wms_connector.task_cause",
-        "wms_connector.registration",
+        "wms_connector.registration", "wms_connector.task_starts",
     ),
     ("wms_connector.health",),
     ("wms_connector.admin",),

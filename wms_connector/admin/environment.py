@@ -26,6 +26,7 @@ from wms_connector.lambda_env import (
 )
 from wms_connector.snapshot_signal import SignalWriter
 from wms_connector.task_cause import STARTUP_FAILURE
+from wms_connector.task_starts import kafka_task_start_log
 from wms_connector.topic_admin import TopicAdmin
 
 DEFAULT_CONNECT_DEADLINE_SECONDS = 60
@@ -134,6 +135,7 @@ def build_admin(
         stage=environment.stage,
         topic_admin_factory=lambda: TopicAdmin(servers, security_protocol=protocol),
         config_writer=ConfigTopicWriter(servers, protocol),
+        task_starts=kafka_task_start_log(environment.stage, servers, protocol),
         jmx_url=environment.jmx_url,
         signal_writer=SignalWriter(servers, protocol),
         database_info=database_info,

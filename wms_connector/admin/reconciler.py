@@ -18,6 +18,7 @@ from wms_connector.connect_status import ConnectorStatus, FieldErrors
 from wms_connector.connector.credentials import redact_credentials
 from wms_connector.registration import Registrar, RegistrationRefused, RegistrationUnconfirmed
 from wms_connector.stages import Stage
+from wms_connector.task_starts import Mark, TaskStartLog
 from wms_connector.topic_admin import TopicAdmin
 from wms_connector.topics import StageTopics
 
@@ -38,6 +39,8 @@ class Reconciler:
     poll_interval: float = 1.0
     state_request_interval: float = 10.0  # how long set_state waits before asking Connect again
     registration_timeout: float = 60.0
+    # Without it, an update's verdict is taken on the REST status, which shows the old tasks until they restart.
+    task_starts: TaskStartLog | None = None
 
     def validate(self, config: Mapping[str, str]) -> FieldErrors:
         check_config(config)
@@ -198,12 +201,35 @@ class Reconciler:
     ) -> dict[str, Any]:
         """Validate, apply and bring to `state`: what `pulumi up` needs for create and update."""
         check_state(state)
+        deadline = time.monotonic() + check_timeout(timeout)
         self._ensure_signal_topic(config)
+        before = self.connect.get_config(check_name(name))
+        updating = before is not None and before != {**config, "name": name}
+        mark = self.task_starts.mark() if updating and state == "running" and self.task_starts else None
         self.apply(name, config, allow_unreachable_database=allow_unreachable_database, initial_state=state)
+        if mark is not None:
+            self._wait_for_tasks_restarted(name, mark, deadline)
         # A fresh or updated connector restarts its tasks; when the database may be unreachable, only the
         # connector itself is required to reach the state (its task reports the database failure).
-        status = self.set_state(name, state, timeout=timeout, require_tasks=not allow_unreachable_database)
+        remaining = max(self.poll_interval, deadline - time.monotonic())
+        status = self.set_state(name, state, timeout=remaining, require_tasks=not allow_unreachable_database)
         return {"name": name, "state": connector_state(status), "status": status.to_dict()}
+
+    def _wait_for_tasks_restarted(self, name: str, mark: Mark, deadline: float) -> None:
+        """Until every task of `name` has started since `mark` (so with the config applied after it)."""
+        assert self.task_starts is not None
+        while True:
+            status = self.connect.status(name)
+            tasks = {task.id for task in status.tasks} if status else set()
+            if tasks and tasks <= self.task_starts.started_since(mark, name):
+                return
+            if time.monotonic() >= deadline:
+                shown = status.describe() if status else f"connector {name}: absent"
+                raise StateTimeout(
+                    f"Connector `{name}`: the new config was applied but its tasks did not restart with it in time. "
+                    f"Last status:\n{shown}"
+                )
+            time.sleep(self.poll_interval)
 
     def read(self, name: str) -> dict[str, Any]:
         """The live config (plaintext credentials redacted) and state, for drift detection; `exists` False when
