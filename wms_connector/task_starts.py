@@ -4,8 +4,8 @@ After `PUT …/config` Connect hands the new config to the connector, which give
 worker stops and starts those tasks a moment later. Until then the REST status still shows the tasks of the old
 config RUNNING, and the REST API says nothing of which config a task runs with. Connect's status topic does:
 every task start writes a record keyed `status-task-<connector>-<id>` (KafkaStatusBackingStore; a task's
-WorkerTask reports RUNNING on startup, FAILED when its start fails). A task with such a record written after the
-update was started after it, with the new config.
+WorkerTask reports RUNNING, or PAUSED, on startup, FAILED when its start fails). A task with such a record written
+after the update was started after it, with the new config.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
-# A started task reports one of these; UNASSIGNED is what a stopped one reports.
-STARTED_STATES = ("RUNNING", "FAILED")
+# A started task reports one of these (PAUSED when it starts in a paused connector); UNASSIGNED is what a stopped
+# one reports.
+STARTED_STATES = ("RUNNING", "PAUSED", "FAILED")
 READ_TIMEOUT_SECONDS = 10.0
 
 Mark = dict[int, int]  # partition -> the status topic's end offset at the mark

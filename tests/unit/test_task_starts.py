@@ -75,3 +75,15 @@ def test_tasks_that_never_start_again_end_in_a_timeout_that_says_so():
                             task_starts=_Starts([{0}]))
     with pytest.raises(StateTimeout, match="the new config was applied but its tasks did not restart with it"):
         reconciler._wait_for_tasks_restarted("c", {0: 10}, time.monotonic() + 0.1)
+
+
+def test_a_failed_connector_or_task_is_left_to_set_state_which_restarts_it():
+    failed_task = ConnectorStatus(name="c", state="RUNNING", worker_id="w", trace=None,
+                                  tasks=(TaskStatus(id=0, state="FAILED"),))
+    failed = ConnectorStatus(name="c", state="FAILED", worker_id="w", trace="boom", tasks=())
+    for status in (failed_task, failed, None):
+        starts = _Starts([set()])
+        reconciler = Reconciler(connect=_Connect([status]), stage=Stage.parse("main"), poll_interval=0.01,
+                                task_starts=starts)
+        reconciler._wait_for_tasks_restarted("c", {0: 10}, time.monotonic() + 5)
+        assert starts.asked == 0

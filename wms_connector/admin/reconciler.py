@@ -205,7 +205,11 @@ class Reconciler:
         self._ensure_signal_topic(config)
         before = self.connect.get_config(check_name(name))
         updating = before is not None and before != {**config, "name": name}
-        mark = self.task_starts.mark() if updating and state == "running" and self.task_starts else None
+        # Only a running connector's tasks restart with an update; a paused or stopped one's are started (or
+        # resumed) by set_state, after the update.
+        running = updating and state == "running" and self.task_starts is not None and _reached(
+            self.connect.status(name) or _ABSENT, "RUNNING", require_tasks=True)
+        mark = self.task_starts.mark() if running and self.task_starts else None
         self.apply(name, config, allow_unreachable_database=allow_unreachable_database, initial_state=state)
         if mark is not None:
             self._wait_for_tasks_restarted(name, mark, deadline)
@@ -220,7 +224,11 @@ class Reconciler:
         assert self.task_starts is not None
         while True:
             status = self.connect.status(name)
-            tasks = {task.id for task in status.tasks} if status else set()
+            # A connector or task that is FAILED is not restarted by the update: set_state restarts it, and it
+            # starts with the new config then.
+            if status is None or status.state == "FAILED" or any(t.state == "FAILED" for t in status.tasks):
+                return
+            tasks = {task.id for task in status.tasks}
             if tasks and tasks <= self.task_starts.started_since(mark, name):
                 return
             if time.monotonic() >= deadline:
@@ -255,6 +263,9 @@ class Reconciler:
         replication = int(config.get("topic.creation.default.replication.factor", "1"))
         with self.topic_admin_factory() as topics:
             topics.ensure_topic(topic, partitions=1, replication_factor=replication)
+
+_ABSENT = ConnectorStatus(name="", state="ABSENT", worker_id=None, trace=None, tasks=())
+
 
 def _reached(status: ConnectorStatus, target: str, require_tasks: bool) -> bool:
     if status.state != target:
