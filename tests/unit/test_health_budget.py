@@ -21,6 +21,7 @@ from wms_connector.health.restart_budget import (
     connector_id,
 )
 from wms_connector.health.run_state import RunState, RunStateStore, is_sustained_not_running, next_not_running_streak
+from wms_connector.health.runway import RunwayMemory
 from wms_connector.health_policy import DEFAULT_NOT_RUNNING_RUNS
 
 KEY = connector_id("main", "wms-oracle-cdc")
@@ -139,6 +140,16 @@ def test_budget_does_not_touch_run_state_and_the_other_way_round(table):
     assert store.load() == RunState(2, {"a.topic": 7}, 123)
     store.save(RunState(0, {}, 456))
     assert len(budget.restarts_in_window()) == 1
+
+
+def test_run_state_keeps_the_runway_memory_across_runs(table):
+    store = RunStateStore(table, KEY)
+    memory = RunwayMemory(held_at_ms=1_700_000_000_000, read_back_ms=7_200_000, current_scn=123456789012,
+                          catch_up_scn=123456789000)
+    store.save(RunState(0, {}, 456, runway=memory))
+    assert store.load().runway == memory
+    store.save(RunState(0, {}, 789, runway=RunwayMemory()))
+    assert store.load().runway == RunwayMemory()
 
 
 def test_run_state_starts_empty(table):

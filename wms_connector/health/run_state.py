@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wms_connector.health.runway import RunwayMemory
+
 RUNNING = "RUNNING"
 FAILED = "FAILED"
 
@@ -18,8 +20,7 @@ class RunState:
     not_running_streak: int = 0
     topic_offsets: dict[str, int] = field(default_factory=dict)
     last_run_ms: int | None = None
-    last_capturing_ms: int | None = None
-    last_read_back_ms: float | None = None
+    runway: RunwayMemory = RunwayMemory()
     counters: dict[str, float] = field(default_factory=dict)  # Debezium counters seen on the last run
 
 
@@ -36,12 +37,17 @@ class RunStateStore:
         last = item.get("lastRunAt")
         capturing = item.get("lastCapturingAt")
         read_back = item.get("lastReadBackMs")
+        current_scn, catch_up_scn = item.get("lastCurrentScn"), item.get("catchUpScn")
         return RunState(
             not_running_streak=int(item.get("notRunningStreak", 0)),
             topic_offsets=offsets,
             last_run_ms=int(last) if last is not None else None,
-            last_capturing_ms=int(capturing) if capturing else None,
-            last_read_back_ms=float(read_back) if read_back is not None and capturing else None,
+            runway=RunwayMemory(
+                held_at_ms=int(capturing) if capturing else None,
+                read_back_ms=float(read_back) if read_back is not None and capturing else None,
+                current_scn=float(current_scn) if current_scn else None,
+                catch_up_scn=float(catch_up_scn) if catch_up_scn else None,
+            ),
             counters={str(k): float(v) for k, v in (item.get("captureCounters") or {}).items()},
         )
 
@@ -51,15 +57,18 @@ class RunStateStore:
             Key=self._key,
             UpdateExpression=(
                 "SET notRunningStreak = :streak, topicOffsets = :offsets, lastRunAt = :at, "
-                "lastCapturingAt = :capturing, lastReadBackMs = :read_back, captureCounters = :counters"
+                "lastCapturingAt = :capturing, lastReadBackMs = :read_back, lastCurrentScn = :current_scn, "
+                "catchUpScn = :catch_up_scn, captureCounters = :counters"
             ),
             ExpressionAttributeValues={
                 ":streak": state.not_running_streak,
                 ":offsets": dict(state.topic_offsets),
                 ":at": state.last_run_ms or 0,
-                ":capturing": state.last_capturing_ms or 0,
-                # DynamoDB numbers: whole milliseconds and counts are plenty.
-                ":read_back": int(state.last_read_back_ms or 0),
+                ":capturing": state.runway.held_at_ms or 0,
+                # DynamoDB numbers: whole milliseconds, SCNs and counts are plenty (0 stands for none).
+                ":read_back": int(state.runway.read_back_ms or 0),
+                ":current_scn": int(state.runway.current_scn or 0),
+                ":catch_up_scn": int(state.runway.catch_up_scn or 0),
                 ":counters": {k: int(v) for k, v in state.counters.items()},
             },
         )

@@ -39,7 +39,7 @@ from wms_connector.health.redeploy import force_new_deployment
 from wms_connector.health.report import RestartReport, RunReport, check_errors, problems, signals
 from wms_connector.health.restart_budget import Clock, RestartBudget, connector_id
 from wms_connector.health.run_state import RunState, RunStateStore, next_not_running_streak
-from wms_connector.health.runway import runway
+from wms_connector.health.runway import held_back_ms, runway
 from wms_connector.redaction import redact
 from wms_connector.registration import Registrar
 
@@ -53,14 +53,6 @@ GROWING_COUNTERS = {
     m.CAPTURE_ERROR_GROWTH: "error_count",
     m.OVERSIZED_TRANSACTION_GROWTH: "oversized_transactions",
 }
-
-
-def is_capturing(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:
-    """The connector and its task RUNNING and Debezium streaming, connected, saying how far back it is held."""
-    return (
-        connect.all_running and capture is not None and capture.connected is True
-        and capture.oldest_scn_age_ms is not None
-    )
 
 
 def counter_growth(
@@ -241,14 +233,13 @@ class HealthRun:
         freshness = check_freshness(
             self.clients.consumer_factory, self.config.heartbeat_table_topic, self.config.stage.name, self.clients.clock
         )
-        capturing = is_capturing(connect, capture)
         runway_now = runway(
             retention_hours=self.config.archive_log_retention_hours,
-            oldest_scn_age_ms=capture.oldest_scn_age_ms if capture else None,
-            capturing=capturing,
+            held_ms=held_back_ms(connect, capture),
             now_ms=started_ms,
-            last_running_ms=previous.last_capturing_ms,
-            last_read_back_ms=previous.last_read_back_ms,
+            previous=previous.runway,
+            offset_scn=capture.offset_scn if capture else None,
+            current_scn=capture.current_scn if capture else None,
         )
         counters, growth = counter_growth(capture, previous.counters)
         report = RunReport(
@@ -262,8 +253,7 @@ class HealthRun:
             streak,
             topics.offsets if topics else previous.topic_offsets,
             started_ms,
-            last_capturing_ms=started_ms if capturing else previous.last_capturing_ms,
-            last_read_back_ms=runway_now.read_back_ms if capturing else previous.last_read_back_ms,
+            runway=runway_now.memory,
             counters=counters,
         )
         try:

@@ -1,17 +1,41 @@
 """The archive-log runway: how far back a restart would have to read the redo, against how long the database keeps
 its archive logs, and how many hours are left before a full re-snapshot is the only way back.
 
-While capture runs, Debezium says how far back it is held (`OldestScnAgeInMilliseconds`: the oldest SCN it still
-needs, which a long transaction holds back). While capture is down (task failed or stopped, workers down,
-connector missing), nothing reports it, so the runway is carried on from the last run that saw capture running:
-the read-back then, plus the time since.
+What a restart reads from is the stored offset's SCN. Debezium's LogMiner source (BufferedLogMinerStreamingChange-
+EventSource, 3.6) keeps it at the start of the oldest transaction still in its buffer, or, with the buffer empty, at
+the newest commit it has processed. The streaming metrics give the age of both, each on the database's clock turned
+into the worker's (LogMinerStreamingChangeEventSourceMetrics.getAdjustedChangeTime, from `SELECT SYSTIMESTAMP` each
+mining round):
+- `OldestScnAgeInMilliseconds`: the oldest buffered transaction's start; 0 when the buffer is empty;
+- `LagFromSourceInMilliseconds`: how far behind the database the last processed change was (hours during a
+  catch-up, while the buffer can be empty).
+The read-back is the larger of the two. During the initial snapshot, streaming starts from the snapshot's SCN when it
+ends, so the read-back is the snapshot's age (`SnapshotDurationInSeconds`).
+
+While capture is down (task failed or stopped, workers down, connector missing), nothing reports it, so it is
+carried on from the last run that saw capture running: the read-back then, plus the time since. After an outage the
+fresh metrics say little (a restarted task's counters start at 0 before it has read anything), so the carried value
+stands until the offset has passed the SCN the database was at when capture was last seen running.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wms_connector.health.checks.capture import CaptureFindings
+from wms_connector.health.checks.connect import ConnectFindings
+
 HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class RunwayMemory:
+    """What a run keeps for the next (run_state.py)."""
+
+    held_at_ms: int | None = None  # the last run that saw capture running
+    read_back_ms: float | None = None  # how far back it was held then
+    current_scn: float | None = None  # the database's SCN then
+    catch_up_scn: float | None = None  # after an outage: the offset must pass this before the metrics count again
 
 
 @dataclass(frozen=True)
@@ -20,6 +44,8 @@ class RunwayFindings:
     retention_hours: float
     capture_down: bool
     down_since_ms: int | None = None  # the last run that saw capture running, when it is down now
+    catching_up: bool = False  # running again, but the offset is still before where capture stopped
+    memory: RunwayMemory = RunwayMemory()
 
     @property
     def used_percent(self) -> float | None:
@@ -37,7 +63,11 @@ class RunwayFindings:
     def summary(self) -> str:
         if self.read_back_ms is None:
             return "unknown: capture has not been seen running yet"
-        state = "capture is down" if self.capture_down else "capture is running"
+        state = (
+            "capture is down" if self.capture_down
+            else "capture is catching up on an outage" if self.catching_up
+            else "capture is running"
+        )
         return (
             f"{state}; a restart would read back {self.read_back_ms / HOUR_MS:.1f} h of "
             f"{self.retention_hours:g} h of archive logs: {self.hours_left:.1f} h left before a full re-snapshot "
@@ -45,23 +75,55 @@ class RunwayFindings:
         )
 
 
+def is_capturing(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:
+    """The connector and its task RUNNING and Debezium streaming, connected, saying how far back it is held."""
+    return (
+        connect.all_running and capture is not None and capture.connected is True
+        and capture.oldest_scn_age_ms is not None
+    )
+
+
+def held_back_ms(connect: ConnectFindings, capture: CaptureFindings | None) -> float | None:
+    """How far back a restart would read, by this run's metrics; None when they cannot say (capture down)."""
+    if capture is None or not connect.all_running:
+        return None
+    if is_capturing(connect, capture):
+        return max(capture.oldest_scn_age_ms or 0.0, capture.lag_from_source_ms or 0.0)
+    if capture.snapshot_running and capture.snapshot_duration_s is not None:
+        return capture.snapshot_duration_s * 1000.0
+    return None
+
+
 def runway(
     *,
     retention_hours: float,
-    oldest_scn_age_ms: float | None,
-    capturing: bool,
+    held_ms: float | None,
     now_ms: int,
-    last_running_ms: int | None,
-    last_read_back_ms: float | None,
+    previous: RunwayMemory,
+    offset_scn: float | None = None,
+    current_scn: float | None = None,
 ) -> RunwayFindings:
-    """`capturing`: the connector streams (task RUNNING, Debezium connected and reporting). `last_*`: what the
-    last run that saw it capturing recorded (run_state.py)."""
-    if capturing and oldest_scn_age_ms is not None:
-        return RunwayFindings(read_back_ms=max(0.0, oldest_scn_age_ms), retention_hours=retention_hours,
-                              capture_down=False)
-    if last_running_ms is None or last_read_back_ms is None:
-        return RunwayFindings(read_back_ms=None, retention_hours=retention_hours, capture_down=not capturing)
-    carried = last_read_back_ms + max(0, now_ms - last_running_ms)
+    """`held_ms`: held_back_ms() of this run; `offset_scn`/`current_scn`: Debezium's OffsetScn and CurrentScn."""
+    carried = None
+    if previous.held_at_ms is not None and previous.read_back_ms is not None:
+        carried = previous.read_back_ms + max(0, now_ms - previous.held_at_ms)
+    if held_ms is not None:
+        pending = previous.catch_up_scn
+        if pending is not None and carried is not None and (offset_scn is None or offset_scn < pending):
+            return RunwayFindings(
+                read_back_ms=max(held_ms, carried), retention_hours=retention_hours, capture_down=False,
+                catching_up=True, memory=previous,
+            )
+        return RunwayFindings(
+            read_back_ms=max(0.0, held_ms), retention_hours=retention_hours, capture_down=False,
+            memory=RunwayMemory(held_at_ms=now_ms, read_back_ms=max(0.0, held_ms), current_scn=current_scn),
+        )
+    memory = previous
+    if previous.catch_up_scn is None and previous.current_scn is not None:
+        memory = RunwayMemory(previous.held_at_ms, previous.read_back_ms, previous.current_scn, previous.current_scn)
+    if carried is None:
+        return RunwayFindings(read_back_ms=None, retention_hours=retention_hours, capture_down=True, memory=memory)
     return RunwayFindings(
-        read_back_ms=carried, retention_hours=retention_hours, capture_down=True, down_since_ms=last_running_ms
+        read_back_ms=carried, retention_hours=retention_hours, capture_down=True,
+        down_since_ms=previous.held_at_ms, memory=memory,
     )

@@ -34,8 +34,10 @@ class CaptureFindings:
     ms_since_last_event: float | None = None
     snapshot_running: bool | None = None
     snapshot_tables_remaining: float | None = None
+    snapshot_duration_s: float | None = None
     # LogMiner (streaming context): how far back a restart would read, and what holds it there.
     oldest_scn_age_ms: float | None = None
+    lag_from_source_ms: float | None = None
     offset_scn: float | None = None
     current_scn: float | None = None
     active_transactions: float | None = None
@@ -92,6 +94,7 @@ STREAMING_ATTRIBUTES = {
     "lag_ms": "MilliSecondsBehindSource",
     "ms_since_last_event": "MilliSecondsSinceLastEvent",
     "oldest_scn_age_ms": "OldestScnAgeInMilliseconds",
+    "lag_from_source_ms": "LagFromSourceInMilliseconds",
     "offset_scn": "OffsetScn",
     "current_scn": "CurrentScn",
     "active_transactions": "NumberOfActiveTransactions",
@@ -133,6 +136,7 @@ def parse_capture_metrics(text: str, server: str | None = None) -> CaptureFindin
         connected=None if connected is None else connected >= 1.0,
         snapshot_running=None if running is None else running >= 1.0,
         snapshot_tables_remaining=first(SNAPSHOT, "RemainingTableCount"),
+        snapshot_duration_s=first(SNAPSHOT, "SnapshotDurationInSeconds"),
         heap_used_bytes=heap_used,
         heap_max_bytes=heap_max,
         **{field: first(STREAMING, attribute) for field, attribute in STREAMING_ATTRIBUTES.items()},
