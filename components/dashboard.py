@@ -80,6 +80,10 @@ def capture_row(settings: StageSettings, health_graph) -> list[dict]:
             annotations={"horizontal": [{"label": "runway alarm", "value": capture.runway_alarm_percent}]},
         ),
         health_graph(
+            "Catch-up: SCNs behind the database, minutes to caught up",
+            [(m.SCN_LAG, "Maximum", "SCN lag"), (m.CATCH_UP_ESTIMATE_MINUTES, "Maximum", "minutes to caught up")],
+        ),
+        health_graph(
             "Transactions and LogMiner",
             [
                 (m.ACTIVE_TRANSACTIONS, "Maximum"),

@@ -12,6 +12,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 from tests.unit.aws_fixtures import Clock, create_state_table, fake_credentials, free_port
+from wms_connector.health.catch_up import ScnSample
 from wms_connector.health.restart_budget import (
     HELPED,
     NOT_HELPED,
@@ -146,10 +147,11 @@ def test_run_state_keeps_the_runway_memory_across_runs(table):
     store = RunStateStore(table, KEY)
     memory = RunwayMemory(held_at_ms=1_700_000_000_000, read_back_ms=7_200_000, current_scn=123456789012,
                           catch_up_scn=123456789000)
-    store.save(RunState(0, {}, 456, runway=memory))
-    assert store.load().runway == memory
+    sample = ScnSample(1_700_000_000_000, 123456000000, 123456789012)
+    store.save(RunState(0, {}, 456, runway=memory, scn_sample=sample))
+    assert (store.load().runway, store.load().scn_sample) == (memory, sample)
     store.save(RunState(0, {}, 789, runway=RunwayMemory()))
-    assert store.load().runway == RunwayMemory()
+    assert (store.load().runway, store.load().scn_sample) == (RunwayMemory(), None)
 
 
 def test_run_state_starts_empty(table):

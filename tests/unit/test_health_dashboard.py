@@ -13,6 +13,7 @@ from components.alarms import LOG_FILTERS, health_alarm_specs, lambda_errors_spe
 from components.dashboard import dashboard_body
 from wms_connector.connect_status import ConnectorStatus
 from wms_connector.health import metric_names as m
+from wms_connector.health.catch_up import CatchUp
 from wms_connector.health.checks.capture import CaptureFindings
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.checks.database import DbFindings
@@ -50,6 +51,7 @@ def _every_signal_a_run_can_publish() -> set[str]:
         restart=RestartReport(granted=True, budget_remaining=2, previous_outcome="helped"),
         freshness=FreshnessFindings(configured=True, age_ms=1.0),
         runway=RunwayFindings(read_back_ms=1.0, retention_hours=24, capture_down=False),
+        catch_up=CatchUp(scn_lag=10.0, behind=True, eta_ms=60_000.0, paced=True),
         growth=growth,
     )
     return set(signals(report))

@@ -247,3 +247,30 @@ def test_clients_trust_the_endpoints_private_ca_fetched_by_arn(aws):
     clients = build_clients(HealthConfig.from_env(env))
     trusted = clients.connect.trusted_ca
     assert certificate.strip().splitlines()[1] in trusted
+
+
+def _exporter_text(offset_scn: int, current_scn: int, lag_ms: int) -> str:
+    labels = '{context="streaming",server="aws.wms.cdc"}'
+    return "\n".join([
+        f"debezium_oracle_offsetscn{labels} {offset_scn}",
+        f"debezium_oracle_currentscn{labels} {current_scn}",
+        f"debezium_oracle_lagfromsourceinmilliseconds{labels} {lag_ms}",
+        f"debezium_oracle_connected{labels} 1.0",
+        "",
+    ])
+
+
+def test_scn_lag_and_the_catch_up_estimate_from_two_runs(aws):
+    texts = iter([_exporter_text(1_000, 61_000, 7_200_000), _exporter_text(16_000, 66_000, 3_600_000)])
+    clock = Clock(T0)
+    env = {c.JMX_URL: "http://127.0.0.1:9/metrics"}
+    first = _run(aws, clock, [], env, fetch=lambda url: next(texts))
+    assert first["capture"]["catchUp"] == (
+        "60000 SCNs behind the database; the next check estimates when it catches up"
+    )
+    assert first["metrics"][m.SCN_LAG] == 60_000 and m.CATCH_UP_ESTIMATE_MINUTES not in first["metrics"]
+    clock.now += 600
+    second = _run(aws, clock, [], env, fetch=lambda url: next(texts))
+    assert second["metrics"][m.SCN_LAG] == 50_000
+    assert second["metrics"][m.CATCH_UP_ESTIMATE_MINUTES] == 50.0
+    assert second["capture"]["catchUp"] == "50000 SCNs behind the database; caught up in about 50 min"

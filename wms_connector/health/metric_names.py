@@ -47,6 +47,9 @@ CAPTURE_FRESHNESS_MS = "CaptureFreshnessMs"  # now - the newest heartbeat-row co
 RESTART_READ_BACK_HOURS = "RestartReadBackHours"  # how far back a restart would read the redo
 ARCHIVE_LOG_RUNWAY_USED_PERCENT = "ArchiveLogRunwayUsedPercent"  # that, as a share of the archive-log retention
 ARCHIVE_LOG_RUNWAY_HOURS_LEFT = "ArchiveLogRunwayHoursLeft"  # before a full re-snapshot is the only way back
+# CurrentScn - OffsetScn, and at the pace of the last runs when capture will have caught up (catch_up.py).
+SCN_LAG = "ScnLag"
+CATCH_UP_ESTIMATE_MINUTES = "CatchUpEstimateMinutes"
 ACTIVE_TRANSACTIONS = "ActiveTransactions"
 OVERSIZED_TRANSACTIONS = "OversizedTransactions"
 # Debezium's AbandonedTransactionCount is the size of an LRU set of the last 10 abandoned ids
@@ -119,6 +122,8 @@ CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if sco
     RESTART_READ_BACK_HOURS,
     ARCHIVE_LOG_RUNWAY_USED_PERCENT,
     ARCHIVE_LOG_RUNWAY_HOURS_LEFT,
+    SCN_LAG,
+    CATCH_UP_ESTIMATE_MINUTES,
     ACTIVE_TRANSACTIONS,
     OVERSIZED_TRANSACTIONS,
     ABANDONED_TRANSACTIONS,

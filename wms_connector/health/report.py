@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wms_connector.health import metric_names as m
+from wms_connector.health.catch_up import CatchUp
 from wms_connector.health.checks.capture import CaptureFindings, not_started
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.checks.database import DbFindings
@@ -48,6 +49,7 @@ class RunReport:
     not_running_runs: int = DEFAULT_NOT_RUNNING_RUNS  # the stage's notRunningRuns
     freshness: FreshnessFindings | None = None
     runway: RunwayFindings | None = None
+    catch_up: CatchUp | None = None
     growth: dict[str, float] = field(default_factory=dict)  # metric name -> growth of a Debezium counter
     reconcile: ReconcileReport = field(default_factory=ReconcileReport)
     errors: dict[str, str] = field(default_factory=dict)
@@ -114,6 +116,11 @@ def _oracle_signals(report: RunReport) -> dict[str, float]:
         values[m.RESTART_READ_BACK_HOURS] = round(runway.read_back_ms / 3_600_000, 3)
         values[m.ARCHIVE_LOG_RUNWAY_USED_PERCENT] = round(runway.used_percent, 2)
         values[m.ARCHIVE_LOG_RUNWAY_HOURS_LEFT] = round(runway.hours_left, 3)
+    catching = report.catch_up
+    if catching and catching.scn_lag is not None:
+        values[m.SCN_LAG] = catching.scn_lag
+    if catching and catching.eta_ms is not None:
+        values[m.CATCH_UP_ESTIMATE_MINUTES] = round(catching.eta_ms / 60_000, 1)
     return values
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wms_connector.health.catch_up import ScnSample
 from wms_connector.health.runway import RunwayMemory
 
 RUNNING = "RUNNING"
@@ -21,6 +22,7 @@ class RunState:
     topic_offsets: dict[str, int] = field(default_factory=dict)
     last_run_ms: int | None = None
     runway: RunwayMemory = RunwayMemory()
+    scn_sample: ScnSample | None = None  # Debezium's offset and current SCN on the last run that saw them
     counters: dict[str, float] = field(default_factory=dict)  # Debezium counters seen on the last run
 
 
@@ -38,6 +40,7 @@ class RunStateStore:
         capturing = item.get("lastCapturingAt")
         read_back = item.get("lastReadBackMs")
         current_scn, catch_up_scn = item.get("lastCurrentScn"), item.get("catchUpScn")
+        sample = item.get("scnSample") or {}
         return RunState(
             not_running_streak=int(item.get("notRunningStreak", 0)),
             topic_offsets=offsets,
@@ -48,6 +51,8 @@ class RunStateStore:
                 current_scn=float(current_scn) if current_scn else None,
                 catch_up_scn=float(catch_up_scn) if catch_up_scn else None,
             ),
+            scn_sample=ScnSample(int(sample["atMs"]), float(sample["offset"]), float(sample["current"]))
+            if sample else None,
             counters={str(k): float(v) for k, v in (item.get("captureCounters") or {}).items()},
         )
 
@@ -58,7 +63,7 @@ class RunStateStore:
             UpdateExpression=(
                 "SET notRunningStreak = :streak, topicOffsets = :offsets, lastRunAt = :at, "
                 "lastCapturingAt = :capturing, lastReadBackMs = :read_back, lastCurrentScn = :current_scn, "
-                "catchUpScn = :catch_up_scn, captureCounters = :counters"
+                "catchUpScn = :catch_up_scn, scnSample = :scn_sample, captureCounters = :counters"
             ),
             ExpressionAttributeValues={
                 ":streak": state.not_running_streak,
@@ -69,6 +74,10 @@ class RunStateStore:
                 ":read_back": int(state.runway.read_back_ms or 0),
                 ":current_scn": int(state.runway.current_scn or 0),
                 ":catch_up_scn": int(state.runway.catch_up_scn or 0),
+                ":scn_sample": (
+                    {"atMs": s.at_ms, "offset": int(s.offset_scn), "current": int(s.current_scn)}
+                    if (s := state.scn_sample) else {}
+                ),
                 ":counters": {k: int(v) for k, v in state.counters.items()},
             },
         )

@@ -15,6 +15,7 @@ from typing import Any
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, ConnectError
 from wms_connector.health import metric_names as m
+from wms_connector.health.catch_up import catch_up
 from wms_connector.health.checks.capture import CaptureFindings, Fetch, check_capture_on_workers
 from wms_connector.health.checks.connect import ConnectFindings, check_connect
 from wms_connector.health.checks.database import DbFindings, Probe, check_database, probe_tcp
@@ -241,10 +242,17 @@ class HealthRun:
             offset_scn=capture.offset_scn if capture else None,
             current_scn=capture.current_scn if capture else None,
         )
+        catching_up = catch_up(
+            offset_scn=capture.offset_scn if capture else None,
+            current_scn=capture.current_scn if capture else None,
+            lag_from_source_ms=capture.lag_from_source_ms if capture else None,
+            now_ms=started_ms,
+            previous=previous.scn_sample,
+        )
         counters, growth = counter_growth(capture, previous.counters)
         report = RunReport(
             connect, ecs, db, capture, topics, streak, restart, not_running_runs=self.config.not_running_runs,
-            freshness=freshness, runway=runway_now, growth=growth, reconcile=reconcile,
+            freshness=freshness, runway=runway_now, catch_up=catching_up, growth=growth, reconcile=reconcile,
         )
         report.errors = {**check_errors(report), **errors}
         values = signals(report)
@@ -254,6 +262,7 @@ class HealthRun:
             topics.offsets if topics else previous.topic_offsets,
             started_ms,
             runway=runway_now.memory,
+            scn_sample=catching_up.sample,
             counters=counters,
         )
         try:
@@ -301,6 +310,7 @@ class HealthRun:
                 # For context: where Debezium's offset stands against the database's current SCN.
                 "offsetScn": report.capture.offset_scn if report.capture else None,
                 "currentScn": report.capture.current_scn if report.capture else None,
+                "catchUp": report.catch_up.summary if report.catch_up else None,
             },
             "restart": {
                 "needed": restart.needed,
