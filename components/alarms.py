@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from wms_connector.aws_names import aws_name
 from wms_connector.health import metric_names as m
+from wms_connector.health_policy import DATABASE_CLOCK_SKEW_ALARM_MS
 from wms_connector.settings import StageSettings
 
 NOT_BREACHING = "notBreaching"
@@ -218,6 +219,24 @@ def capture_alarm_specs(settings: StageSettings, spec) -> list[AlarmSpec]:
                 treat_missing_data=BREACHING,
             )
         )
+        specs += [
+            spec(
+                "TopicsWrittenByAnotherStage",
+                m.TOPICS_WRITTEN_BY_ANOTHER_STAGE,
+                "another stage's connector wrote into this stage's heartbeat topic (the run summary's "
+                "capture.topicsWrittenByStages names it): two stages write the same topics on one Kafka cluster, and "
+                "consumers read both stages' rows",
+            ),
+            spec(
+                "DatabaseClockSkew",
+                m.DATABASE_CLOCK_SKEW_MS,
+                f"the database's clock is more than {DATABASE_CLOCK_SKEW_ALARM_MS // 60_000} minutes off the "
+                "workers' (the run summary's capture.databaseClock says which way): source.ts_ms in every event "
+                "is that far off",
+                threshold=DATABASE_CLOCK_SKEW_ALARM_MS,
+                comparison="GreaterThanThreshold",
+            ),
+        ]
     specs += [
         spec(
             "ArchiveLogRunway",

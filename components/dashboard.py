@@ -52,7 +52,11 @@ def capture_row(settings: StageSettings, health_graph) -> list[dict]:
     freshness = (
         health_graph(
             f"Capture freshness (heartbeat commits of {heartbeat_table})",
-            [(m.CAPTURE_FRESHNESS_MS, "Maximum")],
+            [
+                (m.CAPTURE_FRESHNESS_MS, "Maximum"),
+                (m.DATABASE_CLOCK_SKEW_MS, "Maximum", "database clock off by (ms)"),
+                (m.TOPICS_WRITTEN_BY_ANOTHER_STAGE, "Maximum", "another stage writes these topics"),
+            ],
             annotations={"horizontal": [{"label": "stale", "value": capture.freshness_threshold_ms}]},
         )
         if heartbeat_table

@@ -19,5 +19,8 @@ RESTART_BACKOFF_MAX_MINUTES = 30
 DEFAULT_NOT_RUNNING_RUNS = 3
 # Health-check periods in a row with Debezium reporting no database connection before SourceDisconnected fires.
 DEFAULT_DISCONNECTED_PERIODS = 2
+# The database's clock may be this far off the workers' before DatabaseClockSkew fires: freshness does not rest on
+# it, but consumers reading source.ts_ms and Debezium's own lag figures do.
+DATABASE_CLOCK_SKEW_ALARM_MS = 300_000
 # How long the database keeps archive logs, until the stage says (the DBA's retention).
 DEFAULT_ARCHIVE_LOG_RETENTION_HOURS = 24

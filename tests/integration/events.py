@@ -20,6 +20,12 @@ class Event:
     key: Any
     value: Any  # the payload (the JsonConverter's schema wrapper removed); None for a tombstone
     raw: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp: int | None = None  # the Kafka record's timestamp
+    timestamp_type: int | None = None  # 0: CreateTime (the producer's), 1: LogAppendTime
+
+    def header(self, name: str) -> str | None:
+        return next((v.decode() for k, v in self.headers if k == name and v is not None), None)
 
     @property
     def op(self) -> str | None:
@@ -71,7 +77,9 @@ def read_topic(bootstrap_servers: str, topic: str, until: Callable[[list[Event]]
                                      f"{[e.value for e in events[-5:]]}")
             for records in consumer.poll(timeout_ms=500).values():
                 events.extend(
-                    Event(r.topic, r.offset, _payload(r.key), _payload(r.value), r.value) for r in records
+                    Event(r.topic, r.offset, _payload(r.key), _payload(r.value), r.value, tuple(r.headers or ()),
+                          r.timestamp, r.timestamp_type)
+                    for r in records
                 )
         return events
     finally:

@@ -30,6 +30,7 @@ from tests.integration.connectors import wait_for
 from tests.integration.events import end_offsets, read_topic, rows_by_id
 from tests.integration.standin_health import health_run, standin_aws
 from wms_connector.connect_client import ConnectClient
+from wms_connector.connector.source import STAGE_HEADER
 from wms_connector.health import metric_names as m
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider
 from wms_connector.providers.transport import direct_spec
@@ -139,6 +140,8 @@ def test_initial_snapshot_then_streaming_changes_in_the_envelope_with_masked_and
     snapshot = read_topic(running.stack.bootstrap_servers, topic,
                           lambda events: len(rows_by_id(events, "r")) == SNAPSHOT_ROWS, "the initial snapshot")
     assert {event.op for event in snapshot} == {"r"}
+    # Every record names the stage whose connector wrote it (the health check tells a shared topic by it).
+    assert {event.header(STAGE_HEADER) for event in snapshot} == {running.stack.stage.name}
     insert(running, "WMS.PLAN_BASE_WVR_TBL", [1001])
     execute(running, 'UPDATE "WMS"."PLAN_BASE_WVR_TBL" SET "STATUS" = %s WHERE "WVR_ID" = %s', "DONE", 1001)
     execute(running, 'DELETE FROM "WMS"."PLAN_BASE_WVR_TBL" WHERE "WVR_ID" = %s', 1001)
@@ -209,10 +212,16 @@ def test_heartbeat_action_query_events_keep_the_health_checks_freshness_current(
     events = read_topic(running.stack.bootstrap_servers, topic, lambda events: len(events) >= 3, "heartbeat rows")
     # The rows of this stage (in envelope or, from the flat test's minutes, flat form).
     assert {e.row["STAGE"] for e in events} == {"ev"}
+    # Written by this stage's connector, stamped by the worker's producer (Debezium leaves a record's timestamp
+    # to Connect): the clock freshness rests on.
+    assert {(e.header(STAGE_HEADER), e.timestamp_type) for e in events} == {("ev", 0)}
+    assert all(abs(e.timestamp - time.time() * 1000) < 600_000 for e in events[-3:])
     summary = health_run(running, aws)
     freshness = summary["metrics"][m.CAPTURE_FRESHNESS_MS]
     # A heartbeat commit every second: the newest is at most a few intervals old.
     assert 0 <= freshness < 10 * HEARTBEAT_INTERVAL_MS, summary["capture"]
+    assert summary["metrics"][m.TOPICS_WRITTEN_BY_ANOTHER_STAGE] == 0
+    assert summary["capture"]["topicsWrittenByStages"] == []
     # Debezium's own heartbeats (no row change) go to the heartbeat topic of the stage.
     heartbeats = read_topic(running.stack.bootstrap_servers, running.stack.topics.heartbeat_topic,
                             lambda events: len(events) >= 1, "Debezium heartbeats")

@@ -94,13 +94,26 @@ def test_pdb_and_jdbc_url_when_dbinfo_has_them():
     assert config["database.dbname"] == "${env:DB_NAME}"
 
 
-def test_envelope_format_has_no_transforms():
-    assert not any(k.startswith("transforms") for k in build(recordFormat="envelope"))
+STAGE_HEADER_KEYS = {
+    "transforms.stage.type": "org.apache.kafka.connect.transforms.InsertHeader",
+    "transforms.stage.header": "wms-connector-stage",
+}
+
+
+def test_envelope_format_only_names_the_stage_in_a_header():
+    config = build(recordFormat="envelope")
+    transforms = {k: v for k, v in config.items() if k.startswith("transforms")}
+    assert transforms == {"transforms": "stage", **STAGE_HEADER_KEYS, "transforms.stage.value.literal": "main"}
+
+
+@pytest.mark.parametrize("stage", ["main", "production", "feat-x"])
+def test_every_record_names_the_stage_that_wrote_it(stage):
+    assert build(stage)["transforms.stage.value.literal"] == stage
 
 
 def test_flat_format_unwraps_with_op_source_timestamp_and_delete_marker():
     config = build(recordFormat="flat")
-    assert config["transforms"] == "unwrap"
+    assert config["transforms"] == "unwrap,stage"  # the header after the unwrap: both formats carry it
     assert config["transforms.unwrap.type"] == "io.debezium.transforms.ExtractNewRecordState"
     assert config["transforms.unwrap.add.fields"] == "op,source.ts_ms"
     assert config["transforms.unwrap.delete.tombstone.handling.mode"] == "rewrite"

@@ -109,6 +109,15 @@ def test_every_alarm_has_a_runbook_entry():
     assert missing == []
 
 
+def test_the_database_clock_alarm_in_the_docs_is_the_policys():
+    from wms_connector.health_policy import DATABASE_CLOCK_SKEW_ALARM_MS
+
+    text = " ".join((DOCS / "operations.md").read_text().split())
+    assert DATABASE_CLOCK_SKEW_ALARM_MS == 5 * 60_000
+    assert text.count("The database's clock is more than five minutes off the workers'") == 1
+    assert text.count("the database's clock is more than five minutes off the workers'") == 1
+
+
 def test_the_budgets_clock_allowance_and_backoff_in_the_docs_are_the_policys():
     from wms_connector import health_policy as policy
 

@@ -49,7 +49,7 @@ def _every_signal_a_run_can_publish() -> set[str]:
         topics=TopicFindings(offsets={}, events_captured=0, stalled=False),
         not_running_streak=0,
         restart=RestartReport(granted=True, budget_remaining=2, previous_outcome="helped"),
-        freshness=FreshnessFindings(configured=True, age_ms=1.0),
+        freshness=FreshnessFindings(configured=True, age_ms=1.0, db_clock_ahead_ms=-1.0, topic_read=True),
         runway=RunwayFindings(read_back_ms=1.0, retention_hours=24, capture_down=False),
         catch_up=CatchUp(scn_lag=10.0, behind=True, eta_ms=60_000.0, paced=True),
         growth=growth,

@@ -14,7 +14,7 @@ import re
 
 from wms_connector.connector.options import ConnectorOptions
 from wms_connector.connector.oracle_source import ORACLE
-from wms_connector.connector.source import KafkaClientSettings, Source
+from wms_connector.connector.source import STAGE_HEADER, KafkaClientSettings, Source
 from wms_connector.stages import Stage
 from wms_connector.topics import CAPTURED_SCHEMAS, CAPTURED_TABLES, StageTopics
 
@@ -23,8 +23,9 @@ SIGNAL_CHANNELS = "source,kafka"
 # The property naming the signalling table, which incremental snapshots need on Oracle (an extra property).
 SIGNAL_TABLE_KEY = "signal.data.collection"
 
-# The transform alias used for flat rows.
+# The transform aliases: flat rows, and the header naming the stage that wrote a record.
 FLAT_TRANSFORM = "unwrap"
+STAGE_HEADER_TRANSFORM = "stage"
 
 
 def _heartbeat_tables(options: ConnectorOptions) -> list[tuple[str, str]]:
@@ -93,13 +94,18 @@ def build_connector_config(
     if options.heartbeat_table:
         config["heartbeat.action.query"] = source.heartbeat_action_query(stage, options.heartbeat_table)
     config.update(source.endpoint(options))
-    if options.record_format == "flat":
+    flat = options.record_format == "flat"
+    config["transforms"] = ",".join([FLAT_TRANSFORM, STAGE_HEADER_TRANSFORM] if flat else [STAGE_HEADER_TRANSFORM])
+    if flat:
         prefix = f"transforms.{FLAT_TRANSFORM}"
-        config["transforms"] = FLAT_TRANSFORM
         config[f"{prefix}.type"] = "io.debezium.transforms.ExtractNewRecordState"
         config[f"{prefix}.add.fields"] = "op,source.ts_ms"
         # A delete becomes the row's last state with `__deleted` = true (no tombstone), like a soft delete.
         config[f"{prefix}.delete.tombstone.handling.mode"] = "rewrite"
+    # Kafka Connect's InsertHeader: every record names the stage whose connector wrote it (freshness.py).
+    config[f"transforms.{STAGE_HEADER_TRANSFORM}.type"] = "org.apache.kafka.connect.transforms.InsertHeader"
+    config[f"transforms.{STAGE_HEADER_TRANSFORM}.header"] = STAGE_HEADER
+    config[f"transforms.{STAGE_HEADER_TRANSFORM}.value.literal"] = stage.name
     if options.mask_columns:
         config[f"column.mask.with.{options.mask_length}.chars"] = ",".join(
             _column_pattern(c) for c in options.mask_columns

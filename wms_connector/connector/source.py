@@ -19,6 +19,9 @@ from wms_connector.topics import StageTopics
 # The heartbeat table's columns (the DBA's CREATE TABLE is in docs/operations.md, "Capture freshness").
 HEARTBEAT_STAGE_COLUMN = "STAGE"
 HEARTBEAT_TIME_COLUMN = "LAST_HEARTBEAT"
+# The Kafka header every record this stage's connector writes carries, with the stage's name: named stages share
+# topic names, so on a shared cluster the health check tells its own connector's records from another stage's.
+STAGE_HEADER = "wms-connector-stage"
 
 
 @dataclass(frozen=True)

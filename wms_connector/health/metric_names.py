@@ -43,7 +43,10 @@ SNAPSHOT_TABLES_REMAINING = "SnapshotTablesRemaining"
 EVENTS_CAPTURED = "EventsCaptured"  # growth of the data topics' end offsets since the last run
 
 # Oracle-aware capture health (gauges; published when known).
-CAPTURE_FRESHNESS_MS = "CaptureFreshnessMs"  # now - the newest heartbeat-row commit that reached Kafka
+CAPTURE_FRESHNESS_MS = "CaptureFreshnessMs"  # how far behind the database the newest heartbeat reached Kafka
+DATABASE_CLOCK_SKEW_MS = "DatabaseClockSkewMs"  # how far the database's clock is off the worker's, either way
+# 1 when a record in this stage's heartbeat-table topic was written by another stage's connector (freshness.py).
+TOPICS_WRITTEN_BY_ANOTHER_STAGE = "TopicsWrittenByAnotherStage"
 RESTART_READ_BACK_HOURS = "RestartReadBackHours"  # how far back a restart would read the redo
 ARCHIVE_LOG_RUNWAY_USED_PERCENT = "ArchiveLogRunwayUsedPercent"  # that, as a share of the archive-log retention
 ARCHIVE_LOG_RUNWAY_HOURS_LEFT = "ArchiveLogRunwayHoursLeft"  # before a full re-snapshot is the only way back
@@ -79,6 +82,7 @@ UNITS: dict[str, str] = {
     REPLICATION_LAG_MS: MILLISECONDS,
     MS_SINCE_LAST_EVENT: MILLISECONDS,
     CAPTURE_FRESHNESS_MS: MILLISECONDS,
+    DATABASE_CLOCK_SKEW_MS: MILLISECONDS,
     ARCHIVE_LOG_RUNWAY_USED_PERCENT: PERCENT,
     HEAP_USED_PERCENT: PERCENT,
     MINING_PGA_BYTES: BYTES,
@@ -119,6 +123,8 @@ CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if sco
     EVENTS_CAPTURED,
     RESTART_BUDGET_REMAINING,
     CAPTURE_FRESHNESS_MS,
+    DATABASE_CLOCK_SKEW_MS,
+    TOPICS_WRITTEN_BY_ANOTHER_STAGE,
     RESTART_READ_BACK_HOURS,
     ARCHIVE_LOG_RUNWAY_USED_PERCENT,
     ARCHIVE_LOG_RUNWAY_HOURS_LEFT,

@@ -109,8 +109,13 @@ def _capture_signals(capture: CaptureFindings | None, topics: TopicFindings | No
 
 def _oracle_signals(report: RunReport) -> dict[str, float]:
     values: dict[str, float] = dict(report.growth)
-    if report.freshness and report.freshness.age_ms is not None:
-        values[m.CAPTURE_FRESHNESS_MS] = report.freshness.age_ms
+    freshness = report.freshness
+    if freshness and freshness.age_ms is not None:
+        values[m.CAPTURE_FRESHNESS_MS] = freshness.age_ms
+    if freshness and freshness.db_clock_ahead_ms is not None:
+        values[m.DATABASE_CLOCK_SKEW_MS] = abs(freshness.db_clock_ahead_ms)
+    if freshness and freshness.topic_read:
+        values[m.TOPICS_WRITTEN_BY_ANOTHER_STAGE] = int(bool(freshness.foreign_writers))
     runway = report.runway
     if runway and runway.read_back_ms is not None:
         values[m.RESTART_READ_BACK_HOURS] = round(runway.read_back_ms / 3_600_000, 3)

@@ -40,7 +40,7 @@ from wms_connector.health.redeploy import force_new_deployment
 from wms_connector.health.report import RestartReport, RunReport, check_errors, problems, signals
 from wms_connector.health.restart_budget import Clock, RestartBudget, connector_id
 from wms_connector.health.run_state import RunState, RunStateStore, next_not_running_streak
-from wms_connector.health.runway import held_back_ms, runway
+from wms_connector.health.runway import held_back_ms, is_capturing, runway
 from wms_connector.redaction import redact
 from wms_connector.registration import Registrar
 
@@ -232,7 +232,11 @@ class HealthRun:
             errors["repair"] = reconcile.error
 
         freshness = check_freshness(
-            self.clients.consumer_factory, self.config.heartbeat_table_topic, self.config.stage.name, self.clients.clock
+            self.clients.consumer_factory,
+            self.config.heartbeat_table_topic,
+            self.config.stage.name,
+            self.clients.clock,
+            lag_from_source_ms=capture.lag_from_source_ms if capture and is_capturing(connect, capture) else None,
         )
         runway_now = runway(
             retention_hours=self.config.archive_log_retention_hours,
@@ -304,7 +308,8 @@ class HealthRun:
             "database": {"reachable": report.db.reachable},
             "capture": {
                 "freshness": report.freshness.summary if report.freshness else None,
-                "freshnessClockAheadMs": report.freshness.clock_ahead_ms if report.freshness else None,
+                "databaseClock": report.freshness.clock_summary if report.freshness else None,
+                "topicsWrittenByStages": list(report.freshness.foreign_writers) if report.freshness else [],
                 "runway": report.runway.summary if report.runway else None,
                 "runwayHoursLeft": report.runway.hours_left if report.runway else None,
                 # For context: where Debezium's offset stands against the database's current SCN.

@@ -1,4 +1,4 @@
-"""End-to-end freshness: how old the newest Oracle commit of this stage's heartbeat row is, as it arrived in Kafka.
+"""End-to-end freshness: how far behind the database the newest heartbeat of this stage reached Kafka.
 
 Debezium's `heartbeat.action.query` upserts the stage's row of the DBA's heartbeat table every heartbeat interval,
 and the table is captured like the business tables into `<topic.prefix>.SCHEMA.TABLE`. So a fresh heartbeat
@@ -6,8 +6,21 @@ event proves the whole path works: Oracle commit → redo → LogMiner → Debez
 RUNNING but captures nothing shows here as an ageing heartbeat, whatever its other signals say.
 
 Each run reads only the last few records of the topic (no consumer group, no commits) and takes the newest event
-whose row is this stage's (stages sharing a database never vouch for each other), in the envelope format or the
-flat one: the event's source timestamp (the change's time in Oracle) against now.
+of this stage's row written by this stage's connector. Its age rests on the worker's clock, never the database's:
+- the Kafka record's timestamp is when the worker's producer sent it (Debezium's EventDispatcher builds each
+  SourceRecord with no timestamp, so Connect's producer stamps CreateTime from the worker's clock), so
+  now - that timestamp grows from the moment capture stops, whatever the database's clock says;
+- while capture is behind (a catch-up), records are written now about changes made long ago: Debezium's
+  `LagFromSourceInMilliseconds` says how long ago, on the database's clock turned into the worker's
+  (LogMinerStreamingChangeEventSourceMetrics.getAdjustedChangeTime). The age is the larger of the two.
+The event's `source.ts_ms` is the database's own clock: against the record's timestamp less that lag it says how
+far the database's clock is off, which has its own alarm (consumers and Debezium's lag figures read that clock);
+measured only while capture is current (the lag under CATCH_UP_LAG_MS), when the lag barely moves between the
+record and the scrape.
+
+Named stages share topic names, so on a shared Kafka cluster another stage's connector can write into this stage's
+topics. Every record carries the writing stage in a header (STAGE_HEADER, connector/config.py): a record here from
+another stage is reported, never counted.
 """
 
 from __future__ import annotations
@@ -19,23 +32,38 @@ from dataclasses import dataclass
 
 from kafka import TopicPartition
 
-from wms_connector.connector.source import HEARTBEAT_STAGE_COLUMN
+from wms_connector.connector.source import HEARTBEAT_STAGE_COLUMN, STAGE_HEADER
+from wms_connector.health.catch_up import CATCH_UP_LAG_MS
 from wms_connector.health.checks.topics import ConsumerFactory
 
 # Records read back from the end of each partition: every stage sharing the table writes one per interval.
 LOOKBACK_RECORDS = 500
 READ_TIMEOUT_SECONDS = 8.0
-# Beyond this an event "from the future" is not rounding: the clocks disagree, and the summary says so.
-CLOCK_SKEW_TOLERANCE_MS = 60_000
+
+
+@dataclass(frozen=True)
+class HeartbeatEvent:
+    row_stage: str  # the heartbeat row's stage (every stage sharing the database has its own row)
+    source_ms: int  # source.ts_ms: when the database says the change happened, on its clock
+    written_ms: int  # the Kafka record's timestamp: when the worker's producer sent it, on the worker's clock
+    writer: str | None  # the stage whose connector wrote the record (None: written before the header existed)
+
+
+@dataclass(frozen=True)
+class HeartbeatRead:
+    newest: HeartbeatEvent | None  # the newest of this stage's row written by this stage's connector
+    foreign_writers: tuple[str, ...] = ()  # other stages whose connectors wrote into this topic
 
 
 @dataclass(frozen=True)
 class FreshnessFindings:
     configured: bool
     topic: str | None = None
-    age_ms: float | None = None  # now - the newest heartbeat commit of this stage (0 when it is ahead of now)
-    commit_ms: int | None = None
-    clock_ahead_ms: float | None = None  # how far the newest event is ahead of this run's clock, when it is
+    age_ms: float | None = None  # how far behind the database the newest heartbeat reached Kafka
+    written_ms: int | None = None
+    db_clock_ahead_ms: float | None = None  # the database's clock against the worker's (negative: behind)
+    foreign_writers: tuple[str, ...] = ()
+    topic_read: bool = False  # the topic was read to its end (foreign_writers is a finding, not a default)
     error: str | None = None
 
     @property
@@ -46,10 +74,17 @@ class FreshnessFindings:
             return f"unknown: {self.error}"
         return f"{self.age_ms / 1000:.0f} s since the newest heartbeat commit reached Kafka"
 
+    @property
+    def clock_summary(self) -> str | None:
+        if self.db_clock_ahead_ms is None:
+            return None
+        direction = "ahead of" if self.db_clock_ahead_ms >= 0 else "behind"
+        return f"the database's clock is about {abs(self.db_clock_ahead_ms) / 1000:.0f} s {direction} the worker's"
 
-def heartbeat_commit_ms(value: bytes | None, stage: str) -> int | None:
-    """The source timestamp of a heartbeat-row change event of `stage`, or None (another stage's row, a delete,
-    a tombstone, not an event). JSON with or without the converter's schema wrapper; envelope or flat."""
+
+def heartbeat_row(value: bytes | None) -> tuple[str, int] | None:
+    """(row stage, source.ts_ms) of a heartbeat-row change event, or None (a delete, a tombstone, not an event).
+    JSON with or without the converter's schema wrapper; envelope or flat."""
     if not value:
         return None
     try:
@@ -67,14 +102,22 @@ def heartbeat_commit_ms(value: bytes | None, stage: str) -> int | None:
         row, stamp = event, event.get("__source_ts_ms")
         if str(event.get("__deleted", "false")).lower() == "true":
             return None
-    if row.get(HEARTBEAT_STAGE_COLUMN) != stage or isinstance(stamp, bool) or not isinstance(stamp, int | float):
+    stage = row.get(HEARTBEAT_STAGE_COLUMN)
+    if not isinstance(stage, str) or isinstance(stamp, bool) or not isinstance(stamp, int | float):
         return None
-    return int(stamp)
+    return stage, int(stamp)
 
 
-def newest_heartbeat_commit_ms(
+def record_writer(headers) -> str | None:
+    for name, value in headers or ():
+        if name == STAGE_HEADER and value is not None:
+            return value.decode("utf-8", "replace")
+    return None
+
+
+def read_heartbeats(
     consumer_factory: ConsumerFactory, topic: str, stage: str, timeout_s: float = READ_TIMEOUT_SECONDS
-) -> int | None:
+) -> HeartbeatRead:
     consumer = consumer_factory()
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -84,23 +127,31 @@ def newest_heartbeat_commit_ms(
         starts = consumer.beginning_offsets(partitions)
         wanted = {tp: ends[tp] for tp in partitions if ends[tp] > starts[tp]}
         if not wanted:
-            return None
+            return HeartbeatRead(None)
         consumer.assign(list(wanted))
         for tp in wanted:
             consumer.seek(tp, max(starts[tp], ends[tp] - LOOKBACK_RECORDS))
-        newest: int | None = None
+        newest: HeartbeatEvent | None = None
+        foreign: set[str] = set()
         deadline = time.monotonic() + timeout_s
         while wanted and time.monotonic() < deadline:
             for tp, records in consumer.poll(timeout_ms=500).items():
                 for record in records:
-                    stamp = heartbeat_commit_ms(record.value, stage)
-                    if stamp is not None and (newest is None or stamp > newest):
-                        newest = stamp
+                    writer = record_writer(record.headers)
+                    if writer is not None and writer != stage:
+                        foreign.add(writer)
+                        continue
+                    row = heartbeat_row(record.value)
+                    if row is None or row[0] != stage:
+                        continue
+                    event = HeartbeatEvent(row[0], row[1], int(record.timestamp), writer)
+                    if newest is None or event.written_ms > newest.written_ms:
+                        newest = event
                 if consumer.position(tp) >= wanted.get(tp, 0):
                     wanted.pop(tp, None)
         if wanted:
             raise TimeoutError(f"could not read to the end of {topic} within {timeout_s:.0f}s")
-        return newest
+        return HeartbeatRead(newest, tuple(sorted(foreign)))
     finally:
         consumer.close()
 
@@ -109,26 +160,38 @@ Clock = Callable[[], float]
 
 
 def check_freshness(
-    consumer_factory: ConsumerFactory | None, topic: str | None, stage: str, clock: Clock = time.time
+    consumer_factory: ConsumerFactory | None,
+    topic: str | None,
+    stage: str,
+    clock: Clock = time.time,
+    lag_from_source_ms: float | None = None,
 ) -> FreshnessFindings:
+    """`lag_from_source_ms`: Debezium's LagFromSourceInMilliseconds this run, when the worker was scraped."""
     if topic is None:
         return FreshnessFindings(configured=False)
     if consumer_factory is None:
         return FreshnessFindings(configured=True, topic=topic, error="no Kafka connection configured")
     try:
-        commit_ms = newest_heartbeat_commit_ms(consumer_factory, topic, stage)
+        read = read_heartbeats(consumer_factory, topic, stage)
     except Exception as exc:  # kafka-python raises many types; any of them means "unknown", never a crash
         return FreshnessFindings(configured=True, topic=topic, error=f"{type(exc).__name__}: {exc}")
-    if commit_ms is None:
+    event = read.newest
+    if event is None:
         return FreshnessFindings(
-            configured=True, topic=topic, error=f"no heartbeat event of stage {stage} in {topic} yet"
+            configured=True, topic=topic, foreign_writers=read.foreign_writers, topic_read=True,
+            error=f"no heartbeat event of stage {stage} in {topic} yet",
         )
     now_ms = clock() * 1000
-    ahead = commit_ms - now_ms
+    behind = max(0.0, lag_from_source_ms or 0.0)
+    # Only while capture is current: during a catch-up the lag moves fast between the record and this scrape.
+    current = lag_from_source_ms is not None and lag_from_source_ms <= CATCH_UP_LAG_MS
     return FreshnessFindings(
         configured=True,
         topic=topic,
-        commit_ms=commit_ms,
-        age_ms=max(0.0, now_ms - commit_ms),
-        clock_ahead_ms=ahead if ahead > CLOCK_SKEW_TOLERANCE_MS else None,
+        age_ms=max(0.0, now_ms - event.written_ms, behind),
+        written_ms=event.written_ms,
+        # The change happened `behind` before its record was written: on the database's clock at source_ms.
+        db_clock_ahead_ms=event.source_ms - (event.written_ms - behind) if current else None,
+        foreign_writers=read.foreign_writers,
+        topic_read=True,
     )
