@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import LOG_FILTERS
+from components.log_filters import LOG_FILTERS
 from wms_connector.aws_names import aws_name
 from wms_connector.health import metric_names as m
 from wms_connector.settings import StageSettings

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from components.alarms import LOG_FILTERS
+from components.log_filters import LOG_FILTERS
 from devtools.connect_jars import CONNECT_IMAGE_DIR, LOCAL_PROFILES, Manifest, resolve
 from tests.debezium_bytecode import Site, effective_level, text_sites, written_at
 from tests.unit.oracle_config_cases import cases
@@ -18,7 +18,9 @@ from wms_connector.connector.managed_keys import is_managed_key
 
 pytestmark = pytest.mark.integration
 
-DEBEZIUM_FILTERS = ("SupplementalLoggingMissing", "ArchiveLogsGone", "AbandonedTransactions", "UnparsableDdl")
+DEBEZIUM_FILTERS = (
+    "SupplementalLoggingMissing", "ArchiveLogsGone", "AbandonedTransactions", "UnparsableDdl", "RetriedErrors",
+)
 # Methods the stack's connector never runs, and why (their keys are managed: stack config cannot turn them on).
 UNREACHED = {
     ("io.debezium.connector.oracle.logminer.AbstractLogMinerStreamingChangeEventSource",

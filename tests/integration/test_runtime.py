@@ -13,11 +13,13 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from components.log_filters import LOG_FILTERS
 from devtools.connect_jars import CONNECT_IMAGE_DIR, Manifest
 from devtools.local.kafka_tools import kafka_admin, register_unvalidated
 from devtools.local.settings import free_ports
 from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
 from tests.integration.connect_http import http_json
+from tests.unit.test_health_log_filters import matches
 from wms_connector import worker_env
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.health.checks.capture import (
@@ -377,3 +379,8 @@ def test_a_task_whose_start_debezium_retries_is_reported_not_started_with_its_ca
     capture = parse_capture_metrics(http_fetch()(local_stack.jmx_url), local_stack.topics.topic_prefix)
     connect = ConnectFindings(reachable=True, status=status)
     assert not_started(connect, capture)
+    # The RetriedErrors filter counts each of the real worker's retries, one line per retry.
+    [retried] = [f.pattern for f in LOG_FILTERS if f.metric == "RetriedErrors"]
+    counted = [line for line in local_stack.worker_log.read_text(errors="replace").splitlines()
+               if matches(retried, line)]
+    assert counted and all("will re-attempt during polling" in line for line in counted)

@@ -9,8 +9,9 @@ import json
 
 import pytest
 
-from components.alarms import LOG_FILTERS, health_alarm_specs, lambda_errors_spec, log_alarm_spec
+from components.alarms import health_alarm_specs, lambda_errors_spec, log_alarm_spec
 from components.dashboard import dashboard_body
+from components.log_filters import LOG_FILTERS
 from wms_connector.connect_status import ConnectorStatus
 from wms_connector.health import metric_names as m
 from wms_connector.health.catch_up import CatchUp

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from components.alarms import LOG_FILTERS
+from components.log_filters import LOG_FILTERS
 
 _TERM = re.compile(r'\?|"[^"]+"|[^\s"?]+')
 _BARE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -105,6 +105,19 @@ UNPARSABLE_DDL_LINES = [
     "WARN [wms-oracle-cdc|task-0] Ignoring unparsable DDL statement 'ALTER TABLE WMS.PLAN_BASE_WVR_TBL MODIFY ...': "
     "(io.debezium.connector.oracle.OracleSchemaChangeEventEmitter)",
 ]
+# One line per retry (ErrorHandler.hasMoreRetries; BaseSourceTask.start for a start retried from poll()).
+RETRIED_ERROR_LINES = [
+    "[2026-12-07 03:00:10,000] WARN [wms-oracle-cdc|task-0] Retry 1 of unlimited retries will be attempted "
+    "(io.debezium.pipeline.ErrorHandler:125)",
+    "[2026-12-07 03:00:20,000] WARN [wms-oracle-cdc|task-0] Failed to start connector, will re-attempt during "
+    "polling. (io.debezium.connector.common.BaseSourceTask:294)",
+]
+# The same retry's other lines: counting them too would count one retry two or three times.
+SAME_RETRY_LINES = [
+    "[2026-12-07 03:00:10,000] ERROR [wms-oracle-cdc|task-0] Producer failure (io.debezium.pipeline.ErrorHandler:52)",
+    "[2026-12-07 03:00:10,000] WARN [wms-oracle-cdc|task-0] Going to restart connector after 10 sec. after a "
+    "retriable exception (io.debezium.connector.common.BaseSourceTask:524)",
+]
 QUIET_LINES = [
     "[2026-11-25 12:00:00,000] INFO [wms-oracle-cdc|task-0] Committing offsets (OffsetStorageWriter)",
     "WorkerSourceTask{id=wms-oracle-cdc-0} Source task finished initialization and start",
@@ -116,7 +129,7 @@ QUIET_LINES = [
 def test_one_filter_per_metric():
     assert set(BY_METRIC) == {
         "OracleErrors", "ConnectionErrors", "SupplementalLoggingMissing", "ArchiveLogsGone", "AbandonedTransactions",
-        "UnparsableDdl", "UnknownTopicOrPartition",
+        "UnparsableDdl", "RetriedErrors", "UnknownTopicOrPartition",
     }
     assert len(LOG_FILTERS) == len(BY_METRIC)
 
@@ -151,6 +164,7 @@ def test_the_syntax_check_refuses_what_cloudwatch_refuses_or_misreads(pattern, w
         ("ArchiveLogsGone", ARCHIVE_LOGS_GONE_LINES),
         ("AbandonedTransactions", ABANDONED_TRANSACTION_LINES),
         ("UnparsableDdl", UNPARSABLE_DDL_LINES),
+        ("RetriedErrors", RETRIED_ERROR_LINES),
     ],
 )
 def test_each_filter_counts_its_lines(metric, lines):
@@ -160,6 +174,10 @@ def test_each_filter_counts_its_lines(metric, lines):
 @pytest.mark.parametrize("metric", sorted(BY_METRIC))
 def test_routine_lines_count_for_no_filter(metric):
     assert not any(matches(BY_METRIC[metric], line) for line in QUIET_LINES)
+
+
+def test_a_retry_counts_once():
+    assert not any(matches(BY_METRIC["RetriedErrors"], line) for line in SAME_RETRY_LINES)
 
 
 def test_the_unknown_topic_filter_ignores_oracle_and_connection_errors():

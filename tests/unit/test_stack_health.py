@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components.alarms import LOG_FILTERS
 from components.lambda_package import lambda_files
+from components.log_filters import LOG_FILTERS
 from tests.unit.pulumi_harness import (
     ACCOUNT_ID,
     BOUNDARY_ARN,

@@ -234,6 +234,7 @@ class Health(Section):
     not_running_runs: int  # runs in a row neither RUNNING nor FAILED before ConnectorNotRunning fires
     disconnected_periods: int  # periods in a row without a database connection before SourceDisconnected fires
     unknown_topic_threshold: int  # UNKNOWN_TOPIC_OR_PARTITION log lines per log period
+    retried_error_threshold: int  # errors Debezium retried on its own per log period before RetriedErrors fires
     log_period_minutes: int
     repair_drift: bool  # each run puts a missing or drifted connector back as declared (false: detect and alarm)
 
@@ -247,6 +248,7 @@ class Health(Section):
         Key("notRunningRuns", "not_running_runs", integer(1, 12)),
         Key("disconnectedAlarmPeriods", "disconnected_periods", integer(1, 24)),
         Key("unknownTopicAlarmThreshold", "unknown_topic_threshold", integer(1, 1000)),
+        Key("retriedErrorAlarmThreshold", "retried_error_threshold", integer(1, 1000)),
         Key("logAlarmPeriodMinutes", "log_period_minutes", integer(1, 60)),
         Key("repairDrift", "repair_drift", boolean),
     )
@@ -268,6 +270,9 @@ class Health(Section):
             not_running_runs=10 if production else health_policy.DEFAULT_NOT_RUNNING_RUNS,
             disconnected_periods=5 if production else health_policy.DEFAULT_DISCONNECTED_PERIODS,
             unknown_topic_threshold=5,
+            # One retried blip is Debezium doing its job; three in a log period is a fault it cannot get past (it
+            # retries every retriable.restart.connector.wait.ms, 10 s, for ever, with Connect showing RUNNING).
+            retried_error_threshold=3,
             log_period_minutes=5,
             repair_drift=True,
         )
