@@ -25,12 +25,14 @@ from components.stack_config import aws_region, project_config, secret_config_ke
 from components.topic_cleanup import TopicCleanup, TopicCleanupArgs
 from components.vpc_lambda import LambdaFactory
 from wms_connector.settings import CONNECTOR_OPTIONS_KEY, load_settings
+from wms_connector.settings.safeguards import check_named_stage_safeguards
 from wms_connector.stages import Stage
 from wms_connector.topics import StageTopics
 
 # 1. Stage, settings and secrets: validated before anything is created.
 stage = Stage.parse(pulumi.get_stack())
 settings = load_settings(stage, project_config(), aws_region=aws_region())
+check_named_stage_safeguards(settings)
 context = resolve_aws_context(settings)
 secrets = context.secrets
 topics = StageTopics(stage)

@@ -68,6 +68,16 @@ LOG_FILTERS = (
         '?"DDL statement couldn\'t be parsed" ?"Ignoring unparsable DDL statement"',
         "UnparsableDdl",
     ),
+    # With snapshot.mode when_needed (a named stage only with acceptSilentResnapshot), BaseSourceTask.
+    # validateSchemaHistory resets an offset no longer in the logs and snapshots again: INFO "The last recorded
+    # offset is no longer available but we are in {} snapshot mode. Attempting to snapshot data to fill the gap."
+    LogFilter(
+        "unrequested-snapshot",
+        "Debezium started a snapshot no one asked for: the stored position was no longer in the archive logs and "
+        "snapshotMode when_needed snapshots again; rows deleted in the gap are gone with no event",
+        '"Attempting to snapshot data to fill the gap"',
+        "UnrequestedSnapshot",
+    ),
     # errors.max.retries is -1: Debezium retries a retriable error for ever while Connect shows the task RUNNING.
     # Each retry is one WARN of ErrorHandler.hasMoreRetries ("Retry {} of {} retries will be attempted", after
     # setProducerThrowable's ERROR "Producer failure" with the cause); a start that failed and is retried from poll()

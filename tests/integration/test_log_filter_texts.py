@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 
 DEBEZIUM_FILTERS = (
     "SupplementalLoggingMissing", "ArchiveLogsGone", "AbandonedTransactions", "UnparsableDdl", "RetriedErrors",
+    "UnrequestedSnapshot",
 )
 # Methods the stack's connector never runs, and why (their keys are managed: stack config cannot turn them on).
 UNREACHED = {

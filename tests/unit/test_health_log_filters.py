@@ -105,6 +105,11 @@ UNPARSABLE_DDL_LINES = [
     "WARN [wms-oracle-cdc|task-0] Ignoring unparsable DDL statement 'ALTER TABLE WMS.PLAN_BASE_WVR_TBL MODIFY ...': "
     "(io.debezium.connector.oracle.OracleSchemaChangeEventEmitter)",
 ]
+UNREQUESTED_SNAPSHOT_LINES = [
+    "[2026-12-07 03:00:00,000] INFO [wms-oracle-cdc|task-0] The last recorded offset is no longer available but we "
+    "are in when_needed snapshot mode. Attempting to snapshot data to fill the gap. "
+    "(io.debezium.connector.common.BaseSourceTask:155)",
+]
 # One line per retry (ErrorHandler.hasMoreRetries; BaseSourceTask.start for a start retried from poll()).
 RETRIED_ERROR_LINES = [
     "[2026-12-07 03:00:10,000] WARN [wms-oracle-cdc|task-0] Retry 1 of unlimited retries will be attempted "
@@ -129,7 +134,7 @@ QUIET_LINES = [
 def test_one_filter_per_metric():
     assert set(BY_METRIC) == {
         "OracleErrors", "ConnectionErrors", "SupplementalLoggingMissing", "ArchiveLogsGone", "AbandonedTransactions",
-        "UnparsableDdl", "RetriedErrors", "UnknownTopicOrPartition",
+        "UnparsableDdl", "UnrequestedSnapshot", "RetriedErrors", "UnknownTopicOrPartition",
     }
     assert len(LOG_FILTERS) == len(BY_METRIC)
 
@@ -165,6 +170,7 @@ def test_the_syntax_check_refuses_what_cloudwatch_refuses_or_misreads(pattern, w
         ("AbandonedTransactions", ABANDONED_TRANSACTION_LINES),
         ("UnparsableDdl", UNPARSABLE_DDL_LINES),
         ("RetriedErrors", RETRIED_ERROR_LINES),
+        ("UnrequestedSnapshot", UNREQUESTED_SNAPSHOT_LINES),
     ],
 )
 def test_each_filter_counts_its_lines(metric, lines):

@@ -146,3 +146,50 @@ def test_a_vpc_that_does_not_exist_names_the_secret_it_came_from():
     secrets["wms/default/vpc"] = json.dumps({**vpc, "id": "vpc-0fffffffffffffff0"})
     failed_before_anything(run_program("main", secrets=secrets), SecretError, "vpc-0fffffffffffffff0",
                            "wms/default/vpc", "cannot be read in us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("stage", "connector", "fragments"),
+    [
+        ("production", {}, ["`wms-connector:connector.heartbeatTable`", "named stage production",
+                            "a capture that stops while the connector says RUNNING raises no alarm",
+                            "docs/operations.md, *The heartbeat table*", "runsWithoutHeartbeatTable: true"]),
+        ("val", {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT", "snapshotMode": "when_needed"},
+         ["`wms-connector:connector.snapshotMode` = 'when_needed'", "named stage val",
+          "rows deleted in the gap are gone with no event", "acceptSilentResnapshot: true"]),
+    ],
+)
+def test_a_named_stage_refuses_what_it_has_not_said_it_accepts(stage, connector, fragments):
+    run = run_program(stage, config={"connector": connector})
+    assert run.error is not None and run.resources == []
+    for fragment in fragments:
+        assert fragment in str(run.error)
+
+
+@pytest.mark.parametrize(
+    "connector",
+    [
+        {"runsWithoutHeartbeatTable": True},
+        {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT", "snapshotMode": "when_needed", "acceptSilentResnapshot": True},
+    ],
+)
+def test_a_named_stage_that_says_it_accepts_the_cost_deploys(connector):
+    run_program("production", config={"connector": connector}).raise_error()
+
+
+def test_an_ephemeral_stage_needs_neither_declaration():
+    run_program("feat-x", config={"connector": {"snapshotMode": "when_needed"}}).raise_error()
+
+
+@pytest.mark.parametrize(
+    ("connector", "says"),
+    [
+        ({"acceptSilentResnapshot": True}, "only with `snapshotMode: when_needed`"),
+        ({"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT", "runsWithoutHeartbeatTable": True},
+         "only without `heartbeatTable`"),
+        ({"runsWithoutHeartbeatTable": "sometimes"}, "runsWithoutHeartbeatTable"),
+    ],
+)
+def test_a_declaration_that_contradicts_the_config_is_refused(connector, says):
+    run = run_program("feat-x", config={"connector": connector})
+    assert run.error is not None and says in str(run.error) and run.resources == []

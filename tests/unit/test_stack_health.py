@@ -204,7 +204,9 @@ def test_a_restart_keeps_its_alarm_up_for_the_budget_window_so_an_incident_mails
     [
         ({}, 1),  # heartbeat every minute, a run every ten: one stalled run means two missed heartbeats and more
         ({"healthScheduleMinutes": "1"}, 2),
-        ({"connector": {"heartbeatIntervalMs": 3_600_000}}, 12),  # hourly heartbeats: two hours of runs
+        # Hourly heartbeats: two hours of runs (without the heartbeat table, whose freshness alarm would then need
+        # a threshold over an hour).
+        ({"connector": {"heartbeatIntervalMs": 3_600_000, "runsWithoutHeartbeatTable": True}}, 12),
     ],
 )
 def test_stalled_topics_alarm_waits_for_two_heartbeat_intervals(main_run, config, runs):
@@ -336,7 +338,9 @@ def test_the_shared_lambda_package_carries_the_health_check_and_its_libraries():
 # -- capture health ---------------------------------------------------------------------------------------------
 
 
-def test_without_a_heartbeat_table_there_is_no_freshness_alarm_and_the_lambda_reads_no_topic(main_run):
+def test_without_a_heartbeat_table_there_is_no_freshness_alarm_and_the_lambda_reads_no_topic():
+    main_run = run_program("main", config={"connector": {"runsWithoutHeartbeatTable": True}})
+    main_run.raise_error()
     alarms = _alarms(main_run)
     assert "wms-connector-main-CaptureStale" not in alarms
     assert alarms["wms-connector-main-ArchiveLogRunway"]["threshold"] == 50

@@ -48,7 +48,8 @@ def test_prebuilt_public_image_needs_no_ecr_grant():
 
 
 def test_region_reaches_provider_logs_and_every_lookup():
-    run = run_program("val", config={"region": "us-west-2"}, aws_region="us-west-2", use_stack_file=False)
+    run = run_program("val", config={"region": "us-west-2", "connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"}},
+                      aws_region="us-west-2", use_stack_file=False)
     run.raise_error()
     [provider] = run.of_type("pulumi:providers:aws")
     assert provider.inputs["region"] == "us-west-2"
@@ -128,7 +129,10 @@ def test_role_factory_refuses_wildcards_for_actions_that_can_be_scoped():
 
 def test_config_handed_over_by_the_engine_environment_is_read(monkeypatch):
     # The Python language host passes the stack config as the PULUMI_CONFIG JSON environment variable.
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"wms-connector:desiredCount": "2", "aws:region": "us-east-1"}))
+    heartbeat = json.dumps({"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"})
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(
+        {"wms-connector:desiredCount": "2", "aws:region": "us-east-1", "wms-connector:connector": heartbeat}
+    ))
     run = run_program("main", use_stack_file=False, aws_region=None)
     run.raise_error()
     assert run.one("aws:ecs/service:Service", "connect-service").inputs["desiredCount"] == 2

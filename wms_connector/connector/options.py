@@ -51,6 +51,8 @@ _OPTION_NAMES = {
     "heartbeatTable": "heartbeat_table",
     "startScn": "start_scn",
     "unparsableDdl": "unparsable_ddl",
+    "acceptSilentResnapshot": "accept_silent_resnapshot",
+    "runsWithoutHeartbeatTable": "runs_without_heartbeat_table",
     "extraProperties": "extra_properties",
 }
 
@@ -184,6 +186,9 @@ class ConnectorOptions:
     # its offset set here, then started. Only at creation; an existing connector keeps its offsets.
     start_scn: int | None = None
     unparsable_ddl: str = "fail"  # UNPARSABLE_DDL_CHOICES; both alarm (UnparsableDdl)
+    # A named stage's declarations that it accepts what the safe default refuses (settings/load.py).
+    accept_silent_resnapshot: bool = False  # with `snapshotMode: when_needed`
+    runs_without_heartbeat_table: bool = False  # no `heartbeatTable`: no end-to-end freshness
 
     @classmethod
     def from_config(cls, mapping: Mapping[str, Any] | None) -> ConnectorOptions:
@@ -217,6 +222,8 @@ class ConnectorOptions:
             "heartbeatTable": _heartbeat_table,
             "startScn": lambda v: _whole("startScn", v, 1, MAX_SCN),
             "unparsableDdl": lambda v: _choice("unparsableDdl", v, UNPARSABLE_DDL_CHOICES),
+            "acceptSilentResnapshot": lambda v: _boolean("acceptSilentResnapshot", v),
+            "runsWithoutHeartbeatTable": lambda v: _boolean("runsWithoutHeartbeatTable", v),
         }
         values = {_OPTION_NAMES[key]: parsers[key](value) for key, value in mapping.items()}
         options = cls(**values)
@@ -241,6 +248,10 @@ class ConnectorOptions:
                 "Debezium rebuilds it from the tables' current structure only in that mode (set it back to "
                 "`initial` once the connector has started)",
             )
+        if self.accept_silent_resnapshot and self.snapshot_mode != "when_needed":
+            raise _fail("acceptSilentResnapshot", True, "only with `snapshotMode: when_needed`, the mode it accepts")
+        if self.runs_without_heartbeat_table and self.heartbeat_table:
+            raise _fail("runsWithoutHeartbeatTable", True, "only without `heartbeatTable`; this stage names one")
         overlap = sorted(set(self.mask_columns) & set(self.hash_columns))
         if overlap:
             raise _fail("hashColumns", overlap, "columns not also listed in maskColumns")
