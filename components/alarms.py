@@ -108,8 +108,9 @@ def health_alarm_specs(settings: StageSettings, connector: str) -> list[AlarmSpe
         spec(
             "SourceDisconnected",
             m.SOURCE_CONNECTED,
-            f"Debezium reports no connection to the database, or has not started since its task did (it retries "
-            f"a failed start while the task shows RUNNING), for {health.disconnected_periods} checks in a row",
+            f"Debezium is not streaming from the database (its streaming source stopped or never started: it "
+            f"retries a failed start while the task shows RUNNING), for {health.disconnected_periods} checks in a "
+            "row; a connection that hangs while streaming shows as CaptureStale instead",
             statistic="Minimum",
             evaluation_periods=health.disconnected_periods,
             comparison="LessThanThreshold",

@@ -17,7 +17,7 @@ RESTART_BACKOFF_MAX_MINUTES = 30
 # Runs in a row a connector may spend UNASSIGNED, RESTARTING, PAUSED or STOPPED (a rebalance, a deploy) before
 # ConnectorNotRunning fires; FAILED is reported at once.
 DEFAULT_NOT_RUNNING_RUNS = 3
-# Health-check periods in a row with Debezium reporting no database connection before SourceDisconnected fires.
+# Health-check periods in a row with Debezium not streaming before SourceDisconnected fires.
 DEFAULT_DISCONNECTED_PERIODS = 2
 # The database's clock may be this far off the workers' before DatabaseClockSkew fires: freshness does not rest on
 # it, but consumers reading source.ts_ms and Debezium's own lag figures do.

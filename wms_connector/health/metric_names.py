@@ -36,7 +36,9 @@ HEALTH_CHECK_RAN = "HealthCheckRan"
 
 # Gauges.
 REPLICATION_LAG_MS = "ReplicationLagMs"  # Debezium MilliSecondsBehindSource
-SOURCE_CONNECTED = "SourceConnected"  # Debezium Connected: 1 or 0
+# Debezium `Connected`: 1 or 0. ChangeEventSourceCoordinator.streamingConnected sets it when streaming starts and
+# ends, not from the connection itself: a connection that hangs mid-stream keeps it at 1 (freshness sees that).
+SOURCE_CONNECTED = "SourceConnected"
 MS_SINCE_LAST_EVENT = "MsSinceLastEvent"  # Debezium MilliSecondsSinceLastEvent
 SNAPSHOT_RUNNING = "SnapshotRunning"
 SNAPSHOT_TABLES_REMAINING = "SnapshotTablesRemaining"
