@@ -19,7 +19,7 @@ from devtools.local.kafka_tools import kafka_admin, register_unvalidated
 from devtools.local.settings import free_ports
 from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
 from tests.integration.connect_http import http_json
-from tests.unit.test_health_log_filters import matches
+from tests.log_patterns import matches
 from wms_connector import worker_env
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.health.checks.capture import (
