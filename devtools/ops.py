@@ -5,7 +5,7 @@
 Commands: status, lag, restart [--all], pause, resume, stop, offsets [show | reset --yes | set --scn N --yes],
 start-from --scn N --yes,
 snapshot [--table SCHEMA.TABLE ...] [--type blocking|incremental], preflight [--heartbeat-table SCHEMA.TABLE]
-[--use-pdb].
+[--use-pdb] [--archive-destination LOG_ARCHIVE_DEST_N ...] [--rac-node HOST[:PORT] ...].
 
 By default the request goes to the stage's admin Lambda (inside the VPC, next to Connect REST and MSK), found by
 the name the stack gives it; `--local` talks to `make local`'s Kafka + Connect, `--connect-url` to any Connect
@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preflight.add_argument("--heartbeat-table", metavar="SCHEMA.TABLE", help="the stage's heartbeatTable, if any")
     preflight.add_argument("--use-pdb", action="store_true", help="the stage sets usePdb (dbInfo's pdb is checked)")
+    preflight.add_argument("--archive-destination", metavar="LOG_ARCHIVE_DEST_N", action="append",
+                           help="the stage's archiveDestinationName (repeat for several, in priority order)")
+    preflight.add_argument("--rac-node", metavar="HOST[:PORT]", action="append",
+                           help="the stage's racNodes (repeat for each node)")
     return parser
 
 
@@ -210,7 +214,9 @@ def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
         return [start, settled]
     if args.command == "preflight":
         request = {"action": "preflight", "use_pdb": args.use_pdb}
-        return [{**request, "heartbeat_table": args.heartbeat_table} if args.heartbeat_table else request]
+        optional = {"heartbeat_table": args.heartbeat_table, "archive_destination_name": args.archive_destination,
+                    "rac_nodes": args.rac_node}
+        return [{**request, **{key: value for key, value in optional.items() if value}}]
     return [{"action": "signal_snapshot", "name": name, "tables": args.table, "snapshot_type": args.snapshot_type}]
 
 

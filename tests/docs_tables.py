@@ -83,6 +83,9 @@ def database_side() -> str:
         *sql.fix_database_supplemental_logging(),
         "-- The CDC user's LogMiner privileges (add CONTAINER=ALL to each in a multitenant database)",
         *sql.logminer_user_grants(DOC_CDC_USER),
+        "-- A quota on the CDC user's default tablespace, where Debezium creates its flush table at the first start",
+        "-- (in a multitenant database, in the PDB it captures from: ALTER SESSION SET CONTAINER = <pdb>; first)",
+        *sql.fix_quota(DOC_CDC_USER, "<default tablespace>"),
         "```",
     ])
 

@@ -40,6 +40,7 @@ EVERY_OPTION = {
     "recordFormat": "flat", "maskColumns": ["WMS.PLAN_BASE_WVR_TBL.SSN"],
     "hashColumns": ["MMDL.PLAN_WVR_RVSN_TBL.EMAIL_ADDR"], "hashSalt": "salt-for-the-facts-test-0",
     "heartbeatTable": "WMS.CDC_HEARTBEAT", "usePdb": True,
+    "archiveDestinationName": ["LOG_ARCHIVE_DEST_2"], "racNodes": ["db-node-1", "db-node-2"],
 }
 
 
@@ -187,3 +188,25 @@ def test_the_preflight_asks_what_debezium_asks(jars, text, class_file):
     plugin = jars / "plugins" / "debezium-connector-oracle"
     with zipfile.ZipFile(plugin / f"debezium-connector-oracle-{Manifest().debezium_version}.jar") as archive:
         assert text.encode() in archive.read(f"io/debezium/connector/oracle/logminer/{class_file}.class")
+
+
+# Where Debezium looks, as the preflight follows it: the container switch (OracleConnection.setContainerAs), the
+# archive destination it resolves (ArchiveDestinationNameResolver, OracleConnection.isArchiveLogDestinationValid),
+# the redo threads (OracleConnection: V$THREAD), the flush table it creates in the CDC user's default tablespace
+# (CommitLogWriterFlushStrategy), and IMPLICIT accepted as minimal supplemental logging.
+@pytest.mark.parametrize(
+    ("text", "class_path"),
+    [
+        ("alter session set container=", "OracleConnection"),
+        ("cdb$root", "OracleConnection"),
+        ("SELECT STATUS, TYPE FROM V$ARCHIVE_DEST_STATUS WHERE DEST_NAME=?", "OracleConnection"),
+        ("SELECT * FROM V$THREAD", "OracleConnection"),
+        ("LOG_ARCHIVE_DEST_%d", "ArchiveDestinationNameResolver"),
+        ("CREATE TABLE %s (LAST_SCN NUMBER(19,0))", "logminer/logwriter/CommitLogWriterFlushStrategy"),
+        ("IMPLICIT", "logminer/AbstractLogMinerStreamingChangeEventSource"),
+    ],
+)
+def test_the_preflight_looks_where_debezium_looks(jars, text, class_path):
+    plugin = jars / "plugins" / "debezium-connector-oracle"
+    with zipfile.ZipFile(plugin / f"debezium-connector-oracle-{Manifest().debezium_version}.jar") as archive:
+        assert text.encode() in archive.read(f"io/debezium/connector/oracle/{class_path}.class")

@@ -389,3 +389,33 @@ def test_the_oracle_config_the_stack_deploys_is_held_byte_for_byte():
                                                    oracle_config_cases.OPTION_SETS))
     assert len(json.loads(golden)) == stages * kafka * option_sets >= 24
     assert built == golden
+
+
+def test_archive_destination_and_rac_nodes_reach_debeziums_keys():
+    config = build(archiveDestinationName=["LOG_ARCHIVE_DEST_3", "LOG_ARCHIVE_DEST_1"],
+                   racNodes=["db-node-1.example.com", "10.0.0.12:1522"])
+    assert config["archive.destination.name"] == "LOG_ARCHIVE_DEST_3,LOG_ARCHIVE_DEST_1"
+    assert config["rac.nodes"] == "db-node-1.example.com,10.0.0.12:1522"
+    assert "archive.destination.name" not in build() and "rac.nodes" not in build()
+    assert build(archiveDestinationName="LOG_ARCHIVE_DEST_2")["archive.destination.name"] == "LOG_ARCHIVE_DEST_2"
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"archiveDestinationName": "LOG_ARCHIVE_DEST_32"}, "`LOG_ARCHIVE_DEST_<1-31>`"),
+        ({"archiveDestinationName": ["LOG_ARCHIVE_DEST_1", "LOG_ARCHIVE_DEST_1"]}, "no repeats"),
+        ({"archiveDestinationName": []}, "`LOG_ARCHIVE_DEST_<1-31>`"),
+        ({"archiveDestinationName": "/u01/arch"}, "`LOG_ARCHIVE_DEST_<1-31>`"),
+        ({"racNodes": ["only-one"]}, "at least two RAC node"),
+        ({"racNodes": "a,b"}, "at least two RAC node"),
+        ({"racNodes": ["a", "b:99999"]}, "`host:port`"),
+        ({"racNodes": ["a", "b;DROP"]}, "`host:port`"),
+        ({"racNodes": ["a", "b"], "useJdbcUrl": True}, "`host:port` for each node with `useJdbcUrl`"),
+        ({"extraProperties": {"rac.nodes": "a,b"}}, "racNodes"),
+        ({"extraProperties": {"archive.destination.name": "LOG_ARCHIVE_DEST_2"}}, "archiveDestinationName"),
+    ],
+)
+def test_bad_archive_destinations_and_rac_nodes_are_refused_naming_the_option(options, says):
+    with pytest.raises(ConnectorOptionsError, match=re.escape(says)):
+        ConnectorOptions.from_config(options)

@@ -42,19 +42,30 @@ def _table(params: dict) -> str:
 
 class OracleDouble:
     """A DB-API connection: `cursor().execute(statement, params)` then `fetchall()`. `answers` maps each statement
-    to rows, or to a function of the bind parameters giving rows; an exception instance is raised instead."""
+    to rows, or to a function of the bind parameters giving rows; an exception instance is raised instead.
+    `ALTER SESSION SET CONTAINER = X` switches the session's container, as Oracle does; `in_container` maps
+    (container, statement) to what that statement answers there (a PDB-local grant, a table only in the PDB), and
+    `ran_in` records the container each statement ran in."""
 
-    def __init__(self, answers: dict[str, object]) -> None:
+    def __init__(self, answers: dict[str, object], in_container: dict[tuple[str, str], object] | None = None) -> None:
         self.answers = answers
+        self.in_container = in_container or {}
         self.closed = False
         self.executed: list[str] = []
+        self.container = sql.ROOT_CONTAINER
+        self.ran_in: list[tuple[str, str]] = []
 
     def cursor(self) -> OracleDouble:
         return self
 
     def execute(self, statement: str, params: dict | None = None) -> None:
         self.executed.append(statement)
-        answer = self.answers[statement]
+        if statement.startswith("ALTER SESSION SET CONTAINER = "):
+            self.container = statement.removeprefix("ALTER SESSION SET CONTAINER = ")
+            self._rows = []
+            return
+        self.ran_in.append((self.container, statement))
+        answer = self.in_container.get((self.container, statement), self.answers[statement])
         if isinstance(answer, BaseException):
             raise answer
         self._rows = answer(params or {}) if callable(answer) else answer
@@ -66,7 +77,7 @@ class OracleDouble:
         self.closed = True
 
 
-def ready_database(**changes: object) -> OracleDouble:
+def ready_database(in_container: dict[tuple[str, str], object] | None = None, **changes: object) -> OracleDouble:
     """A database ready for capture (a CDB with one PDB), then `changes` to what one statement answers."""
     answers: dict[str, object] = {
         sql.SESSION_USER: [(USER,)],
@@ -82,9 +93,15 @@ def ready_database(**changes: object) -> OracleDouble:
         sql.REDO_LOG_GROUPS: [(1, 1, 1024 * MB, 2), (2, 1, 1024 * MB, 2), (3, 1, 1024 * MB, 2)],
         sql.PDB_OPEN_MODE: lambda p: [(p["pdb"], "READ WRITE")],
         sql.TABLE_PRIVILEGES: lambda p: [("INSERT",), ("UPDATE",), ("SELECT",)],
+        sql.DEFAULT_TABLESPACE: [("LOGMINER_TBS",)],
+        sql.TABLESPACE_QUOTAS: [("LOGMINER_TBS", -1)],
+        sql.ARCHIVE_DESTINATIONS: [(1, "LOG_ARCHIVE_DEST_1", "VALID", "LOCAL"), (2, "LOG_ARCHIVE_DEST_2", "INACTIVE",
+                                                                                  "LOCAL")],
+        sql.REDO_THREADS: [(1, "OPEN", "PUBLIC")],
+        sql.RAC_HOSTS: [(1, "db-node-1")],
     }
     answers.update({getattr(sql, key): value for key, value in changes.items()})
-    return OracleDouble(answers)
+    return OracleDouble(answers, in_container)
 
 
 FULL = PreflightTarget(pdb="ORCLPDB1", heartbeat_table=HEARTBEAT)
@@ -136,10 +153,11 @@ NOT_IN = "WMS.PLAN_WVR_RVSN_TBL"
         ),
         (
             {"SESSION_PRIVILEGES": [(p,) for p in (*sql.SYSTEM_PRIVILEGES, *sql.CDB_PRIVILEGES) if p != "LOGMINING"]},
-            "Privilege LOGMINING",
+            ["Privilege LOGMINING", "Privilege LOGMINING in ORCLPDB1"],  # missing in every container
             f"GRANT LOGMINING TO {USER} CONTAINER=ALL;",
         ),
-        ({"SESSION_ROLES": [("SELECT_CATALOG_ROLE",)]}, "Role EXECUTE_CATALOG_ROLE",
+        ({"SESSION_ROLES": [("SELECT_CATALOG_ROLE",)]},
+         ["Role EXECUTE_CATALOG_ROLE", "Role EXECUTE_CATALOG_ROLE in ORCLPDB1"],
          f"GRANT EXECUTE_CATALOG_ROLE TO {USER} CONTAINER=ALL;"),
         (
             {"VISIBLE_LOGMINER_VIEWS": [(v,) for v in sql.VIEWS if v != "V_$LOGMNR_CONTENTS"]},
@@ -171,10 +189,11 @@ def test_each_failure_names_the_check_and_prints_the_sql_that_fixes_it(changes, 
     report = run_preflight(ready_database(**changes), FULL)
     assert not report.ok
     failed = [r for r in report.results if r.status == "fail"]
-    assert [r.check for r in failed] == [check], [r.to_dict() for r in failed]
+    expected = [check] if isinstance(check, str) else check
+    assert [r.check for r in failed] == expected, [r.to_dict() for r in failed]
     assert any(fix in statement for statement in failed[0].fix), failed[0].fix
     lines = render(report.to_dict())
-    assert lines[-1].startswith("UNHEALTHY: 1 check(s) failed")
+    assert lines[-1].startswith(f"UNHEALTHY: {len(expected)} check(s) failed")
     assert any(fix in line for line in lines)
 
 
@@ -253,6 +272,8 @@ def test_the_admin_action_runs_the_checklist_and_closes_the_connection():
         ({"use_pdb": True}, {**INFO, "pdb": None}, "BadRequest", "dbInfo key 'pdb'"),
         ({"use_pdb": "yes"}, INFO, "BadRequest", "use_pdb"),
         ({"heartbeat_table": "NO_SCHEMA"}, INFO, "BadRequest", "heartbeat_table"),
+        ({"archive_destination_name": ["/u01/arch"]}, INFO, "BadRequest", "archive_destination_name"),
+        ({"rac_nodes": ["one"]}, INFO, "BadRequest", "rac_nodes"),
     ],
 )
 def test_bad_preflight_requests_are_refused_naming_what_is_wrong(request_fields, info, error, says):
@@ -260,6 +281,34 @@ def test_bad_preflight_requests_are_refused_naming_what_is_wrong(request_fields,
     response = handle(admin, {"action": "preflight", "stage": "main", **request_fields})
     assert response["ok"] is False and response["error"]["type"] == error
     assert says in response["error"]["message"]
+
+
+def test_the_admin_checks_the_stages_archive_destination_and_rac_nodes_and_suggests_with_dbinfos_port():
+    rac = ready_database(REDO_THREADS=[(1, "OPEN", "PUBLIC"), (2, "OPEN", "PUBLIC")],
+                         RAC_HOSTS=[(1, "db-node-1"), (2, "db-node-2")], ARCHIVE_DESTINATIONS=TWO_DESTINATIONS)
+    response = handle(_admin(lambda info: rac, INFO), {"action": "preflight", "stage": "main"})
+    checks = {c["check"]: c for c in response["result"]["checks"]}
+    port = INFO["port"]
+    assert checks["Redo threads (RAC)"]["fix"] == [f"connector option: racNodes: db-node-1:{port},db-node-2:{port}"]
+    assert checks["Archive log destination"]["status"] == "warn"
+    rac = ready_database(REDO_THREADS=[(1, "OPEN", "PUBLIC"), (2, "OPEN", "PUBLIC")],
+                         ARCHIVE_DESTINATIONS=TWO_DESTINATIONS)
+    configured = {"action": "preflight", "stage": "main", "archive_destination_name": ["LOG_ARCHIVE_DEST_3"],
+                  "rac_nodes": ["db-node-1:1521", "db-node-2:1521"]}
+    checks = {c["check"]: c for c in handle(_admin(lambda info: rac, INFO), configured)["result"]["checks"]}
+    assert checks["Redo threads (RAC)"]["status"] == "pass"
+    assert checks["Archive log destination"]["detail"].endswith("Debezium reads LOG_ARCHIVE_DEST_3")
+
+
+def test_ops_preflight_sends_the_stages_options():
+    from devtools.ops import build_parser, requests_for
+
+    args = build_parser().parse_args(["--stage", "main", "preflight", "--archive-destination", "LOG_ARCHIVE_DEST_3",
+                       "--archive-destination", "LOG_ARCHIVE_DEST_1", "--rac-node", "a:1521", "--rac-node", "b:1521"])
+    [request] = requests_for(args, "wms-oracle-cdc")
+    assert request["archive_destination_name"] == ["LOG_ARCHIVE_DEST_3", "LOG_ARCHIVE_DEST_1"]
+    assert request["rac_nodes"] == ["a:1521", "b:1521"]
+    assert "heartbeat_table" not in request
 
 
 def _closed_port() -> int:
@@ -310,3 +359,142 @@ def test_ops_preflight_renders_the_checklist_and_its_exit_code_is_the_verdict(mo
         assert printed[-1].startswith("OK:" if expected == OK else "UNHEALTHY:")
         if expected == UNHEALTHY:
             assert "        ALTER DATABASE ARCHIVELOG;" in printed
+
+
+# -- where Debezium looks (Debezium 3.6.1: OracleConnection.setSessionToPdb before the table checks, the flush table
+# and the heartbeat; LogMiner and the database-level checks in the root) ------------------------------------------
+
+ROOT, PDB = sql.ROOT_CONTAINER, "ORCLPDB1"
+TABLE_QUERIES = (sql.TABLE_VISIBLE, sql.TABLE_LOG_GROUPS, sql.TABLE_PRIVILEGES, sql.DEFAULT_TABLESPACE,
+                 sql.TABLESPACE_QUOTAS)
+
+
+def test_with_a_pdb_the_tables_heartbeat_grants_and_quota_are_checked_in_the_pdb_the_rest_in_the_root():
+    database = ready_database()
+    report = run_preflight(database, FULL)
+    assert report.ok, [r.to_dict() for r in report.results if r.status != "pass"]
+    containers: dict[str, set[str]] = {}
+    for container, statement in database.ran_in:
+        containers.setdefault(statement, set()).add(container)
+    for statement in TABLE_QUERIES:
+        assert containers[statement] == {PDB}, statement
+    for statement in (sql.LOG_MODE, sql.DATABASE_SUPPLEMENTAL_LOGGING, sql.REDO_LOG_GROUPS, sql.ARCHIVE_DESTINATIONS,
+                      sql.REDO_THREADS, sql.VISIBLE_LOGMINER_VIEWS, sql.PDB_OPEN_MODE):
+        assert containers[statement] == {ROOT}, statement
+    assert containers[sql.SESSION_PRIVILEGES] == {ROOT, PDB}  # a grant local to one container shows only there
+    assert database.container == ROOT  # left where it started
+    assert "Tablespace quota in ORCLPDB1" in _by_check(report)
+
+
+def test_a_grant_missing_only_in_the_pdb_fails_there_with_the_common_grant():
+    held_in_root = [(p,) for p in (*sql.SYSTEM_PRIVILEGES, *sql.CDB_PRIVILEGES)]
+    in_pdb = [row for row in held_in_root if row[0] != "FLASHBACK ANY TABLE"]
+    report = run_preflight(ready_database({(PDB, sql.SESSION_PRIVILEGES): in_pdb}), FULL)
+    failed = [r for r in report.results if r.status == "fail"]
+    assert [r.check for r in failed] == ["Privilege FLASHBACK ANY TABLE in ORCLPDB1"]
+    assert failed[0].fix == (f"GRANT FLASHBACK ANY TABLE TO {USER} CONTAINER=ALL;",)
+
+
+def test_the_tables_are_judged_as_the_pdb_sees_them():
+    # The root sees no PDB table and no log group: checked from there, every table would fail with the wrong fix.
+    # In the PDB all are visible and one lacks ALL COLUMNS logging: that one fails, with the ALTER TABLE.
+    in_pdb = {
+        (PDB, sql.TABLE_VISIBLE): lambda p: [(1,)],
+        (PDB, sql.TABLE_LOG_GROUPS): lambda p: [] if _table(p) == NOT_IN else [("ALL COLUMN LOGGING",)],
+    }
+    database = ready_database(in_pdb, TABLE_VISIBLE=lambda p: [(0,)], TABLE_LOG_GROUPS=lambda p: [])
+    failed = [r for r in run_preflight(database, FULL).results if r.status == "fail"]
+    assert [r.check for r in failed] == [f"ALL COLUMNS supplemental logging on {NOT_IN}"]
+    assert failed[0].fix == (f"ALTER TABLE {NOT_IN} ADD SUPPLEMENTAL LOG DATA (ALL) COLUMNS;",)
+
+
+def test_a_pdb_name_that_is_not_an_oracle_name_is_never_sent():
+    database = ready_database()
+    report = run_preflight(database, PreflightTarget(pdb="PDB1; DROP USER X"))
+    assert not report.ok and report.results[-1].detail == "dbInfo's pdb is not an Oracle name"
+    assert not any("DROP" in statement for statement in database.executed)
+
+
+def test_a_refused_container_switch_fails_with_the_grant_and_stops():
+    database = ready_database()
+    original = database.execute
+
+    def execute(statement, params=None):
+        if statement == sql.set_container(PDB):
+            raise oracledb.DatabaseError("ORA-01031: insufficient privileges")
+        original(statement, params)
+
+    database.execute = execute
+    report = run_preflight(database, FULL)
+    assert report.results[-1].check == "Session in ORCLPDB1"
+    assert "ORA-01031" in report.results[-1].detail and "SET CONTAINER" in report.results[-1].fix[0]
+
+
+def test_implicit_database_logging_passes_as_debezium_361_accepts_it():
+    report = run_preflight(ready_database(DATABASE_SUPPLEMENTAL_LOGGING=[("IMPLICIT", "NO")]), FULL)
+    assert _by_check(report)["Database supplemental logging"].status == "pass"
+
+
+@pytest.mark.parametrize(
+    ("quotas", "privileges", "status"),
+    [
+        ([], [], "fail"),
+        ([("USERS", -1)], [], "fail"),  # a quota, but not on the default tablespace
+        ([("LOGMINER_TBS", 0)], [], "fail"),
+        ([("LOGMINER_TBS", 50 * MB)], [], "pass"),
+        ([], ["UNLIMITED TABLESPACE"], "pass"),
+    ],
+)
+def test_the_flush_tables_quota(quotas, privileges, status):
+    held = [(p,) for p in (*sql.SYSTEM_PRIVILEGES, *sql.CDB_PRIVILEGES, *privileges)]
+    report = run_preflight(ready_database(TABLESPACE_QUOTAS=quotas, SESSION_PRIVILEGES=held), FULL)
+    quota = _by_check(report)["Tablespace quota in ORCLPDB1"]
+    assert quota.status == status
+    if status == "fail":
+        assert "ORA-01950" in quota.detail
+        assert quota.fix == (f"ALTER SESSION SET CONTAINER = {PDB};",
+                             f"ALTER USER {USER} QUOTA UNLIMITED ON LOGMINER_TBS;")
+
+
+TWO_DESTINATIONS = [(1, "LOG_ARCHIVE_DEST_1", "VALID", "LOCAL"), (3, "LOG_ARCHIVE_DEST_3", "VALID", "LOCAL"),
+                    (5, "LOG_ARCHIVE_DEST_5", "VALID", "REMOTE")]
+
+
+@pytest.mark.parametrize(
+    ("rows", "configured", "status", "says"),
+    [
+        (TWO_DESTINATIONS, None, "warn", "Debezium reads LOG_ARCHIVE_DEST_1, the first"),
+        (TWO_DESTINATIONS, "LOG_ARCHIVE_DEST_3", "pass", "Debezium reads LOG_ARCHIVE_DEST_3"),
+        (TWO_DESTINATIONS, "LOG_ARCHIVE_DEST_5", "fail", "is VALID and LOCAL"),
+        (TWO_DESTINATIONS, "LOG_ARCHIVE_DEST_9", "fail", "unknown to V$ARCHIVE_DEST_STATUS"),
+        ([(1, "LOG_ARCHIVE_DEST_1", "ERROR", "LOCAL")], None, "fail", "no VALID, LOCAL destination"),
+    ],
+)
+def test_archive_destinations_as_debezium_resolves_them(rows, configured, status, says):
+    target = PreflightTarget(archive_destination_name=configured)
+    result = _by_check(run_preflight(ready_database(ARCHIVE_DESTINATIONS=rows), target))["Archive log destination"]
+    assert result.status == status and says in result.detail
+    if status == "warn":
+        assert result.fix == ("connector option: archiveDestinationName: LOG_ARCHIVE_DEST_1",)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "status", "says"),
+    [
+        ((), "fail", "2 redo threads (RAC) and no racNodes"),
+        (("db-node-1:1521",), "fail", "racNodes names 1 node(s)"),
+        (("db-node-1:1521", "db-node-2:1521"), "pass", "racNodes names 2 nodes"),
+    ],
+)
+def test_two_redo_threads_need_rac_nodes_and_the_preflight_suggests_them(nodes, status, says):
+    database = ready_database(REDO_THREADS=[(1, "OPEN", "PUBLIC"), (2, "OPEN", "PUBLIC")],
+                              RAC_HOSTS=[(1, "db-node-1"), (2, "db-node-2")])
+    result = _by_check(run_preflight(database, PreflightTarget(rac_nodes=nodes, port=1521)))["Redo threads (RAC)"]
+    assert result.status == status and says in result.detail
+    if not nodes:
+        assert result.fix == ("connector option: racNodes: db-node-1:1521,db-node-2:1521",)
+
+
+def test_rac_nodes_on_a_single_instance_is_a_warning():
+    result = _by_check(run_preflight(ready_database(), PreflightTarget(rac_nodes=("a:1521",))))["Redo threads (RAC)"]
+    assert result.status == "warn" and "not RAC" in result.detail

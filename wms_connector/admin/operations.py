@@ -99,7 +99,10 @@ class ConnectorAdmin(Reconciler):
         records = list(self.worker_log_records()) if self.worker_log_records else []
         return {str(task.id): cause_from_records(records, status.name, task.id) or [] for task in status.tasks}
 
-    def preflight(self, heartbeat_table: str | None = None, use_pdb: bool = False) -> dict[str, Any]:
+    def preflight(
+        self, heartbeat_table: str | None = None, use_pdb: bool = False, *,
+        archive_destination_name: tuple[str, ...] = (), rac_nodes: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
         """The database side of capture, checked as the CDC user (wms_connector/preflight): a checklist with the
         SQL that fixes each failure."""
         if self.database_info is None:
@@ -115,7 +118,12 @@ class ConnectorAdmin(Reconciler):
         except PreflightConnectError as exc:
             raise DatabaseUnreachable(str(exc)) from None
         try:
-            target = PreflightTarget(pdb=str(info["pdb"]) if use_pdb else None, heartbeat_table=heartbeat_table)
+            port = str(info.get("port") or "")
+            target = PreflightTarget(
+                pdb=str(info["pdb"]) if use_pdb else None, heartbeat_table=heartbeat_table,
+                archive_destination_name=",".join(archive_destination_name) or None, rac_nodes=rac_nodes,
+                port=int(port) if port.isdigit() else None,
+            )
             return run_preflight(connection, target).to_dict()
         finally:
             connection.close()

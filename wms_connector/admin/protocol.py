@@ -101,14 +101,29 @@ def _settle_seconds(request: Mapping[str, Any]) -> float:
     return float(value)
 
 
-def _heartbeat_table(request: Mapping[str, Any]) -> str | None:
-    value = request.get("heartbeat_table")
+def _option(request: Mapping[str, Any], key: str, option: str) -> Any:
+    """A request field that carries a connector option, checked as the stack config checks it."""
+    value = request.get(key)
     if value is None:
         return None
     try:
-        return ConnectorOptions.from_config({"heartbeatTable": value}).heartbeat_table
+        return getattr(ConnectorOptions.from_config({option: value}), _OPTION_FIELDS[option])
     except ConnectorOptionsError as exc:
-        raise BadRequest(f"Request field `heartbeat_table`: {exc}") from None
+        raise BadRequest(f"Request field `{key}`: {exc}") from None
+
+
+_OPTION_FIELDS = {
+    "heartbeatTable": "heartbeat_table", "archiveDestinationName": "archive_destination_name", "racNodes": "rac_nodes",
+}
+
+
+def _preflight(admin: ConnectorAdmin, request: Mapping[str, Any]) -> dict[str, Any]:
+    return admin.preflight(
+        _option(request, "heartbeat_table", "heartbeatTable"),
+        _flag(request, "use_pdb", False),
+        archive_destination_name=_option(request, "archive_destination_name", "archiveDestinationName") or (),
+        rac_nodes=_option(request, "rac_nodes", "racNodes") or (),
+    )
 
 
 def _timeout(request: Mapping[str, Any]) -> float:
@@ -170,7 +185,7 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
     "alter_offsets": lambda admin, r: admin.alter_offsets(r.get("name"), r.get("scn")),
     "start_from": lambda admin, r: admin.start_from(r.get("name"), r.get("scn"), timeout=_timeout(r)),
     "lag": lambda admin, r: admin.lag(r.get("name")),
-    "preflight": lambda admin, r: admin.preflight(_heartbeat_table(r), _flag(r, "use_pdb", False)),
+    "preflight": _preflight,
     "signal_snapshot": lambda admin, r: admin.signal_snapshot(
         r.get("name"), r.get("tables"), r.get("snapshot_type", "blocking")
     ),

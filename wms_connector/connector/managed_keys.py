@@ -26,6 +26,8 @@ _MANAGED_EXACT = {
     "ArchiveLogsGone alarm watches that check)",
     "log.position.check.enable": "a restart always checks its offset is still in the logs (the ArchiveLogsGone "
     "alarm watches that check)",
+    "archive.destination.name": "set with the `archiveDestinationName` option (the preflight checks it)",
+    "rac.nodes": "set with the `racNodes` option (the preflight checks it)",
     "driver.oracle.net.keepAlive": "TCP keepalive against connections dropped on AWS is always on",
     "driver.oracle.net.TCP_KEEPIDLE": "TCP keepalive against connections dropped on AWS is always on",
     "driver.oracle.net.TCP_KEEPINTERVAL": "TCP keepalive against connections dropped on AWS is always on",

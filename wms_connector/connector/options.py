@@ -51,6 +51,8 @@ _OPTION_NAMES = {
     "heartbeatTable": "heartbeat_table",
     "startScn": "start_scn",
     "unparsableDdl": "unparsable_ddl",
+    "archiveDestinationName": "archive_destination_name",
+    "racNodes": "rac_nodes",
     "acceptSilentResnapshot": "accept_silent_resnapshot",
     "runsWithoutHeartbeatTable": "runs_without_heartbeat_table",
     "extraProperties": "extra_properties",
@@ -186,6 +188,10 @@ class ConnectorOptions:
     # its offset set here, then started. Only at creation; an existing connector keeps its offsets.
     start_scn: int | None = None
     unparsable_ddl: str = "fail"  # UNPARSABLE_DDL_CHOICES; both alarm (UnparsableDdl)
+    # Where Debezium reads archive logs (`archive.destination.name`, LOG_ARCHIVE_DEST_n names in priority order)
+    # and the RAC nodes whose log writers it flushes (`rac.nodes`); `ops preflight` suggests both.
+    archive_destination_name: tuple[str, ...] = ()
+    rac_nodes: tuple[str, ...] = ()
     # A named stage's declarations that it accepts what the safe default refuses (settings/load.py).
     accept_silent_resnapshot: bool = False  # with `snapshotMode: when_needed`
     runs_without_heartbeat_table: bool = False  # no `heartbeatTable`: no end-to-end freshness
@@ -222,6 +228,8 @@ class ConnectorOptions:
             "heartbeatTable": _heartbeat_table,
             "startScn": lambda v: _whole("startScn", v, 1, MAX_SCN),
             "unparsableDdl": lambda v: _choice("unparsableDdl", v, UNPARSABLE_DDL_CHOICES),
+            "archiveDestinationName": _archive_destinations,
+            "racNodes": _rac_nodes,
             "acceptSilentResnapshot": lambda v: _boolean("acceptSilentResnapshot", v),
             "runsWithoutHeartbeatTable": lambda v: _boolean("runsWithoutHeartbeatTable", v),
         }
@@ -248,6 +256,9 @@ class ConnectorOptions:
                 "Debezium rebuilds it from the tables' current structure only in that mode (set it back to "
                 "`initial` once the connector has started)",
             )
+        if self.use_jdbc_url and any(":" not in node for node in self.rac_nodes):
+            # OracleConnectorConfig.validateRacNodes: without database.port each node needs its own port.
+            raise _fail("racNodes", list(self.rac_nodes), "`host:port` for each node with `useJdbcUrl` (no port)")
         if self.accept_silent_resnapshot and self.snapshot_mode != "when_needed":
             raise _fail("acceptSilentResnapshot", True, "only with `snapshotMode: when_needed`, the mode it accepts")
         if self.runs_without_heartbeat_table and self.heartbeat_table:
@@ -255,6 +266,32 @@ class ConnectorOptions:
         overlap = sorted(set(self.mask_columns) & set(self.hash_columns))
         if overlap:
             raise _fail("hashColumns", overlap, "columns not also listed in maskColumns")
+
+
+_ARCHIVE_DESTINATION = re.compile(r"LOG_ARCHIVE_DEST_([1-9]|[12][0-9]|3[01])")
+_RAC_NODE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?(:\d{1,5})?")
+
+
+def _archive_destinations(value: object) -> tuple[str, ...]:
+    allowed = "a list of 1-31 archive destination names `LOG_ARCHIVE_DEST_<1-31>` in priority order, no repeats"
+    names = value if isinstance(value, list | tuple) else [value]
+    if not names or not all(isinstance(n, str) and _ARCHIVE_DESTINATION.fullmatch(n) for n in names):
+        raise _fail("archiveDestinationName", value, allowed)
+    if len(set(names)) != len(names):
+        raise _fail("archiveDestinationName", value, allowed)
+    return tuple(names)
+
+
+def _rac_nodes(value: object) -> tuple[str, ...]:
+    allowed = "a list of at least two RAC node host names or IP addresses, each `host` or `host:port`, no repeats"
+    if not isinstance(value, list | tuple) or len(value) < 2 or len(set(value)) != len(value):
+        raise _fail("racNodes", value, allowed)
+    for node in value:
+        if not isinstance(node, str) or not _RAC_NODE.fullmatch(node) or (
+            ":" in node and not 1 <= int(node.rsplit(":", 1)[1]) <= 65535
+        ):
+            raise _fail("racNodes", node, allowed)
+    return tuple(value)
 
 
 _ORACLE_NAME = r"[A-Z][A-Z0-9_$#]{0,127}"

@@ -86,6 +86,10 @@ class OracleSource:
         )
         if options.use_pdb:
             endpoint["database.pdb.name"] = env(worker_env.DB_PDB)
+        if options.archive_destination_name:
+            endpoint["archive.destination.name"] = ",".join(options.archive_destination_name)
+        if options.rac_nodes:
+            endpoint["rac.nodes"] = ",".join(options.rac_nodes)
         return endpoint
 
 

@@ -54,6 +54,8 @@ def archivelog(rows: Sequence[Sequence[Any]]) -> CheckResult:
     return _failed("ARCHIVELOG mode", detail, sql.fix_archivelog())
 
 
+# Debezium 3.6.1 (AbstractLogMinerStreamingChangeEventSource.isDatabaseMinSupplementalLoggingEnabled) accepts YES
+# and IMPLICIT (ADD SUPPLEMENTAL LOG DATA SUBSET DATABASE REPLICATION), or SUPPLEMENTAL_LOG_DATA_ALL = YES.
 def database_supplemental_logging(rows: Sequence[Sequence[Any]]) -> CheckResult:
     minimal, all_columns = (str(value) for value in _first(rows)) if rows else ("unknown", "unknown")
     if minimal in ("YES", "IMPLICIT") or all_columns == "YES":
@@ -80,21 +82,29 @@ def table_supplemental_logging(
 
 
 def privileges(
-    user: str, cdb: bool, session_privileges: Iterable[Sequence[Any]], session_roles: Iterable[Sequence[Any]]
+    user: str, cdb: bool, session_privileges: Iterable[Sequence[Any]], session_roles: Iterable[Sequence[Any]],
+    container: str | None = None,
 ) -> list[CheckResult]:
+    """`container`: the PDB the session was switched to (a grant local to the root or to another PDB is not
+    held there); None in the root or a non-CDB."""
     held = {str(row[0]) for row in session_privileges}
     roles = {str(row[0]) for row in session_roles}
     needed = (*sql.SYSTEM_PRIVILEGES, *(sql.CDB_PRIVILEGES if cdb else ()))
+    where = f" in {container}" if container else ""
     results = [
-        CheckResult(f"Privilege {name}", PASS, "held")
+        CheckResult(f"Privilege {name}{where}", PASS, "held")
         if name in held
-        else CheckResult(f"Privilege {name}", FAIL, "not held (SESSION_PRIVS)", tuple(sql.fix_grant(name, user, cdb)))
+        else CheckResult(
+            f"Privilege {name}{where}", FAIL, "not held (SESSION_PRIVS)", tuple(sql.fix_grant(name, user, cdb))
+        )
         for name in needed
     ]
     results += [
-        CheckResult(f"Role {role}", PASS, "enabled")
+        CheckResult(f"Role {role}{where}", PASS, "enabled")
         if role in roles
-        else CheckResult(f"Role {role}", FAIL, "not enabled (SESSION_ROLES)", tuple(sql.fix_grant(role, user, cdb)))
+        else CheckResult(
+            f"Role {role}{where}", FAIL, "not enabled (SESSION_ROLES)", tuple(sql.fix_grant(role, user, cdb))
+        )
         for role in sql.ROLES
     ]
     return results
@@ -134,7 +144,7 @@ def redo_logs(rows: Sequence[Sequence[Any]]) -> CheckResult:
     missing = max(sql.MIN_REDO_GROUPS - (len(groups) - len(small)), 0)
     next_group = max((group for group, _ in groups), default=0) + 1
     fix = sql.fix_redo_groups(next_group, missing)
-    return CheckResult(check, WARN, f"{sizes}; Debezium's guidance is {minimum}", tuple(fix))
+    return CheckResult(check, WARN, f"{sizes}; this project's guidance is {minimum}", tuple(fix))
 
 
 def pdb(name: str, rows: Sequence[Sequence[Any]]) -> CheckResult:
@@ -169,3 +179,75 @@ def heartbeat_table(
     if problems:
         return CheckResult(check, FAIL, "; ".join(problems), tuple(fix))
     return CheckResult(check, PASS, "present, logged, writable")
+
+
+def tablespace_quota(
+    user: str, default_tablespace: Sequence[Sequence[Any]], quotas: Iterable[Sequence[Any]],
+    session_privileges: Iterable[Sequence[Any]], pdb: str | None,
+) -> CheckResult:
+    """Debezium creates its flush table in the CDC user's default tablespace at the first start of streaming;
+    without a quota there that start fails with ORA-01950."""
+    where = f" in {pdb}" if pdb else ""
+    check = f"Tablespace quota{where}"
+    if "UNLIMITED TABLESPACE" in {str(row[0]) for row in session_privileges}:
+        return CheckResult(check, PASS, "UNLIMITED TABLESPACE held")
+    tablespace = str(_first(default_tablespace)[0]) if default_tablespace else "unknown"
+    quota = {str(row[0]): int(row[1]) for row in quotas}.get(tablespace)
+    if quota is not None and quota != 0:
+        shown = "unlimited" if quota < 0 else f"{quota // (1024 * 1024)} MB"
+        return CheckResult(check, PASS, f"{shown} on the default tablespace {tablespace}")
+    detail = (f"no quota on the default tablespace {tablespace}: Debezium's first start creates its flush table "
+              "there and fails with ORA-01950")
+    return _failed(check, detail, sql.fix_quota(user, tablespace, pdb))
+
+
+def archive_destinations(rows: Sequence[Sequence[Any]], configured: str | None) -> CheckResult:
+    """rows: (DEST_ID, DEST_NAME, STATUS, TYPE). Debezium reads the configured destination, or the first VALID and
+    LOCAL one of LOG_ARCHIVE_DEST_1.._31 (ArchiveDestinationNameResolver)."""
+    check = "Archive log destination"
+    usable = [str(row[1]) for row in rows if str(row[2]) == "VALID" and str(row[3]) == "LOCAL"]
+    if configured:
+        names = [name.strip() for name in configured.split(",")]
+        known = {str(row[1]) for row in rows}
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            return _failed(check, f"{', '.join(unknown)} unknown to V$ARCHIVE_DEST_STATUS (archiveDestinationName)",
+                           ())
+        if not any(name in usable for name in names):
+            return _failed(check, f"none of {configured} is VALID and LOCAL (archiveDestinationName)", ())
+        reads = next(name for name in names if name in usable)
+        return CheckResult(check, PASS, f"archiveDestinationName {configured}: Debezium reads {reads}")
+    if not usable:
+        return _failed(check, "no VALID, LOCAL destination in V$ARCHIVE_DEST_STATUS: Debezium cannot start", ())
+    if len(usable) == 1:
+        return CheckResult(check, PASS, f"{usable[0]}, the only VALID, LOCAL one")
+    return CheckResult(
+        check, WARN,
+        f"{len(usable)} VALID, LOCAL destinations ({', '.join(usable)}): Debezium reads {usable[0]}, the first. "
+        "If the DBA keeps archive logs longer in another, name it",
+        (f"connector option: archiveDestinationName: {usable[0]}",),
+    )
+
+
+def redo_threads(
+    threads: Sequence[Sequence[Any]], hosts: Sequence[Sequence[Any]], rac_nodes: tuple[str, ...], port: int | None,
+) -> CheckResult:
+    """threads: (THREAD#, STATUS, ENABLED) of V$THREAD; hosts: (INST_ID, HOST_NAME) of GV$INSTANCE."""
+    check = "Redo threads (RAC)"
+    enabled = [int(row[0]) for row in threads if str(row[2]) != "DISABLED"]
+    if len(enabled) <= 1:
+        if rac_nodes:
+            return CheckResult(check, WARN, "one redo thread, but racNodes is set: this is not RAC; remove it")
+        return CheckResult(check, PASS, "one redo thread: not RAC")
+    if rac_nodes:
+        if len(rac_nodes) < len(enabled):
+            return _failed(check, f"{len(enabled)} redo threads but racNodes names {len(rac_nodes)} node(s): "
+                           "Debezium would not flush every node's log writer", ())
+        return CheckResult(check, PASS, f"{len(enabled)} redo threads, racNodes names {len(rac_nodes)} nodes")
+    suggestion = ",".join(f"{row[1]}:{port}" if port else str(row[1]) for row in hosts)
+    return _failed(
+        check,
+        f"{len(enabled)} redo threads (RAC) and no racNodes: Debezium flushes only the log writer of the node it "
+        "is connected to, so changes made on the others reach it late, when their logs switch",
+        (f"connector option: racNodes: {suggestion or '<host:port of each node>'}",),
+    )

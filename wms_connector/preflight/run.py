@@ -5,6 +5,7 @@ fails its own check with Oracle's error code and the grant that fixes it; the ot
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 from wms_connector.preflight import checks, sql
 from wms_connector.preflight.checks import FAIL, CheckResult, PreflightReport
 from wms_connector.topics import CAPTURED_TABLE_NAMES
+
+_ORACLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,9 @@ class PreflightTarget:
     tables: tuple[str, ...] = CAPTURED_TABLE_NAMES
     pdb: str | None = None
     heartbeat_table: str | None = None
+    archive_destination_name: str | None = None  # the `archiveDestinationName` option
+    rac_nodes: tuple[str, ...] = ()  # the `racNodes` option
+    port: int | None = None  # dbInfo's port, for the racNodes it suggests
 
 
 class QueryRefused(Exception):
@@ -75,15 +81,18 @@ def run_preflight(connection: Any, target: PreflightTarget) -> PreflightReport:
 
     check("Database supplemental logging", database_fix, database_logging)
     all_columns = bool(supplemental) and str(supplemental[0][1]) == "YES"
-    for table in target.tables:
-        check(
-            f"ALL COLUMNS supplemental logging on {table}",
-            sql.fix_table_supplemental_logging(table),
-            lambda table=table: checks.table_supplemental_logging(
-                table, int(rows(sql.TABLE_VISIBLE, _split(table))[0][0]),
-                rows(sql.TABLE_LOG_GROUPS, _split(table)), all_columns, user,
-            ),
-        )
+    redo_fix = sql.fix_select_on("V_$LOG", user, cdb)
+    check("Redo log groups", redo_fix, lambda: checks.redo_logs(rows(sql.REDO_LOG_GROUPS)))
+    check(
+        "Archive log destination", sql.fix_select_on("V_$ARCHIVE_DEST_STATUS", user, cdb),
+        lambda: checks.archive_destinations(rows(sql.ARCHIVE_DESTINATIONS), target.archive_destination_name),
+    )
+    check(
+        "Redo threads (RAC)", sql.fix_select_on("V_$THREAD", user, cdb),
+        lambda: checks.redo_threads(
+            rows(sql.REDO_THREADS), rows(sql.RAC_HOSTS), target.rac_nodes, target.port
+        ),
+    )
     session_privileges: list[Sequence[Any]] = []
 
     def privileges() -> list[CheckResult]:
@@ -95,11 +104,50 @@ def run_preflight(connection: Any, target: PreflightTarget) -> PreflightReport:
         "LogMiner views and packages", [],
         lambda: checks.logminer_objects(user, cdb, rows(sql.VISIBLE_LOGMINER_VIEWS), rows(sql.EXECUTABLE_PACKAGES)),
     )
-    redo_fix = sql.fix_select_on("V_$LOG", user, cdb)
-    check("Redo log groups", redo_fix, lambda: checks.redo_logs(rows(sql.REDO_LOG_GROUPS)))
-    if target.pdb:
-        pdb = target.pdb
+    pdb = target.pdb
+    if pdb and not _ORACLE_NAME.fullmatch(pdb):
+        # It goes into ALTER SESSION SET CONTAINER, which takes no bind variable.
+        results.append(CheckResult("Pluggable database", FAIL, "dbInfo's pdb is not an Oracle name", ()))
+        return PreflightReport(user, tuple(results))
+    if pdb:
         check(f"Pluggable database {pdb}", [], lambda: checks.pdb(pdb, rows(sql.PDB_OPEN_MODE, {"pdb": pdb})))
+        try:
+            cursor.execute(sql.set_container(pdb))
+        except Exception as error:  # noqa: BLE001 - the driver's error is the answer
+            refused = str(error).splitlines()[0] if str(error) else type(error).__name__
+            results.append(CheckResult(f"Session in {pdb}", FAIL, f"Oracle refused to switch: {refused}",
+                                       tuple(sql.fix_grant("SET CONTAINER", user, cdb))))
+            return PreflightReport(user, tuple(results))
+        # Where Debezium checks the tables and writes its flush table and heartbeat: what a PDB-local grant
+        # gives or lacks shows only here.
+        pdb_privileges: list[Sequence[Any]] = []
+
+        def privileges_in_pdb() -> list[CheckResult]:
+            pdb_privileges.extend(rows(sql.SESSION_PRIVILEGES))
+            return checks.privileges(user, cdb, pdb_privileges, rows(sql.SESSION_ROLES), container=pdb)
+
+        check(f"Privileges in {pdb}", [], privileges_in_pdb)
+        session_privileges = pdb_privileges
+    _container_checks(check, rows, target, user, all_columns, session_privileges)
+    if pdb:
+        cursor.execute(sql.set_container(sql.ROOT_CONTAINER))
+    return PreflightReport(user, tuple(results))
+
+
+def _container_checks(
+    check: Callable[..., None], rows: Callable[..., list[Sequence[Any]]], target: PreflightTarget, user: str,
+    all_columns: bool, session_privileges: list[Sequence[Any]],
+) -> None:
+    """The checks Debezium makes in the container it captures from: the tables, the heartbeat table, the quota."""
+    for table in target.tables:
+        check(
+            f"ALL COLUMNS supplemental logging on {table}",
+            sql.fix_table_supplemental_logging(table),
+            lambda table=table: checks.table_supplemental_logging(
+                table, int(rows(sql.TABLE_VISIBLE, _split(table))[0][0]),
+                rows(sql.TABLE_LOG_GROUPS, _split(table)), all_columns, user,
+            ),
+        )
     if target.heartbeat_table:
         table = target.heartbeat_table
         check(
@@ -111,7 +159,13 @@ def run_preflight(connection: Any, target: PreflightTarget) -> PreflightReport:
                 session_privileges,
             ),
         )
-    return PreflightReport(user, tuple(results))
+    where = f" in {target.pdb}" if target.pdb else ""
+    check(
+        f"Tablespace quota{where}", [],
+        lambda: checks.tablespace_quota(
+            user, rows(sql.DEFAULT_TABLESPACE), rows(sql.TABLESPACE_QUOTAS), session_privileges, target.pdb
+        ),
+    )
 
 
 def render(report: Mapping[str, Any]) -> list[str]:

@@ -25,6 +25,25 @@ EXECUTABLE_PACKAGES = "SELECT OBJECT_NAME FROM ALL_OBJECTS WHERE OWNER = 'SYS' A
 REDO_LOG_GROUPS = "SELECT GROUP#, THREAD#, BYTES, MEMBERS FROM V$LOG ORDER BY GROUP#"
 PDB_OPEN_MODE = "SELECT NAME, OPEN_MODE FROM V$PDBS WHERE NAME = :pdb"
 TABLE_PRIVILEGES = "SELECT PRIVILEGE FROM ALL_TAB_PRIVS WHERE TABLE_SCHEMA = :owner AND TABLE_NAME = :table_name"
+# Where the CDC user's flush table goes (CommitLogWriterFlushStrategy: CREATE TABLE LOG_MINING_FLUSH (LAST_SCN
+# NUMBER(19,0)) in its default tablespace, in the PDB when there is one): a quota there, or UNLIMITED TABLESPACE.
+DEFAULT_TABLESPACE = "SELECT DEFAULT_TABLESPACE FROM USER_USERS"
+TABLESPACE_QUOTAS = "SELECT TABLESPACE_NAME, MAX_BYTES FROM USER_TS_QUOTAS"
+# ArchiveDestinationNameResolver: without archive.destination.name Debezium reads the first of LOG_ARCHIVE_DEST_1
+# .. _31 whose V$ARCHIVE_DEST_STATUS row is VALID and LOCAL.
+ARCHIVE_DESTINATIONS = "SELECT DEST_ID, DEST_NAME, STATUS, TYPE FROM V$ARCHIVE_DEST_STATUS ORDER BY DEST_ID"
+# More than one redo thread is RAC: Debezium then needs rac.nodes to flush every node's log writer
+# (RacCommitLogWriterFlushStrategy) and to read GV$TRANSACTION.
+REDO_THREADS = "SELECT THREAD#, STATUS, ENABLED FROM V$THREAD ORDER BY THREAD#"
+RAC_HOSTS = "SELECT INST_ID, HOST_NAME FROM GV$INSTANCE ORDER BY INST_ID"
+# OracleConnection.setSessionToPdb / resetSessionToCdb: Debezium checks tables and writes its flush table and
+# heartbeat in the PDB, and mines from the root.
+ROOT_CONTAINER = "CDB$ROOT"
+
+
+def set_container(container: str) -> str:
+    """`container` is dbInfo's pdb, checked as an Oracle name by the caller, or ROOT_CONTAINER."""
+    return f"ALTER SESSION SET CONTAINER = {container}"
 
 # -- what Debezium's LogMiner user needs ------------------------------------------------------------------------
 
@@ -39,9 +58,9 @@ VIEWS = (
     "V_$DATABASE", "V_$LOG", "V_$LOG_HISTORY", "V_$LOGFILE", "V_$ARCHIVED_LOG", "V_$ARCHIVE_DEST_STATUS",
     "V_$LOGMNR_LOGS", "V_$LOGMNR_CONTENTS", "V_$LOGMNR_PARAMETERS", "V_$TRANSACTION", "V_$MYSTAT", "V_$STATNAME",
 )
-# Debezium's redo guidance: 50 MB logs (Oracle XE's default) are too small, its own setup uses three groups of
-# 200 MB, and production logs are usually far larger. Fewer or smaller groups mean log switches every few seconds
-# under load, and LogMiner reads per log.
+# This project's redo guidance, not Debezium's (its documentation, "Redo log sizing", gives no figure: the redo
+# must hold the data dictionary, and the DBA judges the capacity): 50 MB logs (Oracle XE's default) switch every
+# few seconds under load, and LogMiner reads per log, so at least three groups of 200 MB.
 MIN_REDO_GROUPS = 3
 MIN_REDO_BYTES = 200 * 1024 * 1024
 HEARTBEAT_PRIVILEGES = ("INSERT", "UPDATE")  # the heartbeat action query is a MERGE
@@ -86,6 +105,12 @@ def fix_redo_groups(next_group: int, missing: int) -> list[str]:
     statements = [f"ALTER DATABASE ADD LOGFILE GROUP {next_group + i} SIZE {size_mb}M;" for i in range(missing)]
     return [*statements, "-- then, for each smaller group once V$LOG shows it INACTIVE: "
             "ALTER DATABASE DROP LOGFILE GROUP <n>;"]
+
+
+def fix_quota(user: str, tablespace: str, pdb: str | None = None) -> list[str]:
+    """A quota in the container where the flush table is created (the PDB when there is one)."""
+    into = [f"{set_container(pdb)};"] if pdb else []
+    return [*into, f"ALTER USER {user} QUOTA UNLIMITED ON {tablespace};"]
 
 
 def fix_pdb_open(pdb: str) -> list[str]:
