@@ -5,7 +5,7 @@
 Commands: status, lag, restart [--all], pause, resume, stop, offsets [show | reset --yes | set --scn N --yes],
 start-from --scn N --yes,
 snapshot [--table SCHEMA.TABLE ...] [--type blocking|incremental], preflight [--heartbeat-table SCHEMA.TABLE]
-[--use-pdb] [--archive-destination LOG_ARCHIVE_DEST_N ...] [--rac-node HOST[:PORT] ...].
+[--use-pdb] [--signal-table D.S.T] [--archive-destination LOG_ARCHIVE_DEST_N ...] [--rac-node HOST[:PORT] ...].
 
 By default the request goes to the stage's admin Lambda (inside the VPC, next to Connect REST and MSK), found by
 the name the stack gives it; `--local` talks to `make local`'s Kafka + Connect, `--connect-url` to any Connect
@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preflight.add_argument("--heartbeat-table", metavar="SCHEMA.TABLE", help="the stage's heartbeatTable, if any")
     preflight.add_argument("--use-pdb", action="store_true", help="the stage sets usePdb (dbInfo's pdb is checked)")
+    preflight.add_argument("--signal-table", metavar="DATABASE.SCHEMA.TABLE",
+                           help="the stage's signal.data.collection, if incremental snapshots are set up")
     preflight.add_argument("--archive-destination", metavar="LOG_ARCHIVE_DEST_N", action="append",
                            help="the stage's archiveDestinationName (repeat for several, in priority order)")
     preflight.add_argument("--rac-node", metavar="HOST[:PORT]", action="append",
@@ -214,7 +216,8 @@ def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
         return [start, settled]
     if args.command == "preflight":
         request = {"action": "preflight", "use_pdb": args.use_pdb}
-        optional = {"heartbeat_table": args.heartbeat_table, "archive_destination_name": args.archive_destination,
+        optional = {"heartbeat_table": args.heartbeat_table, "signal_table": args.signal_table,
+                    "archive_destination_name": args.archive_destination,
                     "rac_nodes": args.rac_node}
         return [{**request, **{key: value for key, value in optional.items() if value}}]
     return [{"action": "signal_snapshot", "name": name, "tables": args.table, "snapshot_type": args.snapshot_type}]

@@ -304,10 +304,12 @@ def test_ops_preflight_sends_the_stages_options():
     from devtools.ops import build_parser, requests_for
 
     args = build_parser().parse_args(["--stage", "main", "preflight", "--archive-destination", "LOG_ARCHIVE_DEST_3",
-                       "--archive-destination", "LOG_ARCHIVE_DEST_1", "--rac-node", "a:1521", "--rac-node", "b:1521"])
+                       "--archive-destination", "LOG_ARCHIVE_DEST_1", "--rac-node", "a:1521", "--rac-node", "b:1521",
+                                      "--signal-table", "ORCLPDB1.WMS.DEBEZIUM_SIGNAL"])
     [request] = requests_for(args, "wms-oracle-cdc")
     assert request["archive_destination_name"] == ["LOG_ARCHIVE_DEST_3", "LOG_ARCHIVE_DEST_1"]
     assert request["rac_nodes"] == ["a:1521", "b:1521"]
+    assert request["signal_table"] == "ORCLPDB1.WMS.DEBEZIUM_SIGNAL"
     assert "heartbeat_table" not in request
 
 
@@ -498,3 +500,47 @@ def test_two_redo_threads_need_rac_nodes_and_the_preflight_suggests_them(nodes, 
 def test_rac_nodes_on_a_single_instance_is_a_warning():
     result = _by_check(run_preflight(ready_database(), PreflightTarget(rac_nodes=("a:1521",))))["Redo threads (RAC)"]
     assert result.status == "warn" and "not RAC" in result.detail
+
+
+SIGNALS = "WMS.DEBEZIUM_SIGNAL"
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "fix"),
+    [
+        ({}, "pass", None),
+        ({"TABLE_VISIBLE": lambda p: [(0,)] if _table(p) == SIGNALS else [(1,)]}, "fail",
+         f"GRANT SELECT, INSERT ON {SIGNALS} TO {USER};"),
+        ({"TABLE_LOG_GROUPS": lambda p: [] if _table(p) == SIGNALS else [("ALL COLUMN LOGGING",)]}, "fail",
+         f"ALTER TABLE {SIGNALS} ADD SUPPLEMENTAL LOG DATA (ALL) COLUMNS;"),
+        ({"TABLE_PRIVILEGES": lambda p: [("SELECT",)] if _table(p) == SIGNALS else [("INSERT",), ("UPDATE",)]},
+         "fail", f"GRANT INSERT ON {SIGNALS} TO {USER};"),
+    ],
+)
+def test_the_signalling_table_is_checked_in_the_pdb_when_one_is_configured(changes, status, fix):
+    database = ready_database(**changes)
+    target = PreflightTarget(pdb=PDB, signal_table=SIGNALS)
+    result = _by_check(run_preflight(database, target))[f"Signalling table {SIGNALS}"]
+    assert result.status == status, result
+    if fix:
+        assert fix in result.fix
+    assert all(container == PDB for container, statement in database.ran_in
+               if statement == sql.TABLE_PRIVILEGES)
+
+
+@pytest.mark.parametrize(
+    ("value", "reaches"),
+    [("ORCLPDB1.WMS.DEBEZIUM_SIGNAL", "WMS.DEBEZIUM_SIGNAL"), ("WMS.DEBEZIUM_SIGNAL", "WMS.DEBEZIUM_SIGNAL")],
+)
+def test_the_admin_takes_the_signal_table_as_the_stage_names_it(value, reaches):
+    database = ready_database()
+    response = handle(_admin(lambda info: database, INFO),
+                      {"action": "preflight", "stage": "main", "signal_table": value})
+    assert f"Signalling table {reaches}" in {c["check"] for c in response["result"]["checks"]}
+
+
+@pytest.mark.parametrize("value", ["wms.signal", "A.B.C.D", "WMS.SIG;DROP", 7])
+def test_a_bad_signal_table_is_refused_naming_the_field(value):
+    response = handle(_admin(lambda info: ready_database(), INFO),
+                      {"action": "preflight", "stage": "main", "signal_table": value})
+    assert response["ok"] is False and "signal_table" in response["error"]["message"]

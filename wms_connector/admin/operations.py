@@ -102,6 +102,7 @@ class ConnectorAdmin(Reconciler):
     def preflight(
         self, heartbeat_table: str | None = None, use_pdb: bool = False, *,
         archive_destination_name: tuple[str, ...] = (), rac_nodes: tuple[str, ...] = (),
+        signal_table: str | None = None,
     ) -> dict[str, Any]:
         """The database side of capture, checked as the CDC user (wms_connector/preflight): a checklist with the
         SQL that fixes each failure."""
@@ -120,7 +121,7 @@ class ConnectorAdmin(Reconciler):
         try:
             port = str(info.get("port") or "")
             target = PreflightTarget(
-                pdb=str(info["pdb"]) if use_pdb else None, heartbeat_table=heartbeat_table,
+                pdb=str(info["pdb"]) if use_pdb else None, heartbeat_table=heartbeat_table, signal_table=signal_table,
                 archive_destination_name=",".join(archive_destination_name) or None, rac_nodes=rac_nodes,
                 port=int(port) if port.isdigit() else None,
             )

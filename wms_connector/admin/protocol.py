@@ -6,6 +6,7 @@ side: a response's result, or `AdminCallFailed` carrying its error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -117,12 +118,30 @@ _OPTION_FIELDS = {
 }
 
 
+_SIGNAL_TABLE = re.compile(r"(?:[A-Za-z][A-Za-z0-9_$#]{0,127}\.)?([A-Z][A-Z0-9_$#]{0,127}\.[A-Z][A-Z0-9_$#]{0,127})")
+
+
+def _signal_table(request: Mapping[str, Any]) -> str | None:
+    """`signal.data.collection` as the stage sets it (`DATABASE.SCHEMA.TABLE`), as SCHEMA.TABLE."""
+    value = request.get("signal_table")
+    if value is None:
+        return None
+    match = _SIGNAL_TABLE.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise BadRequest(
+            f"Request field `signal_table` = {shown(value)}: allowed `DATABASE.SCHEMA.TABLE` or `SCHEMA.TABLE`, "
+            "schema and table in upper case."
+        )
+    return match.group(1)
+
+
 def _preflight(admin: ConnectorAdmin, request: Mapping[str, Any]) -> dict[str, Any]:
     return admin.preflight(
         _option(request, "heartbeat_table", "heartbeatTable"),
         _flag(request, "use_pdb", False),
         archive_destination_name=_option(request, "archive_destination_name", "archiveDestinationName") or (),
         rac_nodes=_option(request, "rac_nodes", "racNodes") or (),
+        signal_table=_signal_table(request),
     )
 
 

@@ -251,3 +251,27 @@ def redo_threads(
         "is connected to, so changes made on the others reach it late, when their logs switch",
         (f"connector option: racNodes: {suggestion or '<host:port of each node>'}",),
     )
+
+
+def signal_table(
+    table: str, user: str, visible: int, log_groups: Iterable[Sequence[Any]], granted: Iterable[Sequence[Any]],
+    session_privileges: Iterable[Sequence[Any]],
+) -> CheckResult:
+    """The signalling table of incremental snapshots: Debezium inserts its open and close watermarks into it
+    (SignalBasedIncrementalSnapshotChangeEventSource: INSERT INTO <table> VALUES (?, ?, ?)) and mines them back."""
+    check = f"Signalling table {table}"
+    if not visible:
+        return _failed(check, "missing, or not visible to the CDC user", sql.fix_signal_table(table, user))
+    problems, fix = [], []
+    if "ALL COLUMN LOGGING" not in {str(row[0]) for row in log_groups}:
+        problems.append("no ALL COLUMNS supplemental logging")
+        fix += sql.fix_table_supplemental_logging(table)
+    held = {str(row[0]) for row in granted} | {
+        str(row[0]).removesuffix(" ANY TABLE") for row in session_privileges if str(row[0]).endswith(" ANY TABLE")
+    }
+    if table.split(".", 1)[0] != user and "INSERT" not in held:
+        problems.append("no INSERT privilege for Debezium's watermarks")
+        fix.append(f"GRANT INSERT ON {table} TO {user};")
+    if problems:
+        return CheckResult(check, FAIL, "; ".join(problems), tuple(fix))
+    return CheckResult(check, PASS, "present, logged, writable")

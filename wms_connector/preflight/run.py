@@ -24,6 +24,7 @@ class PreflightTarget:
     tables: tuple[str, ...] = CAPTURED_TABLE_NAMES
     pdb: str | None = None
     heartbeat_table: str | None = None
+    signal_table: str | None = None  # SCHEMA.TABLE of `signal.data.collection`, when incremental snapshots are set up
     archive_destination_name: str | None = None  # the `archiveDestinationName` option
     rac_nodes: tuple[str, ...] = ()  # the `racNodes` option
     port: int | None = None  # dbInfo's port, for the racNodes it suggests
@@ -156,6 +157,17 @@ def _container_checks(
             lambda: checks.heartbeat_table(
                 table, user, int(rows(sql.TABLE_VISIBLE, _split(table))[0][0]),
                 rows(sql.TABLE_LOG_GROUPS, _split(table)), rows(sql.TABLE_PRIVILEGES, _split(table)),
+                session_privileges,
+            ),
+        )
+    if target.signal_table:
+        signals = target.signal_table
+        check(
+            f"Signalling table {signals}",
+            sql.fix_signal_table(signals, user),
+            lambda: checks.signal_table(
+                signals, user, int(rows(sql.TABLE_VISIBLE, _split(signals))[0][0]),
+                rows(sql.TABLE_LOG_GROUPS, _split(signals)), rows(sql.TABLE_PRIVILEGES, _split(signals)),
                 session_privileges,
             ),
         )

@@ -125,6 +125,16 @@ def fix_heartbeat_table(table: str, user: str) -> list[str]:
     ]
 
 
+def fix_signal_table(table: str, user: str) -> list[str]:
+    return [
+        # Debezium's signalling table layout (id, type, data).
+        f"CREATE TABLE {table} (\n  ID VARCHAR2(42) PRIMARY KEY,\n  TYPE VARCHAR2(32) NOT NULL,\n"
+        "  DATA VARCHAR2(2048)\n);",
+        *fix_table_supplemental_logging(table),
+        f"GRANT SELECT, INSERT ON {table} TO {user};",
+    ]
+
+
 def logminer_user_grants(user: str) -> list[str]:
     """Every grant Debezium's LogMiner user needs (for the deploy guide)."""
     return [
