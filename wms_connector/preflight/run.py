@@ -14,7 +14,7 @@ from wms_connector.preflight import checks, sql
 from wms_connector.preflight.checks import FAIL, CheckResult, PreflightReport
 from wms_connector.topics import CAPTURED_TABLE_NAMES
 
-_ORACLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
+ORACLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def run_preflight(connection: Any, target: PreflightTarget) -> PreflightReport:
         lambda: checks.logminer_objects(user, cdb, rows(sql.VISIBLE_LOGMINER_VIEWS), rows(sql.EXECUTABLE_PACKAGES)),
     )
     pdb = target.pdb
-    if pdb and not _ORACLE_NAME.fullmatch(pdb):
+    if pdb and not ORACLE_NAME.fullmatch(pdb):
         # It goes into ALTER SESSION SET CONTAINER, which takes no bind variable.
         results.append(CheckResult("Pluggable database", FAIL, "dbInfo's pdb is not an Oracle name", ()))
         return PreflightReport(user, tuple(results))

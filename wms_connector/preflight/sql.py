@@ -36,6 +36,15 @@ ARCHIVE_DESTINATIONS = "SELECT DEST_ID, DEST_NAME, STATUS, TYPE FROM V$ARCHIVE_D
 # (RacCommitLogWriterFlushStrategy) and to read GV$TRANSACTION.
 REDO_THREADS = "SELECT THREAD#, STATUS, ENABLED FROM V$THREAD ORDER BY THREAD#"
 RAC_HOSTS = "SELECT INST_ID, HOST_NAME FROM GV$INSTANCE ORDER BY INST_ID"
+# The health check's database probe: the archive logs of the destination Debezium reads that are still on disk
+# (LogFileCollector reads V$ARCHIVED_LOG rows with STATUS 'A' and DELETED 'NO'), their oldest SCN and how old the
+# oldest is on the database's own clock, and the oldest SCN of the online redo.
+ARCHIVED_LOGS_ON_DISK = (
+    "SELECT MIN(A.FIRST_CHANGE#), (SYSDATE - MIN(A.FIRST_TIME)) * 24 FROM V$ARCHIVED_LOG A "
+    "JOIN V$ARCHIVE_DEST_STATUS D ON D.DEST_ID = A.DEST_ID "
+    "WHERE D.DEST_NAME = :dest AND A.STATUS = 'A' AND A.DELETED = 'NO'"
+)
+ONLINE_LOGS_OLDEST = "SELECT MIN(FIRST_CHANGE#) FROM V$LOG"
 # OracleConnection.setSessionToPdb / resetSessionToCdb: Debezium checks tables and writes its flush table and
 # heartbeat in the PDB, and mines from the root.
 ROOT_CONTAINER = "CDB$ROOT"
