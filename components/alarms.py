@@ -195,6 +195,18 @@ def capture_alarm_specs(settings: StageSettings, spec) -> list[AlarmSpec]:
              "lost"),
         spec("CaptureErrors", m.CAPTURE_ERROR_GROWTH, "Debezium's error count grew since the last check"),
     ]
+    if capture.database_probe:
+        specs += [
+            spec("SupplementalLoggingDropped", m.SUPPLEMENTAL_LOGGING_DROPPED,
+                 "supplemental logging is no longer in place (the database level, or ALL COLUMNS on a captured "
+                 "table, per the run summary's capture.database): Debezium checks it only when streaming starts, so "
+                 "changes are being captured without their unchanged columns, or not at all"),
+            spec("ArchiveLogModeOff", m.ARCHIVELOG_MODE_OFF,
+                 "the database is not in ARCHIVELOG mode: redo is overwritten before LogMiner reads it"),
+            spec("RestartPositionLogGone", m.RESTART_POSITION_LOG_GONE,
+                 "the log holding the position a restart would read from is no longer on disk: the next restart "
+                 "fails (or, with when_needed, snapshots again)"),
+        ]
     if capture.pga_alarm_bytes:
         specs.append(
             spec(

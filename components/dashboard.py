@@ -80,6 +80,8 @@ def capture_row(settings: StageSettings, health_graph) -> list[dict]:
             [
                 (m.ARCHIVE_LOG_RUNWAY_USED_PERCENT, "Maximum", "restart read-back, % of retention"),
                 (m.ARCHIVE_LOG_RUNWAY_HOURS_LEFT, "Minimum", "hours left"),
+                *([(m.ARCHIVE_LOGS_ON_DISK_HOURS, "Minimum", "oldest archive log on disk, h")]
+                  if capture.database_probe else []),
             ],
             annotations={"horizontal": [{"label": "runway alarm", "value": capture.runway_alarm_percent}]},
         ),

@@ -89,7 +89,18 @@ def function_environment(args: HealthArgs, table_name: pulumi.Input[str]) -> dic
     freshness = (
         {env.HEARTBEAT_TABLE_TOPIC: args.topics.heartbeat_table_topic(heartbeat_table)} if heartbeat_table else {}
     )
-    return freshness | {
+    options = args.settings.connector.options
+    probe = (
+        {
+            env.DATABASE_PROBE: "true",
+            **({env.DB_USE_PDB: "true"} if options.use_pdb else {}),
+            **({env.ARCHIVE_DESTINATION_NAME: ",".join(options.archive_destination_name)}
+               if options.archive_destination_name else {}),
+        }
+        if args.settings.capture.database_probe
+        else {}
+    )
+    return freshness | probe | {
         env.STAGE: args.settings.stage.name,
         env.CONNECT_URL: args.connect_url,
         env.CONNECT_CA_ARN: args.private_ca_arn,

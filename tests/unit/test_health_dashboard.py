@@ -24,6 +24,7 @@ from wms_connector.health.checks.topics import TopicFindings
 from wms_connector.health.report import RestartReport, RunReport, signals
 from wms_connector.health.runner import counter_growth
 from wms_connector.health.runway import RunwayFindings
+from wms_connector.preflight.probe import ProbeFindings
 from wms_connector.settings import load_settings
 from wms_connector.stages import Stage
 
@@ -53,6 +54,8 @@ def _every_signal_a_run_can_publish() -> set[str]:
         freshness=FreshnessFindings(configured=True, age_ms=1.0, db_clock_ahead_ms=-1.0, topic_read=True),
         runway=RunwayFindings(read_back_ms=1.0, retention_hours=24, capture_down=False),
         catch_up=CatchUp(scn_lag=10.0, behind=True, eta_ms=60_000.0, paced=True),
+        probe=ProbeFindings(archivelog=True, database_logging=True, on_disk_hours=30.0, oldest_archived_scn=1,
+                            restart_scn=2.0),
         growth=growth,
     )
     return set(signals(report))

@@ -274,3 +274,49 @@ def test_scn_lag_and_the_catch_up_estimate_from_two_runs(aws):
     assert second["metrics"][m.SCN_LAG] == 50_000
     assert second["metrics"][m.CATCH_UP_ESTIMATE_MINUTES] == 50.0
     assert second["capture"]["catchUp"] == "50000 SCNs behind the database; caught up in about 50 min"
+
+
+# The database probe over the Oracle connection double (tests/unit/oracle_double.py; Oracle cannot run here).
+def test_the_database_probe_publishes_what_it_found_and_tightens_the_runway(aws):
+    from tests.unit.oracle_double import _table, ready_database
+
+    dropped = "WMS.PLAN_WVR_RVSN_TBL"
+    connected: list[tuple[dict, float]] = []
+
+    def connect(info, timeout):
+        connected.append((dict(info), timeout))
+        # The archive logs on disk are 10 h old, the oldest from SCN 1000; the restart position (SCN 500) is gone.
+        return ready_database(
+            TABLE_LOG_GROUPS=lambda p: [] if _table(p) == dropped else [("ALL COLUMN LOGGING",)],
+            ARCHIVED_LOGS_ON_DISK=lambda p: [(1000, 10.0)],
+        )
+
+    texts = iter([_exporter_text(500, 61_000, 7_200_000)])
+    env = {c.JMX_URL: "http://127.0.0.1:9/metrics", c.DATABASE_PROBE: "true"}
+    lines: list[str] = []
+    summary = _run(aws, Clock(T0), lines, env, fetch=lambda url: next(texts), database_connect=connect)
+    assert connected and connected[0][0]["user"] == DB_USER and connected[0][1] == 5.0
+    metrics = summary["metrics"]
+    assert (metrics[m.SUPPLEMENTAL_LOGGING_DROPPED], metrics[m.ARCHIVELOG_MODE_OFF]) == (1, 0)
+    assert (metrics[m.RESTART_POSITION_LOG_GONE], metrics[m.ARCHIVE_LOGS_ON_DISK_HOURS]) == (1, 10.0)
+    assert m.DATABASE_PROBE_MS in metrics
+    assert f"supplemental logging DROPPED on {dropped}" in summary["capture"]["database"]
+    assert PASSWORD not in lines[0]
+
+
+def test_without_the_probe_setting_nothing_connects(aws):
+    called = []
+    summary = _run(aws, Clock(T0), [], database_connect=lambda info, timeout: called.append(1))
+    assert called == [] and summary["capture"]["database"] is None
+    assert m.SUPPLEMENTAL_LOGGING_DROPPED not in summary["metrics"]
+
+
+def test_a_probe_that_cannot_log_in_is_unknown_and_the_run_goes_on(aws):
+    def refused(info, timeout):
+        raise RuntimeError(f"ORA-01017: invalid credential or not authorized; logon denied for {info['password']}")
+
+    lines: list[str] = []
+    summary = _run(aws, Clock(T0), lines, {c.DATABASE_PROBE: "true"}, database_connect=refused)
+    assert summary["capture"]["database"].startswith("unknown: ORA-01017")
+    assert m.SUPPLEMENTAL_LOGGING_DROPPED not in summary["metrics"] and m.DATABASE_PROBE_MS in summary["metrics"]
+    assert PASSWORD not in lines[0] and summary["metricsPublished"] > 0

@@ -10,7 +10,7 @@ from wms_connector.connect_status import ConnectorStatus
 from wms_connector.health.checks.capture import CaptureFindings
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.runner import counter_growth
-from wms_connector.health.runway import HOUR_MS, RunwayMemory, held_back_ms, is_capturing, runway
+from wms_connector.health.runway import HOUR_MS, RunwayMemory, held_back_ms, is_capturing, runway, with_disk
 
 NOW = 1_800_000_000_000
 RETENTION = 24
@@ -157,3 +157,21 @@ def test_counter_growth_since_the_last_run_and_after_a_task_restart():
     assert growth == {"UnparsableDdlGrowth": 1, "CaptureErrorGrowth": 0, "OversizedTransactionGrowth": 1}
     kept, growth = counter_growth(None, second)  # nothing scraped: keep what was known, report nothing
     assert (kept, growth) == (second, {})
+
+
+def test_the_logs_on_disk_tighten_the_runway_when_they_are_kept_shorter_than_the_setting():
+    found = with_disk(_run(6 * HOUR_MS), on_disk_hours=10.0, position_gone=False)
+    assert found.measured_on_disk and found.hours_left == pytest.approx(4)
+    assert found.used_percent == pytest.approx(60)
+    assert "of 10 h of archive logs actually on disk (the setting says 24 h)" in found.summary
+    longer = with_disk(_run(6 * HOUR_MS), on_disk_hours=48.0, position_gone=False)
+    assert not longer.measured_on_disk and longer.hours_left == pytest.approx(18)  # the setting is tighter
+    assert "the setting says" not in longer.summary
+
+
+def test_a_position_whose_log_is_gone_leaves_no_runway():
+    gone = with_disk(_run(HOUR_MS), on_disk_hours=30.0, position_gone=True)
+    assert gone.hours_left == 0 and gone.used_percent >= 100
+    assert "the log holding its position is no longer on disk" in gone.summary
+    unknown = with_disk(_run(HOUR_MS), on_disk_hours=None, position_gone=None)
+    assert unknown == _run(HOUR_MS)

@@ -153,3 +153,32 @@ def test_a_platform_dependency_must_be_pinned(tmp_path):
     requirements.write_text("oracledb>=2\n")
     with pytest.raises(LambdaPackageError, match="oracledb is not pinned"):
         pinned("oracledb", requirements)
+
+
+def test_the_health_checks_database_probe_runs_from_the_archive_alone_and_is_unknown_on_a_closed_port(tmp_path):
+    task, runtime = _unpacked(tmp_path, lambda_files())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    info = {"host": "127.0.0.1", "port": port, "db": "ORCLCDB", "user": "c##u", "password": "pw-probe-x9"}
+    code = (
+        "import json, oracledb\n"
+        "from wms_connector.health.checks.database_probe import probe_database\n"
+        "from wms_connector.preflight.connect import connect\n"
+        f"assert oracledb.__file__.startswith({str(task)!r})\n"
+        "class Secrets:\n"
+        "    def get_secret_value(self, SecretId):\n"
+        f"        return {{'SecretString': json.dumps({info!r})}}\n"
+        "found = probe_database(Secrets(), 'arn', connect, use_pdb=False, archive_destination_name=(),"
+        " restart_scn=None)\n"
+        "assert found.error and 'DPY-' in found.error and 'pw-probe-x9' not in found.summary, found\n"
+        "assert found.supplemental_logging_dropped is None and found.seconds < 10\n"
+        "print(found.summary)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        env={"PYTHONPATH": f"{task}:{runtime}", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("unknown: Could not connect to 127.0.0.1:") and "pw-probe-x9" not in result.stdout

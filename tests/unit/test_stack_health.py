@@ -383,3 +383,39 @@ def test_with_a_heartbeat_table_the_stage_is_watched_end_to_end():
 def test_a_pdb_without_a_heartbeat_table_fails_before_anything_is_created():
     run = run_program("main", config={"connector": {"usePdb": True}})
     assert run.resources == [] and "only with `heartbeatTable`" in str(run.error)
+
+
+PROBE_ALARMS = {"SupplementalLoggingDropped", "ArchiveLogModeOff", "RestartPositionLogGone"}
+PROBE_VARIABLES = {"DATABASE_PROBE", "DB_USE_PDB", "ARCHIVE_DESTINATION_NAME"}
+
+
+def test_the_database_probe_is_on_by_default_with_its_alarms_and_the_stages_pdb_and_destination():
+    run = run_program("main", config={"connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT", "usePdb": True,
+                                                    "archiveDestinationName": ["LOG_ARCHIVE_DEST_3"]}})
+    run.raise_error()
+    variables = run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    assert {k: variables[k] for k in PROBE_VARIABLES} == {
+        "DATABASE_PROBE": "true", "DB_USE_PDB": "true", "ARCHIVE_DESTINATION_NAME": "LOG_ARCHIVE_DEST_3"}
+    alarms = _alarms(run)
+    for key in PROBE_ALARMS:
+        alarm = alarms[f"wms-connector-main-{key}"]
+        assert alarm["namespace"] == "wms-connector-main/Health" and alarm["threshold"] == 1
+
+
+def test_a_stage_that_turns_the_probe_off_keeps_the_lambda_environment_table_and_alarms_as_without_it(main_run):
+    off = run_program("main", config={"databaseProbe": "false"})
+    off.raise_error()
+    on_variables = main_run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    off_variables = off.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    assert on_variables.keys() - off_variables.keys() == {"DATABASE_PROBE"}
+    assert {k: v for k, v in on_variables.items() if k != "DATABASE_PROBE"} == off_variables
+    table = "aws:dynamodb/table:Table"
+    assert off.one(table, "health-state").inputs == main_run.one(table, "health-state").inputs
+    off_alarms = {name.removeprefix("wms-connector-main-") for name in _alarms(off)}
+    assert not PROBE_ALARMS & off_alarms
+    assert {name.removeprefix("wms-connector-main-") for name in _alarms(main_run)} - off_alarms == PROBE_ALARMS
+
+
+def test_a_bad_probe_setting_is_refused_naming_it():
+    run = run_program("main", config={"databaseProbe": "sometimes"})
+    assert run.error is not None and "databaseProbe" in str(run.error) and run.resources == []

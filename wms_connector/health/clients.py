@@ -11,6 +11,7 @@ from wms_connector.health.checks.capture import http_fetch
 from wms_connector.health.checks.topics import kafka_consumer_factory
 from wms_connector.health.config import HealthConfig
 from wms_connector.health.runner import HealthClients
+from wms_connector.preflight.connect import connect as preflight_connect
 
 # A run must finish well inside the Lambda timeout even when everything it talks to hangs.
 CONNECT_REQUEST_TIMEOUT = 5.0
@@ -45,6 +46,7 @@ def build_clients(config: HealthConfig) -> HealthClients:
             else None
         ),
         fetch=http_fetch() if config.jmx_url else None,
+        database_connect=preflight_connect if config.database_probe else None,
         config_writer=(
             ConfigTopicWriter(config.bootstrap_servers, config.security_protocol) if config.bootstrap_servers else None
         ),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from wms_connector import health_policy
 from wms_connector.aws_names import RULES
+from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
 from wms_connector.health.rotation import secret_ids
 from wms_connector.lambda_env import (
     BOOTSTRAP_SERVERS,
@@ -49,6 +50,11 @@ HEARTBEAT_TABLE_TOPIC = "HEARTBEAT_TABLE_TOPIC"
 ARCHIVE_LOG_RETENTION_HOURS = "ARCHIVE_LOG_RETENTION_HOURS"
 # Whether a run puts a missing or drifted connector back as declared (the stage's repairDrift).
 REPAIR_DRIFT = "REPAIR_DRIFT"
+# Set only when the stage probes the database each run (databaseProbe): whether it captures from dbInfo's PDB
+# (usePdb), and the archive destinations it reads (archiveDestinationName).
+DATABASE_PROBE = "DATABASE_PROBE"
+DB_USE_PDB = "DB_USE_PDB"
+ARCHIVE_DESTINATION_NAME = "ARCHIVE_DESTINATION_NAME"
 
 DEFAULT_CONNECT_DEADLINE_SECONDS = 20
 _TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
@@ -69,6 +75,9 @@ class HealthConfig(LambdaEnvironment):
     heartbeat_table_topic: str | None = None
     archive_log_retention_hours: int = health_policy.DEFAULT_ARCHIVE_LOG_RETENTION_HOURS
     repair_drift: bool = True
+    database_probe: bool = False
+    use_pdb: bool = False
+    archive_destination_name: tuple[str, ...] = ()
 
     @property
     def topics(self) -> StageTopics:
@@ -114,6 +123,9 @@ class HealthConfig(LambdaEnvironment):
                 default=health_policy.DEFAULT_ARCHIVE_LOG_RETENTION_HOURS,
             ),
             repair_drift=value_of(env, REPAIR_DRIFT, setting(health_keys["repairDrift"]), default=True),
+            database_probe=value_of(env, DATABASE_PROBE, setting(health_keys["databaseProbe"]), default=False),
+            use_pdb=value_of(env, DB_USE_PDB, setting(health_keys["databaseProbe"]), default=False),
+            archive_destination_name=value_of(env, ARCHIVE_DESTINATION_NAME, _archive_destinations, default=()),
         )
 
 
@@ -126,6 +138,13 @@ def _aws_name(kind: str):
         return raw
 
     return parse
+
+
+def _archive_destinations(raw: str) -> tuple[str, ...]:
+    try:
+        return ConnectorOptions.from_config({"archiveDestinationName": raw.split(",")}).archive_destination_name
+    except ConnectorOptionsError:
+        raise ValueError("must be LOG_ARCHIVE_DEST_<1-31> names separated by commas.") from None
 
 
 def _topic_name(raw: str) -> str:

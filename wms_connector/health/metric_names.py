@@ -70,6 +70,12 @@ CAPTURE_ERRORS = "CaptureErrorCount"
 UNPARSABLE_DDL_GROWTH = "UnparsableDdlGrowth"
 CAPTURE_ERROR_GROWTH = "CaptureErrorGrowth"
 OVERSIZED_TRANSACTION_GROWTH = "OversizedTransactionGrowth"
+# The database probe (wms_connector/preflight/probe.py), each 1 or 0, published when the probe answered.
+SUPPLEMENTAL_LOGGING_DROPPED = "SupplementalLoggingDropped"
+ARCHIVELOG_MODE_OFF = "ArchiveLogModeOff"
+RESTART_POSITION_LOG_GONE = "RestartPositionLogGone"
+ARCHIVE_LOGS_ON_DISK_HOURS = "ArchiveLogsOnDiskHours"  # how old the oldest archive log still on disk is
+DATABASE_PROBE_MS = "DatabaseProbeMs"  # what the probe cost, connection included
 RESTART_BUDGET_REMAINING = "RestartBudgetRemaining"
 ECS_RUNNING_TASKS = "EcsRunningTasks"
 ECS_DESIRED_TASKS = "EcsDesiredTasks"
@@ -85,6 +91,7 @@ UNITS: dict[str, str] = {
     MS_SINCE_LAST_EVENT: MILLISECONDS,
     CAPTURE_FRESHNESS_MS: MILLISECONDS,
     DATABASE_CLOCK_SKEW_MS: MILLISECONDS,
+    DATABASE_PROBE_MS: MILLISECONDS,
     ARCHIVE_LOG_RUNWAY_USED_PERCENT: PERCENT,
     HEAP_USED_PERCENT: PERCENT,
     MINING_PGA_BYTES: BYTES,
@@ -132,6 +139,7 @@ CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if sco
     ARCHIVE_LOG_RUNWAY_HOURS_LEFT,
     SCN_LAG,
     CATCH_UP_ESTIMATE_MINUTES,
+    RESTART_POSITION_LOG_GONE,
     ACTIVE_TRANSACTIONS,
     OVERSIZED_TRANSACTIONS,
     ABANDONED_TRANSACTIONS,

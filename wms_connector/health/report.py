@@ -20,6 +20,7 @@ from wms_connector.health.reconcile import ReconcileReport
 from wms_connector.health.run_state import is_sustained_not_running
 from wms_connector.health.runway import RunwayFindings
 from wms_connector.health_policy import DEFAULT_NOT_RUNNING_RUNS
+from wms_connector.preflight.probe import ProbeFindings
 
 
 @dataclass
@@ -50,6 +51,7 @@ class RunReport:
     freshness: FreshnessFindings | None = None
     runway: RunwayFindings | None = None
     catch_up: CatchUp | None = None
+    probe: ProbeFindings | None = None
     growth: dict[str, float] = field(default_factory=dict)  # metric name -> growth of a Debezium counter
     reconcile: ReconcileReport = field(default_factory=ReconcileReport)
     errors: dict[str, str] = field(default_factory=dict)
@@ -121,11 +123,27 @@ def _oracle_signals(report: RunReport) -> dict[str, float]:
         values[m.RESTART_READ_BACK_HOURS] = round(runway.read_back_ms / 3_600_000, 3)
         values[m.ARCHIVE_LOG_RUNWAY_USED_PERCENT] = round(runway.used_percent, 2)
         values[m.ARCHIVE_LOG_RUNWAY_HOURS_LEFT] = round(runway.hours_left, 3)
+    values.update(_probe_signals(report.probe))
     catching = report.catch_up
     if catching and catching.scn_lag is not None:
         values[m.SCN_LAG] = catching.scn_lag
     if catching and catching.eta_ms is not None:
         values[m.CATCH_UP_ESTIMATE_MINUTES] = round(catching.eta_ms / 60_000, 1)
+    return values
+
+
+def _probe_signals(probe: ProbeFindings | None) -> dict[str, float]:
+    if probe is None:
+        return {}
+    values: dict[str, float] = {m.DATABASE_PROBE_MS: round(probe.seconds * 1000)}
+    if probe.error:
+        return values
+    values[m.SUPPLEMENTAL_LOGGING_DROPPED] = int(bool(probe.supplemental_logging_dropped))
+    values[m.ARCHIVELOG_MODE_OFF] = int(probe.archivelog is False)
+    if probe.position_gone is not None:
+        values[m.RESTART_POSITION_LOG_GONE] = int(probe.position_gone)
+    if probe.on_disk_hours is not None:
+        values[m.ARCHIVE_LOGS_ON_DISK_HOURS] = round(probe.on_disk_hours, 2)
     return values
 
 

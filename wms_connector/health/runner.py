@@ -19,6 +19,7 @@ from wms_connector.health.catch_up import catch_up
 from wms_connector.health.checks.capture import CaptureFindings, Fetch, check_capture_on_workers
 from wms_connector.health.checks.connect import ConnectFindings, check_connect
 from wms_connector.health.checks.database import DbFindings, Probe, check_database, probe_tcp
+from wms_connector.health.checks.database_probe import DatabaseConnect, probe_database
 from wms_connector.health.checks.ecs_service import EcsFindings, check_ecs_service
 from wms_connector.health.checks.freshness import check_freshness
 from wms_connector.health.checks.topics import ConsumerFactory, check_topics
@@ -40,7 +41,8 @@ from wms_connector.health.redeploy import force_new_deployment
 from wms_connector.health.report import RestartReport, RunReport, check_errors, problems, signals
 from wms_connector.health.restart_budget import Clock, RestartBudget, connector_id
 from wms_connector.health.run_state import RunState, RunStateStore, next_not_running_streak
-from wms_connector.health.runway import held_back_ms, is_capturing, runway
+from wms_connector.health.runway import held_back_ms, is_capturing, runway, with_disk
+from wms_connector.preflight.probe import ProbeFindings
 from wms_connector.redaction import redact
 from wms_connector.registration import Registrar
 
@@ -90,6 +92,8 @@ class HealthClients:
     # Registers a repaired connector whose database is unreachable (the stack's opt-in); None: Connect only.
     config_writer: ConfigTopicWriter | None = None
     db_probe: Probe = probe_tcp
+    # Connects as the CDC user for the database probe (the stage's databaseProbe); None: no probe.
+    database_connect: DatabaseConnect | None = None
     clock: Clock = time.time
     emit: Callable[[str], None] = print
 
@@ -135,6 +139,19 @@ class HealthRun:
         except Exception as exc:  # no task list means no scrape, not a failed run
             return CaptureFindings(error=f"could not list the worker tasks: {type(exc).__name__}: {exc}")
         return check_capture_on_workers(self.clients.fetch, urls, cfg.topics.topic_prefix)
+
+    def _probe(self, capture: CaptureFindings | None, previous: RunState) -> ProbeFindings | None:
+        cfg, c = self.config, self.clients
+        if not cfg.database_probe or c.database_connect is None:
+            return None
+        # Where a restart would read from: Debezium's offset now, or the last one seen while it was reporting.
+        restart_scn = capture.offset_scn if capture and capture.offset_scn else None
+        if restart_scn is None and previous.scn_sample is not None:
+            restart_scn = previous.scn_sample.offset_scn
+        return probe_database(
+            c.secrets, cfg.db_secret_arn, c.database_connect, use_pdb=cfg.use_pdb,
+            archive_destination_name=cfg.archive_destination_name, restart_scn=restart_scn,
+        )
 
     def _judge_previous_restart(
         self, connect: ConnectFindings, started_ms: int, report: RestartReport, declared: Declared | None
@@ -238,6 +255,7 @@ class HealthRun:
             self.clients.clock,
             lag_from_source_ms=capture.lag_from_source_ms if capture and is_capturing(connect, capture) else None,
         )
+        probe = self._probe(capture, previous)
         runway_now = runway(
             retention_hours=self.config.archive_log_retention_hours,
             held_ms=held_back_ms(connect, capture),
@@ -246,6 +264,8 @@ class HealthRun:
             offset_scn=capture.offset_scn if capture else None,
             current_scn=capture.current_scn if capture else None,
         )
+        if probe and not probe.error:
+            runway_now = with_disk(runway_now, probe.on_disk_hours, probe.position_gone)
         catching_up = catch_up(
             offset_scn=capture.offset_scn if capture else None,
             current_scn=capture.current_scn if capture else None,
@@ -256,7 +276,8 @@ class HealthRun:
         counters, growth = counter_growth(capture, previous.counters)
         report = RunReport(
             connect, ecs, db, capture, topics, streak, restart, not_running_runs=self.config.not_running_runs,
-            freshness=freshness, runway=runway_now, catch_up=catching_up, growth=growth, reconcile=reconcile,
+            freshness=freshness, runway=runway_now, catch_up=catching_up, probe=probe, growth=growth,
+            reconcile=reconcile,
         )
         report.errors = {**check_errors(report), **errors}
         values = signals(report)
@@ -316,6 +337,7 @@ class HealthRun:
                 "offsetScn": report.capture.offset_scn if report.capture else None,
                 "currentScn": report.capture.current_scn if report.capture else None,
                 "catchUp": report.catch_up.summary if report.catch_up else None,
+                "database": report.probe.summary if report.probe else None,
             },
             "restart": {
                 "needed": restart.needed,

@@ -20,6 +20,7 @@ stands until the offset has passed the SCN the database was at when capture was 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from wms_connector.health.checks.capture import CaptureFindings
@@ -46,18 +47,34 @@ class RunwayFindings:
     down_since_ms: int | None = None  # the last run that saw capture running, when it is down now
     catching_up: bool = False  # running again, but the offset is still before where capture stopped
     memory: RunwayMemory = RunwayMemory()
+    # From the database probe: how old the oldest archive log on disk is, and whether the restart position's log
+    # is already gone. The runway is then the worse of the setting and what is on disk.
+    on_disk_hours: float | None = None
+    position_gone: bool = False
+
+    @property
+    def _retentions(self) -> list[float]:
+        return [self.retention_hours, *([self.on_disk_hours] if self.on_disk_hours is not None else [])]
+
+    @property
+    def measured_on_disk(self) -> bool:
+        """The archive logs on disk are the tighter bound (or the position's log is gone)."""
+        return self.position_gone or (self.on_disk_hours is not None and self.on_disk_hours < self.retention_hours)
 
     @property
     def used_percent(self) -> float | None:
         if self.read_back_ms is None:
             return None
-        return 100.0 * self.read_back_ms / (self.retention_hours * HOUR_MS)
+        used = max(100.0 * self.read_back_ms / (hours * HOUR_MS) for hours in self._retentions if hours > 0)
+        return max(used, 100.0) if self.position_gone else used
 
     @property
     def hours_left(self) -> float | None:
         if self.read_back_ms is None:
             return None
-        return max(0.0, self.retention_hours - self.read_back_ms / HOUR_MS)
+        if self.position_gone:
+            return 0.0
+        return max(0.0, min(self._retentions) - self.read_back_ms / HOUR_MS)
 
     @property
     def summary(self) -> str:
@@ -68,11 +85,22 @@ class RunwayFindings:
             else "capture is catching up on an outage" if self.catching_up
             else "capture is running"
         )
+        if self.position_gone:
+            against = "archive logs, and the log holding its position is no longer on disk"
+        elif self.measured_on_disk:
+            against = f"archive logs actually on disk (the setting says {self.retention_hours:g} h)"
+        else:
+            against = "archive logs"
         return (
             f"{state}; a restart would read back {self.read_back_ms / HOUR_MS:.1f} h of "
-            f"{self.retention_hours:g} h of archive logs: {self.hours_left:.1f} h left before a full re-snapshot "
+            f"{min(self._retentions):g} h of {against}: {self.hours_left:.1f} h left before a full re-snapshot "
             "is the only way back"
         )
+
+
+def with_disk(found: RunwayFindings, on_disk_hours: float | None, position_gone: bool | None) -> RunwayFindings:
+    """The runway against what the database probe found on disk as well as against the setting."""
+    return dataclasses.replace(found, on_disk_hours=on_disk_hours, position_gone=bool(position_gone))
 
 
 def is_capturing(connect: ConnectFindings, capture: CaptureFindings | None) -> bool:

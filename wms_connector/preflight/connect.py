@@ -18,7 +18,9 @@ class PreflightConnectError(Exception):
     """The CDC user could not connect; the message says where and why, never the password."""
 
 
-def connect(db_info: Mapping[str, Any]) -> Any:
+def connect(db_info: Mapping[str, Any], timeout_seconds: float = CONNECT_TIMEOUT_SECONDS) -> Any:
+    """`timeout_seconds` bounds the connection and, once connected, every round trip (python-oracledb's
+    call_timeout)."""
     import oracledb  # only where the preflight runs
 
     user, password = str(db_info.get("user") or ""), str(db_info.get("password") or "")
@@ -33,7 +35,9 @@ def connect(db_info: Mapping[str, Any]) -> Any:
         dsn = oracledb.makedsn(endpoint.host, endpoint.port, service_name=service)
         where = f"{endpoint.host}:{endpoint.port}/{service}"
     try:
-        return oracledb.connect(user=user, password=password, dsn=dsn, tcp_connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        connection = oracledb.connect(user=user, password=password, dsn=dsn, tcp_connect_timeout=timeout_seconds)
+        connection.call_timeout = int(timeout_seconds * 1000)
+        return connection
     except oracledb.Error as error:
         reason = redact(str(error).splitlines()[0]).replace(password, "<redacted>")
         raise PreflightConnectError(f"Could not connect to {where} as {user}: {reason}") from None

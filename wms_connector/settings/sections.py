@@ -299,6 +299,7 @@ class Capture(Section):
     heap_alarm_percent: int
     heap_alarm_periods: int
     pga_alarm_bytes: int  # LogMiner's PGA above this: MiningPgaHigh (0: no alarm)
+    database_probe: bool  # each health run probes the database as the CDC user (wms_connector/preflight/probe.py)
 
     KEYS: ClassVar[tuple[Key, ...]] = (
         Key("freshnessAlarmThresholdMs", "freshness_threshold_ms", integer(60_000, 86_400_000)),
@@ -308,6 +309,7 @@ class Capture(Section):
         Key("heapAlarmPercent", "heap_alarm_percent", integer(50, 99)),
         Key("heapAlarmPeriods", "heap_alarm_periods", integer(1, 24)),
         Key("pgaAlarmBytes", "pga_alarm_bytes", integer(0, 1_099_511_627_776)),
+        Key("databaseProbe", "database_probe", boolean),
     )
 
     @classmethod
@@ -324,6 +326,7 @@ class Capture(Section):
             heap_alarm_percent=85,
             heap_alarm_periods=3,
             pga_alarm_bytes=0,
+            database_probe=True,
         )
 
 
