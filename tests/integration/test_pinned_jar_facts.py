@@ -176,27 +176,15 @@ def test_the_log_filter_drops_both_events_that_print_the_resolved_config(jars):
 
 
 @pytest.mark.parametrize(
-    ("text", "class_file"),
-    [
-        ("SUPPLEMENTAL_LOG_DATA_MIN", "SqlUtils"), ("SUPPLEMENTAL_LOG_DATA_ALL", "SqlUtils"),
-        ("ALL_LOG_GROUPS", "SqlUtils"), ("LOG_GROUP_TYPE", "SqlUtils"),
-        ("ALL COLUMN LOGGING", "AbstractLogMinerStreamingChangeEventSource"),
-        ("GROUP#, BYTES", "AbstractLogMinerStreamingChangeEventSource"),
-    ],
-)
-def test_the_preflight_asks_what_debezium_asks(jars, text, class_file):
-    plugin = jars / "plugins" / "debezium-connector-oracle"
-    with zipfile.ZipFile(plugin / f"debezium-connector-oracle-{Manifest().debezium_version}.jar") as archive:
-        assert text.encode() in archive.read(f"io/debezium/connector/oracle/logminer/{class_file}.class")
-
-
-# Where Debezium looks, as the preflight follows it: the container switch (OracleConnection.setContainerAs), the
-# archive destination it resolves (ArchiveDestinationNameResolver, OracleConnection.isArchiveLogDestinationValid),
-# the redo threads (OracleConnection: V$THREAD), the flush table it creates in the CDC user's default tablespace
-# (CommitLogWriterFlushStrategy), and IMPLICIT accepted as minimal supplemental logging.
-@pytest.mark.parametrize(
     ("text", "class_path"),
     [
+        ("SUPPLEMENTAL_LOG_DATA_MIN", "logminer/SqlUtils"), ("SUPPLEMENTAL_LOG_DATA_ALL", "logminer/SqlUtils"),
+        ("ALL_LOG_GROUPS", "logminer/SqlUtils"), ("LOG_GROUP_TYPE", "logminer/SqlUtils"),
+        ("ALL COLUMN LOGGING", "logminer/AbstractLogMinerStreamingChangeEventSource"),
+        ("GROUP#, BYTES", "logminer/AbstractLogMinerStreamingChangeEventSource"),
+        # Where Debezium looks, as the preflight follows it: the container switch (OracleConnection.setContainerAs),
+        # the archive destination it resolves (ArchiveDestinationNameResolver), the redo threads (V$THREAD), the
+        # flush table in the CDC user's default tablespace (CommitLogWriterFlushStrategy), IMPLICIT accepted.
         ("alter session set container=", "OracleConnection"),
         ("cdb$root", "OracleConnection"),
         ("SELECT STATUS, TYPE FROM V$ARCHIVE_DEST_STATUS WHERE DEST_NAME=?", "OracleConnection"),
@@ -206,7 +194,7 @@ def test_the_preflight_asks_what_debezium_asks(jars, text, class_file):
         ("IMPLICIT", "logminer/AbstractLogMinerStreamingChangeEventSource"),
     ],
 )
-def test_the_preflight_looks_where_debezium_looks(jars, text, class_path):
+def test_the_preflight_asks_what_debezium_asks(jars, text, class_path):
     plugin = jars / "plugins" / "debezium-connector-oracle"
     with zipfile.ZipFile(plugin / f"debezium-connector-oracle-{Manifest().debezium_version}.jar") as archive:
         assert text.encode() in archive.read(f"io/debezium/connector/oracle/{class_path}.class")

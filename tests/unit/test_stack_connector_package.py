@@ -76,6 +76,15 @@ def _copy_package(name: str, target: Path) -> None:
         shutil.copy(source, destination)
 
 
+def _run_from_archive(tmp_path: Path, task: Path, runtime: Path, code: str) -> subprocess.CompletedProcess:
+    """`code` in a Python that sees only the unpacked archive and what the Lambda runtime provides."""
+    return subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        env={"PYTHONPATH": f"{task}:{runtime}", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+
+
 def _unpacked(tmp_path: Path, files: dict[str, Path]) -> tuple[Path, Path]:
     """The archive unpacked as the Lambda's task folder, and beside it what the runtime provides."""
     task = tmp_path / "task"
@@ -140,11 +149,7 @@ def test_the_database_driver_is_built_for_the_lambda_platform_and_connects_from_
         "else:\n"
         "    raise AssertionError('connected to a closed port')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", code],
-        env={"PYTHONPATH": f"{task}:{runtime}", "PATH": "/usr/bin:/bin"},
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )
+    result = _run_from_archive(tmp_path, task, runtime, code)
     assert result.returncode == 0, result.stderr
 
 
@@ -175,10 +180,6 @@ def test_the_health_checks_database_probe_runs_from_the_archive_alone_and_is_unk
         "assert found.supplemental_logging_dropped is None and found.seconds < 10\n"
         "print(found.summary)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", code],
-        env={"PYTHONPATH": f"{task}:{runtime}", "PATH": "/usr/bin:/bin"},
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )
+    result = _run_from_archive(tmp_path, task, runtime, code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("unknown: Could not connect to 127.0.0.1:") and "pw-probe-x9" not in result.stdout

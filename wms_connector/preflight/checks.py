@@ -5,7 +5,7 @@ Each line says what was checked, what was found, and for a failure the SQL a DBA
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,13 +157,30 @@ def pdb(name: str, rows: Sequence[Sequence[Any]]) -> CheckResult:
     return CheckResult(check, FAIL, f"open mode is {mode}", tuple(sql.fix_pdb_open(name)))
 
 
-def heartbeat_table(
-    table: str, user: str, visible: int, log_groups: Iterable[Sequence[Any]], granted: Iterable[Sequence[Any]],
-    session_privileges: Iterable[Sequence[Any]],
+@dataclass(frozen=True)
+class WrittenTable:
+    """A table Debezium writes to as the CDC user: what it is for, the privileges it needs, and its DBA SQL."""
+
+    kind: str  # "Heartbeat table", "Signalling table"
+    privileges: tuple[str, ...]
+    why: str  # what the privileges are for
+    create: Callable[[str, str], list[str]]  # (table, user) -> the SQL that creates and grants it
+
+
+# The heartbeat action query is a MERGE; incremental snapshots insert their watermarks into the signalling table
+# (SignalBasedIncrementalSnapshotChangeEventSource: INSERT INTO <table> VALUES (?, ?, ?)).
+HEARTBEAT = WrittenTable("Heartbeat table", sql.HEARTBEAT_PRIVILEGES, "the heartbeat MERGE", sql.fix_heartbeat_table)
+SIGNALS = WrittenTable("Signalling table", ("INSERT",), "Debezium's watermarks", sql.fix_signal_table)
+
+
+def written_table(
+    kind: WrittenTable, table: str, user: str, visible: int, log_groups: Iterable[Sequence[Any]],
+    granted: Iterable[Sequence[Any]], session_privileges: Iterable[Sequence[Any]],
 ) -> CheckResult:
-    check = f"Heartbeat table {table}"
+    """Present, logged (its changes are mined back), and writable by the CDC user."""
+    check = f"{kind.kind} {table}"
     if not visible:
-        return _failed(check, "missing, or not visible to the CDC user", sql.fix_heartbeat_table(table, user))
+        return _failed(check, "missing, or not visible to the CDC user", kind.create(table, user))
     problems, fix = [], []
     if "ALL COLUMN LOGGING" not in {str(row[0]) for row in log_groups}:
         problems.append("no ALL COLUMNS supplemental logging")
@@ -172,9 +189,9 @@ def heartbeat_table(
         str(row[0]).removesuffix(" ANY TABLE") for row in session_privileges if str(row[0]).endswith(" ANY TABLE")
     }
     owner = table.split(".", 1)[0]
-    missing = [] if owner == user else [p for p in sql.HEARTBEAT_PRIVILEGES if p not in held]
+    missing = [] if owner == user else [p for p in kind.privileges if p not in held]
     if missing:
-        problems.append(f"no {' or '.join(missing)} privilege for the heartbeat MERGE")
+        problems.append(f"no {' or '.join(missing)} privilege for {kind.why}")
         fix.append(f"GRANT {', '.join(missing)} ON {table} TO {user};")
     if problems:
         return CheckResult(check, FAIL, "; ".join(problems), tuple(fix))
@@ -251,27 +268,3 @@ def redo_threads(
         "is connected to, so changes made on the others reach it late, when their logs switch",
         (f"connector option: racNodes: {suggestion or '<host:port of each node>'}",),
     )
-
-
-def signal_table(
-    table: str, user: str, visible: int, log_groups: Iterable[Sequence[Any]], granted: Iterable[Sequence[Any]],
-    session_privileges: Iterable[Sequence[Any]],
-) -> CheckResult:
-    """The signalling table of incremental snapshots: Debezium inserts its open and close watermarks into it
-    (SignalBasedIncrementalSnapshotChangeEventSource: INSERT INTO <table> VALUES (?, ?, ?)) and mines them back."""
-    check = f"Signalling table {table}"
-    if not visible:
-        return _failed(check, "missing, or not visible to the CDC user", sql.fix_signal_table(table, user))
-    problems, fix = [], []
-    if "ALL COLUMN LOGGING" not in {str(row[0]) for row in log_groups}:
-        problems.append("no ALL COLUMNS supplemental logging")
-        fix += sql.fix_table_supplemental_logging(table)
-    held = {str(row[0]) for row in granted} | {
-        str(row[0]).removesuffix(" ANY TABLE") for row in session_privileges if str(row[0]).endswith(" ANY TABLE")
-    }
-    if table.split(".", 1)[0] != user and "INSERT" not in held:
-        problems.append("no INSERT privilege for Debezium's watermarks")
-        fix.append(f"GRANT INSERT ON {table} TO {user};")
-    if problems:
-        return CheckResult(check, FAIL, "; ".join(problems), tuple(fix))
-    return CheckResult(check, PASS, "present, logged, writable")

@@ -149,28 +149,18 @@ def _container_checks(
                 rows(sql.TABLE_LOG_GROUPS, _split(table)), all_columns, user,
             ),
         )
-    if target.heartbeat_table:
-        table = target.heartbeat_table
-        check(
-            f"Heartbeat table {table}",
-            sql.fix_heartbeat_table(table, user),
-            lambda: checks.heartbeat_table(
-                table, user, int(rows(sql.TABLE_VISIBLE, _split(table))[0][0]),
-                rows(sql.TABLE_LOG_GROUPS, _split(table)), rows(sql.TABLE_PRIVILEGES, _split(table)),
-                session_privileges,
-            ),
-        )
-    if target.signal_table:
-        signals = target.signal_table
-        check(
-            f"Signalling table {signals}",
-            sql.fix_signal_table(signals, user),
-            lambda: checks.signal_table(
-                signals, user, int(rows(sql.TABLE_VISIBLE, _split(signals))[0][0]),
-                rows(sql.TABLE_LOG_GROUPS, _split(signals)), rows(sql.TABLE_PRIVILEGES, _split(signals)),
-                session_privileges,
-            ),
-        )
+    written = ((checks.HEARTBEAT, target.heartbeat_table), (checks.SIGNALS, target.signal_table))
+    for kind, table in written:
+        if table:
+            check(
+                f"{kind.kind} {table}",
+                kind.create(table, user),
+                lambda kind=kind, table=table: checks.written_table(
+                    kind, table, user, int(rows(sql.TABLE_VISIBLE, _split(table))[0][0]),
+                    rows(sql.TABLE_LOG_GROUPS, _split(table)), rows(sql.TABLE_PRIVILEGES, _split(table)),
+                    session_privileges,
+                ),
+            )
     where = f" in {target.pdb}" if target.pdb else ""
     check(
         f"Tablespace quota{where}", [],
