@@ -44,15 +44,16 @@ class Site:
         return self.carrier.split(":", 1)[1] if self.carrier.startswith("throw:") else None
 
 
-def _javap(jar: Path, class_name: str, *flags: str) -> list[str]:
+@functools.lru_cache(maxsize=512)  # the filters' terms share classes (BaseSourceTask, the LogMiner source)
+def _javap(jar: Path, class_name: str, *flags: str) -> tuple[str, ...]:
     result = subprocess.run(  # noqa: S603 - a fixed tool on a jar the project resolved
         [shutil.which("javap") or "javap", "-p", "-c", "-constants", *flags, "-classpath", str(jar), class_name],
         capture_output=True, text=True, timeout=120, check=True,
     )
-    return result.stdout.splitlines()
+    return tuple(result.stdout.splitlines())
 
 
-def _concat_recipes(verbose: list[str]) -> dict[int, str]:
+def _concat_recipes(verbose: Iterable[str]) -> dict[int, str]:
     """Bootstrap method index -> the recipe text of each makeConcatWithConstants call site."""
     recipes: dict[int, str] = {}
     in_bootstrap = False
