@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import time
 
@@ -63,14 +64,15 @@ def main() -> None:
                       MOTO_ECS_SERVICE_RUNNING="1")
     with listening_port() as port, mock_aws():
         aws = health_check_aws(NAME, NAME, NAME, "wms/main/dbInfo",
-                               {"host": "127.0.0.1", "port": port, "user": "c##u", "password": "bench-pw"})
+                               {"host": "127.0.0.1", "port": port, "user": "c##u",
+                                "password": secrets.token_urlsafe(16)})
         off, _ = _runs(runs, False, aws, port)
         on, queries = _runs(runs, True, aws, port)
-        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secrets_manager = boto3.client("secretsmanager", region_name=REGION)
         alone = []
         for _ in range(runs):
             started = time.perf_counter()
-            probe_database(secrets, aws["secret_arn"], lambda info, timeout: ready_database(), use_pdb=True,
+            probe_database(secrets_manager, aws["secret_arn"], lambda info, timeout: ready_database(), use_pdb=True,
                            archive_destination_name=(), restart_scn=1500)
             alone.append(time.perf_counter() - started)
     off_ms, on_ms = statistics.median(off) * 1000, statistics.median(on) * 1000
