@@ -15,6 +15,7 @@ from components.connector import Connector, ConnectorArgs
 from components.dashboard import Dashboard, DashboardArgs
 from components.endpoint import ConnectEndpoint, ConnectEndpointArgs
 from components.health import HealthArgs, HealthCheck
+from components.health_table import HealthTable
 from components.iam import RoleFactory
 from components.image import ConnectImage, ConnectImageArgs
 from components.lambda_package import lambda_code
@@ -65,6 +66,8 @@ endpoint = ConnectEndpoint(
     opts=stack_options,
 )
 lambdas = LambdaFactory(roles, network, lambda_code(), settings.logs.retention_days)
+# Before the admin: it writes the hold and the declared connector there in the call that changes the connector.
+health_table = HealthTable("health-table", stage, opts=stack_options)
 admin = AdminFunction(
     "admin",
     AdminFunctionArgs(
@@ -76,6 +79,8 @@ admin = AdminFunction(
         db_info_arn=secrets.db_info_arn,
         account_id=context.account_id,
         partition=context.partition,
+        health_table_name=health_table.table.name,
+        health_table_arn=health_table.table.arn,
     ),
     opts=stack_options,
 )
@@ -137,9 +142,7 @@ health = HealthCheck(
         private_ca_arn=secrets.private_ca_arn,
         db_info_arn=secrets.db_info_arn,
         bootstrap_servers=secrets.broker.bootstrap_servers,
-        declared_config=connector.declared_config,
-        declared_state=connector.declared_state,
-        declared_allow_unreachable_database=settings.connector.options.allow_unreachable_database,
+        table=health_table.table,
         start_after=[connector],
     ),
     opts=stack_options,

@@ -5,7 +5,8 @@ run outside the VPC with `pulumi up`, and runs the database preflight for `ops p
 Its role comes from the shared role factory and may only write its own log group, read the one private CA's
 certificate (to trust the Connect endpoint), read the dbInfo secret (the preflight connects as the CDC user; the
 value is read when asked and never kept or returned), search the Connect workers' log group (a failed task's real
-cause) and manage its network interfaces. Kafka (unauthenticated TLS)
+cause), read and write the hold and the declared connector in the health table, and manage its network
+interfaces. Kafka (unauthenticated TLS)
 and Connect REST need no AWS permission; the Lambdas' security group allows exactly them and the database port.
 """
 
@@ -39,6 +40,9 @@ class AdminFunctionArgs:
     db_info_arn: str
     account_id: str
     partition: str
+    # The stage's health table: the admin writes the hold and the declared connector there.
+    health_table_name: pulumi.Input[str]
+    health_table_arn: pulumi.Input[str]
 
     @property
     def worker_log_group_arn(self) -> str:
@@ -61,6 +65,8 @@ def function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]
         env.DB_SECRET_ARN: args.db_info_arn,
         # Where a failed task's real cause is read when Debezium's trace hides it.
         env.WORKER_LOG_GROUP: worker_log_group_name(args.settings.stage),
+        # The hold around each change and the declared connector the health check reconciles towards.
+        env.HEALTH_TABLE: args.health_table_name,
     }
 
 
@@ -87,6 +93,8 @@ class AdminFunction(pulumi.ComponentResource):
                 statement(["secretsmanager:GetSecretValue"], [args.db_info_arn]),
                 # The workers' startup failures (the causes Debezium's NullPointerException hides).
                 statement(["logs:FilterLogEvents"], [args.worker_log_group_arn]),
+                # The hold (conditional writes) and the declared connector, items of the health table.
+                statement(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], [args.health_table_arn]),
             ],
         )
         made = args.lambdas.function(name, spec, parent=self)

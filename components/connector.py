@@ -35,28 +35,27 @@ def connector_config(settings: StageSettings, bootstrap_servers: str) -> dict[st
 
 
 class Connector(pulumi.ComponentResource):
-    """Exposes `resource` (the DebeziumConnector), `connector_name`, `connector_state` (as Connect reported it at
-    the last `pulumi up` or `pulumi refresh`), and `declared_config`/`declared_state` (what the health check's
-    reconciliation compares the live connector with)."""
+    """Exposes `resource` (the DebeziumConnector), `connector_name` and `connector_state` (as Connect reported it
+    at the last `pulumi up` or `pulumi refresh`). The declared connector the health check reconciles towards is
+    written by the admin in the same call that changes the connector (wms_connector/admin/control.py)."""
 
     def __init__(self, name: str, args: ConnectorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("wms:connector:Connector", name, None, opts)
         settings = args.settings
         options = settings.connector.options
-        self.declared_config = secret_if_salted(
-            connector_config(settings, args.bootstrap_servers), secret=args.options_are_secret
-        )
-        self.declared_state = options.state
+        config = secret_if_salted(connector_config(settings, args.bootstrap_servers), secret=args.options_are_secret)
         self.resource = DebeziumConnector(
             f"{name}-debezium",
             name=args.topics.connector_name,
             stage=settings.stage.name,
-            config=self.declared_config,
+            config=config,
             transport=lambda_spec(args.admin_function_name, settings.region),
             state=options.state,
             allow_unreachable_database=options.allow_unreachable_database,
             secret_config=args.options_are_secret,
             start_scn=options.start_scn,
+            accept_unchecked_start_scn=options.accept_unchecked_start_scn,
+            holder=f"pulumi stack {settings.stage.name}",
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.connector_name = self.resource.name

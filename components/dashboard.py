@@ -110,6 +110,20 @@ def capture_row(settings: StageSettings, health_graph) -> list[dict]:
     ]
 
 
+def hold_widget(function_name: str, region: str) -> dict:
+    """Who holds the connector, why and until when: the `hold` of the health runs' log lines (runner.py)."""
+    query = (
+        f"SOURCE '/aws/lambda/{function_name}' | fields @timestamp, hold.holder, hold.command, hold.reason, "
+        "hold.until | filter event = 'health_check' and ispresent(hold.holder) | sort @timestamp desc | limit 5"
+    )
+    return {
+        "type": "log",
+        "width": HALF,
+        "height": 6,
+        "properties": {"title": "Hold: who, why, until when", "query": query, "region": region, "view": "table"},
+    }
+
+
 def dashboard_body(
     settings: StageSettings,
     connector: str,
@@ -167,6 +181,11 @@ def dashboard_body(
                     (m.SOURCE_CONNECTED, "Minimum", "SourceConnected (1 = connected)"),
                 ],
             ),
+            health_graph(
+                "Hold (1 = held: no restart, no repair)",
+                [(m.CONNECTOR_HELD, "Maximum"), (m.HOLD_MINUTES_LEFT, "Minimum", "minutes left")],
+            ),
+            hold_widget(function_name, region),
             health_graph(
                 "Replication lag",
                 [

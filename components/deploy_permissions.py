@@ -43,8 +43,6 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "UpdateContinuousBackups", "DescribeTimeToLive",
         tags=("TagResource", "UntagResource", "ListTagsOfResource"),
     ),
-    # The declared connector the health check reconciles against (an item of its table).
-    "aws:dynamodb/tableItem:TableItem": _crud("dynamodb", "PutItem", "GetItem", "UpdateItem", "DeleteItem", tags=()),
     "aws:ec2/securityGroup:SecurityGroup": _crud(
         "ec2", "CreateSecurityGroup", "DescribeSecurityGroups", "DeleteSecurityGroup", "RevokeSecurityGroupEgress",
         "AuthorizeSecurityGroupEgress", "DescribeSecurityGroupRules",
@@ -144,10 +142,17 @@ def needs_no_calls(resource_type: str) -> bool:
     return resource_type.startswith(NO_CALLS_PREFIXES)
 
 
+# Resource types the program declared in earlier versions: the first `pulumi up` after an upgrade reads and deletes
+# them (the declared connector's item, written by the admin since).
+RETIRED_RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "aws:dynamodb/tableItem:TableItem": _crud("dynamodb", "GetItem", "DeleteItem", tags=()),
+}
+
+
 def actions_by_service() -> dict[str, list[str]]:
     """Every action, grouped by service, sorted: what docs/deploy.md lists."""
     grouped: dict[str, set[str]] = {}
-    for actions in (*RESOURCE_ACTIONS.values(), *LOOKUP_ACTIONS.values()):
+    for actions in (*RESOURCE_ACTIONS.values(), *RETIRED_RESOURCE_ACTIONS.values(), *LOOKUP_ACTIONS.values()):
         for action in actions:
             service, _, name = action.partition(":")
             grouped.setdefault(service, set()).add(name)

@@ -7,7 +7,6 @@ table, the one secret, the one private CA, and PutMetricData only into this stag
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ from components.vpc_lambda import LambdaFactory, VpcLambdaSpec
 from wms_connector.aws_names import aws_name, health_function_name
 from wms_connector.health import config as env
 from wms_connector.health.metric_names import MetricScope
-from wms_connector.health.reconcile import Declared, declared_key
 from wms_connector.health.rotation import change_event_pattern
 from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
 from wms_connector.settings import StageSettings
@@ -48,14 +46,11 @@ class HealthArgs:
     private_ca_arn: str
     db_info_arn: str
     bootstrap_servers: str
+    # The stage's health table (components/health_table.py): state, holds, the declared connector.
+    table: aws.dynamodb.Table
     kafka_security_protocol: str = MSK_SECURITY_PROTOCOL  # as the workers reach MSK
-    # The connector as declared (config with placeholders only, a secret when salted; state): reconciliation.
-    declared_config: pulumi.Input[dict] | None = None
-    declared_state: str = "running"
-    declared_allow_unreachable_database: bool = False
     # The schedule starts only after these exist (the connector): a new stack's first runs must not page
-    # ConnectApiUnreachable/ConnectorMissing while Connect is still starting. The declared item, too, is written
-    # after them and deleted before them, so a run never re-registers a connector that a destroy removes.
+    # ConnectApiUnreachable/ConnectorMissing while Connect is still starting.
     start_after: Sequence[pulumi.Resource] = ()
 
 
@@ -120,19 +115,6 @@ def function_environment(args: HealthArgs, table_name: pulumi.Input[str]) -> dic
     }
 
 
-def declared_item(args: HealthArgs) -> pulumi.Output[str]:
-    """The declared connector as a DynamoDB item (attribute-value JSON) of the health table; a secret when its
-    config is one."""
-    key = declared_key(args.settings.stage.name, args.topics.connector_name)
-
-    def item(config: dict) -> str:
-        declared = Declared(dict(config), args.declared_state, args.declared_allow_unreachable_database)
-        attributes = declared.to_item(key)
-        return json.dumps({name: {"S": value} for name, value in attributes.items()}, sort_keys=True)
-
-    return pulumi.Output.from_input(args.declared_config).apply(item)
-
-
 class HealthCheck(pulumi.ComponentResource):
     """Exposes `function`, `table`, `log_group`, `schedule_rule`, `rotation_rule`, `role`."""
 
@@ -142,17 +124,7 @@ class HealthCheck(pulumi.ComponentResource):
         settings, stage = args.settings, args.settings.stage
         function_name = health_function_name(stage)
 
-        self.table = aws.dynamodb.Table(
-            f"{name}-state",
-            name=aws_name(stage, "dynamodb-table", "health"),
-            billing_mode="PAY_PER_REQUEST",
-            hash_key="connectorId",
-            attributes=[{"name": "connectorId", "type": "S"}],
-            point_in_time_recovery={"enabled": True},
-            server_side_encryption={"enabled": True},
-            deletion_protection_enabled=stage.is_named,
-            opts=child,
-        )
+        self.table = args.table
         spec = VpcLambdaSpec(
             function_name=function_name,
             role_suffix="health",
@@ -169,14 +141,6 @@ class HealthCheck(pulumi.ComponentResource):
         made = args.lambdas.function(name, spec, parent=self)
         self.log_group, self.role, self.function = made.log_group, made.role, made.function
 
-        if args.declared_config is not None:
-            self.declared = aws.dynamodb.TableItem(
-                f"{name}-declared",
-                table_name=self.table.name,
-                hash_key="connectorId",
-                item=declared_item(args),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.start_after)),
-            )
         self.schedule_rule = aws.cloudwatch.EventRule(
             f"{name}-schedule",
             name=aws_name(stage, "event-rule", "health-schedule"),

@@ -2,8 +2,8 @@
 
     python -m devtools.ops --stage <stage> [--local | --connect-url URL | --region R] [--json] <command>
 
-Commands: status, lag, restart [--all], pause, resume, stop, offsets [show | reset --yes | set --scn N --yes],
-start-from --scn N --yes,
+Commands: status, lag, restart [--all], pause [--hold D --reason R], resume, stop [--hold D --reason R], release,
+offsets [show | reset --yes | set --scn N --yes|--dry-run], start-from --scn N --yes|--dry-run,
 snapshot [--table SCHEMA.TABLE ...] [--type blocking|incremental], preflight [--heartbeat-table SCHEMA.TABLE]
 [--use-pdb] [--signal-table D.S.T] [--archive-destination LOG_ARCHIVE_DEST_N ...] [--rac-node HOST[:PORT] ...].
 
@@ -16,8 +16,11 @@ command was refused or failed, 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
+import re
+import socket
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,7 +30,9 @@ from devtools.ops_output import OK, UNHEALTHY, USAGE, render
 from wms_connector.admin.protocol import AdminCallFailed, error_response
 from wms_connector.aws_names import admin_function_name
 from wms_connector.connect_rules import MAX_STATE_TIMEOUT
+from wms_connector.connector.options import MAX_SCN
 from wms_connector.db_info import db_info_from_variables
+from wms_connector.holds import MAX_HOLD_SECONDS
 from wms_connector.providers.transport import LAMBDA_MARGIN_SECONDS, DirectTransport, LambdaTransport
 from wms_connector.redaction import redact
 from wms_connector.settings import DEFAULT_REGION
@@ -83,18 +88,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("lag", help="Debezium lag, source connection, time since last event, snapshot progress")
     restart = commands.add_parser("restart", help="restart the failed connector and tasks")
     restart.add_argument("--all", action="store_true", help="restart the connector and every task, failed or not")
-    commands.add_parser("pause", help="pause capture (the connector keeps its tasks)")
-    commands.add_parser("resume", help="resume a paused or stopped connector")
-    commands.add_parser("stop", help="stop the connector and its tasks (needed before changing offsets)")
+    for command, help_text in (("pause", "pause capture (the connector keeps its tasks)"),
+                               ("stop", "stop the connector and its tasks (needed before changing offsets)")):
+        held = commands.add_parser(command, help=help_text)
+        held.add_argument("--hold", metavar="DURATION", type=_duration,
+                          help="keep it so until DURATION passes (30m, 2h, 1d; at most "
+                               f"{MAX_HOLD_SECONDS // 3600} h) or `release`: no health run undoes it meanwhile")
+        held.add_argument("--reason", help="with --hold: why, for whoever looks (status, the health run's log)")
+    commands.add_parser("resume", help="resume a paused or stopped connector (ends your own hold)")
+    commands.add_parser("release", help="end the hold on the connector, whoever took it")
     offsets = commands.add_parser("offsets", help="show, reset or set the source offsets")
     offsets.add_argument("action", nargs="?", choices=("show", "reset", "set"), default="show")
     offsets.add_argument("--scn", type=int, help="with `set`: the SCN to resume from")
     offsets.add_argument("--yes", action="store_true", help="confirm `reset` or `set`")
     start_from = commands.add_parser(
-        "start-from", help="stop, set the offset to an SCN, start again: capture resumes reading there"
+        "start-from", help="stop, set the offset for an SCN, start again: every commit from that SCN on is sent"
     )
-    start_from.add_argument("--scn", type=int, required=True, help="the SCN to read from")
+    start_from.add_argument("--scn", type=int, required=True, help="the first commit SCN to send")
     start_from.add_argument("--yes", action="store_true", help="confirm")
+    for positioned in (offsets, start_from):
+        positioned.add_argument("--dry-run", action="store_true",
+                                help="with an SCN: print the offset it would write, change nothing")
+        positioned.add_argument("--accept-unknown-open-transactions", action="store_true",
+                                help="go ahead when the database cannot tell which transactions were open at the SCN")
     snapshot = commands.add_parser("snapshot", help="send Debezium's execute-snapshot signal")
     snapshot.add_argument(
         "--table", action="append", choices=CAPTURED_TABLE_NAMES, metavar="SCHEMA.TABLE",
@@ -135,13 +151,18 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Stage]:
         raise UsageError(f"--connect-url must start with http:// or https://, got {args.connect_url!r}.")
     if not 1 <= args.timeout <= MAX_STATE_TIMEOUT:
         raise UsageError(f"--timeout must be seconds from 1 to {MAX_STATE_TIMEOUT:.0f}, got {args.timeout}.")
-    if args.command == "start-from" and args.scn < 1:
-        raise UsageError("`start-from` needs --scn N, a whole number of at least 1.")
+    if args.command == "start-from" and not 1 <= args.scn <= MAX_SCN:
+        raise UsageError(f"`start-from` needs --scn N, a whole number from 1 to {MAX_SCN}.")
     if args.command == "offsets":
-        if args.action == "set" and (args.scn is None or args.scn < 1):
-            raise UsageError("`offsets set` needs --scn N, a whole number of at least 1.")
-        if args.action != "set" and args.scn is not None:
-            raise UsageError("--scn goes with `offsets set` only.")
+        if args.action == "set" and (args.scn is None or not 1 <= args.scn <= MAX_SCN):
+            raise UsageError(f"`offsets set` needs --scn N, a whole number from 1 to {MAX_SCN}.")
+        if args.action != "set" and (args.scn is not None or args.dry_run or args.accept_unknown_open_transactions):
+            raise UsageError("--scn, --dry-run and --accept-unknown-open-transactions go with `offsets set` only.")
+    if args.command in ("pause", "stop"):
+        if args.hold is not None and not (args.reason or "").strip():
+            raise UsageError(f"`{args.command} --hold` needs --reason: whoever finds it held must learn why.")
+        if args.reason and args.hold is None:
+            raise UsageError("--reason goes with --hold.")
     return args, stage
 
 
@@ -189,6 +210,34 @@ def transport_for(
 # -- requests --------------------------------------------------------------------------------------------------------
 
 _STATES = {"pause": "paused", "resume": "running", "stop": "stopped"}
+_DURATION = re.compile(r"(\d{1,4})([smhd])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> int:
+    """`30m`, `2h`, `1d` as seconds, from 1 s to the longest hold."""
+    match = _DURATION.fullmatch(text.strip())
+    seconds = int(match.group(1)) * _SECONDS[match.group(2)] if match else 0
+    if not 1 <= seconds <= MAX_HOLD_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration from 1s to {MAX_HOLD_SECONDS // 3600}h (a number and s, m, h or d: 30m, 2h)"
+        )
+    return seconds
+
+
+def holder() -> str:
+    """Who a hold names: the person at this machine."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (a container without one): the machine still says something
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _with_holder(request: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """A request that changes the connector is held in the caller's name for its duration (wms_connector/holds.py)."""
+    command = f"ops {args.command}" + (f" {args.action}" if args.command == "offsets" else "")
+    return {**request, "holder": holder(), "command": command}
 
 
 def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
@@ -199,21 +248,28 @@ def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
     # again is reported as failing, never as the moment it was RUNNING.
     settled = {"action": "settled_status", "name": name, "timeout_seconds": args.timeout}
     if args.command == "restart":
-        return [{"action": "restart", "name": name, "include_tasks": True, "only_failed": not args.all}, settled]
+        restart = {"action": "restart", "name": name, "include_tasks": True, "only_failed": not args.all}
+        return [_with_holder(restart, args), settled]
+    if args.command == "release":
+        return [{"action": "release"}]
     if args.command in _STATES:
         # Resume waits for the connector only; a task that fails again is what the settled status then shows.
-        change = {"action": "set_state", "name": name, "state": _STATES[args.command],
-                  "timeout_seconds": args.timeout, "require_tasks": False}
+        change = _with_holder({"action": "set_state", "name": name, "state": _STATES[args.command],
+                               "timeout_seconds": args.timeout, "require_tasks": False}, args)
+        if getattr(args, "hold", None):
+            change["hold"] = {"seconds": args.hold, "reason": args.reason}
         return [change, settled] if args.command == "resume" else [change]
     if args.command == "offsets":
         if args.action == "show":
             return [{"action": "offsets", "name": name}]
         if args.action == "reset":
-            return [{"action": "reset_offsets", "name": name}]
-        return [{"action": "alter_offsets", "name": name, "scn": args.scn}]
+            return [_with_holder({"action": "reset_offsets", "name": name}, args)]
+        return [_with_holder({"action": "alter_offsets", "name": name, "scn": args.scn, **_position_flags(args)},
+                             args)]
     if args.command == "start-from":
-        start = {"action": "start_from", "name": name, "scn": args.scn, "timeout_seconds": args.timeout}
-        return [start, settled]
+        start = {"action": "start_from", "name": name, "scn": args.scn, "timeout_seconds": args.timeout,
+                 **_position_flags(args)}
+        return [_with_holder(start, args)] + ([] if args.dry_run else [settled])
     if args.command == "preflight":
         request = {"action": "preflight", "use_pdb": args.use_pdb}
         optional = {"heartbeat_table": args.heartbeat_table, "signal_table": args.signal_table,
@@ -223,19 +279,25 @@ def requests_for(args: argparse.Namespace, name: str) -> list[dict[str, Any]]:
     return [{"action": "signal_snapshot", "name": name, "tables": args.table, "snapshot_type": args.snapshot_type}]
 
 
+def _position_flags(args: argparse.Namespace) -> dict[str, bool]:
+    return {"dry_run": args.dry_run, "accept_unknown_open_transactions": args.accept_unknown_open_transactions}
+
+
 def confirmation_missing(args: argparse.Namespace) -> str | None:
-    if args.command == "start-from" and not args.yes:
+    if args.command == "start-from" and not args.yes and not args.dry_run:
         return (
-            f"Refused: `start-from` would stop the connector, point it at SCN {args.scn} (changes committed before it "
-            "are not captured, changes after it that were already captured are sent again) and start it. Add --yes "
-            "to do it."
+            f"Refused: `start-from` would stop the connector, point it at SCN {args.scn} (every transaction that "
+            f"commits at SCN {args.scn} or later is sent, whole, including ones sent before; none committed before "
+            "it) and start it. `--dry-run` shows the offset; add --yes to do it."
         )
+    if args.command == "offsets" and args.action == "set" and args.dry_run:
+        return None
     if args.command == "offsets" and args.action in ("reset", "set") and not args.yes:
         what = (
             "forget the connector's source offsets: its next start snapshots every table again (consumers see "
             "every row again)"
             if args.action == "reset"
-            else f"make the connector resume reading the redo log at SCN {args.scn}"
+            else f"make the connector send every transaction that commits at SCN {args.scn} or later, whole"
         )
         return f"Refused: `offsets {args.action}` would {what}. The connector must be STOPPED. Add --yes to do it."
     return None
@@ -282,15 +344,16 @@ def main(
         return UNHEALTHY
     name = StageTopics(stage).connector_name
     try:
-        result = None
+        results = []
         for request in requests_for(args, name):
-            result = _invoke(transport, {**request, "stage": stage.name}, lambda_client)
+            results.append(_invoke(transport, {**request, "stage": stage.name}, lambda_client))
     except AdminCallFailed as exc:
         if args.json:
             _say(json.dumps(error_response(exc.kind, exc.message, exc.fields)), out)
         _say(f"error ({exc.kind}): {exc.message}", err)
         return USAGE if exc.kind in _USAGE_ERRORS else UNHEALTHY
-    code, lines = render(args, result, name, stage)
+    result = results[-1]
+    code, lines = render(args, result, name, stage, results[:-1])
     if args.json:
         # The verdict is the last line printed for people; scripts get it as data, with the exit code's `ok`.
         _say(json.dumps({"ok": code == OK, "verdict": lines[-1], "result": result}, indent=2, sort_keys=True), out)

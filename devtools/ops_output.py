@@ -104,8 +104,47 @@ def render_offsets(result: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tuple[int, list[str]]:
-    """Exit code and lines for a command's last result."""
+def render_hold(hold: Mapping[str, Any] | None) -> list[str]:
+    if not hold:
+        return []
+    return [
+        f"held by {hold['holder']} ({hold['command']}) until {hold['until']} ({hold['minutesLeft']} min left): "
+        f"{hold['reason']}",
+        "  no health run restarts or repairs it meanwhile; `ops release` ends the hold.",
+    ]
+
+
+def render_position(result: Mapping[str, Any]) -> list[str]:
+    """The offset a start position writes (or would), what it rests on, and its warnings."""
+    position = result.get("position") or {}
+    offset = ", ".join(f"{k}={v}" for k, v in sorted((result.get("offset") or {}).items()))
+    lines = [f"offset {'to write' if result.get('dryRun') else 'written'}: {offset}"]
+    oldest = position.get("oldestOpen")
+    if oldest:
+        lines.append(
+            f"  {position.get('openTransactions')} transaction(s) open at SCN {position.get('scn')}; the oldest, "
+            f"{oldest['xid']}, started at SCN {oldest['startScn']}: mining starts just before it."
+        )
+    elif position.get("known"):
+        lines.append(f"  no transaction was open at SCN {position.get('scn')}.")
+    if not position.get("known", True):
+        lines.append(f"  UNCHECKED: {position.get('unknownReason')}")
+    lines.extend(f"  WARNING: {warning}" for warning in result.get("warnings") or [])
+    return lines
+
+
+def render(
+    args: argparse.Namespace, result: Any, name: str, stage: Stage, earlier: list[Any] | None = None
+) -> tuple[int, list[str]]:
+    """Exit code and lines for a command's last result (`earlier`: the results of the requests before it)."""
+    if args.command == "release":
+        released = result.get("released")
+        if not released:
+            return OK, ["OK: no hold was in force."]
+        return OK, [f"OK: ended the hold of {released['holder']} ({released['command']}): {released['reason']}. The "
+                    "health run restarts and repairs again from its next run."]
+    if getattr(args, "dry_run", False):
+        return OK, [*render_position(result), "OK: nothing changed (--dry-run); run it with --yes to write it."]
     if args.command == "lag":
         healthy, line = lag_verdict(result)
         return (OK if healthy else UNHEALTHY), [*render_lag(result), line]
@@ -114,8 +153,7 @@ def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tu
             return OK, render_offsets(result)
         if args.action == "reset":
             return OK, [f"Offsets of {name} reset: `resume` starts it, and it snapshots again per snapshot.mode."]
-        offset = ", ".join(f"{k}={v}" for k, v in sorted(result["offset"].items()))
-        return OK, [f"Offset of {name} set: {offset}. `resume` starts it from there."]
+        return OK, [*render_position(result), f"OK: offset of {name} set; `resume` starts it from there."]
     if args.command == "preflight":
         return (OK if result.get("ok") else UNHEALTHY), render_preflight(result)
     if args.command == "snapshot":
@@ -128,12 +166,20 @@ def render(args: argparse.Namespace, result: Any, name: str, stage: Stage) -> tu
         ]
     status = result.get("status")
     wanted = {"pause": "PAUSED", "stop": "STOPPED"}.get(args.command)
-    healthy, line = state_verdict(status, name, wanted) if wanted else verdict(status, name, result.get("not_started"))
+    hold = result.get("hold")
+    if wanted:
+        healthy, line = state_verdict(status, name, wanted, hold)
+    else:
+        healthy, line = verdict(status, name, result.get("not_started"))
+    position = render_position(earlier[0]) if args.command == "start-from" and earlier else []
+    lines = [*position, *render_status(status, name, stage, result.get("causes")), *render_hold(hold)]
     # The exit code is the verdict's: 0 exactly when the line printed starts with OK.
-    return (OK if healthy else UNHEALTHY), [*render_status(status, name, stage, result.get("causes")), line]
+    return (OK if healthy else UNHEALTHY), [*lines, line]
 
 
-def state_verdict(status: Mapping[str, Any] | None, name: str, wanted: str) -> tuple[bool, str]:
+def state_verdict(
+    status: Mapping[str, Any] | None, name: str, wanted: str, hold: Mapping[str, Any] | None = None
+) -> tuple[bool, str]:
     """(healthy, one line) after `pause` or `stop`: the state asked for, with nothing FAILED, is what was wanted."""
     if status is None or status.get("state") != wanted:
         return verdict(status, name)
@@ -141,8 +187,10 @@ def state_verdict(status: Mapping[str, Any] | None, name: str, wanted: str) -> t
     if failed:
         which = ", ".join(f"task {t.get('id')}" for t in failed)
         return False, f"UNHEALTHY: {wanted}, but {which} FAILED."
+    if hold:
+        return True, f"OK: connector {wanted}, as asked, and held until {hold['until']}; `resume` when done."
     # The health check's reconciliation puts the declared state back unless told otherwise: say so now, not at 3 a.m.
     return True, (
         f"OK: connector {wanted}, as asked; `resume` when done. Unless the stack declares it {wanted.lower()} "
-        "(or repairDrift is off), the next health run puts the declared state back."
+        "(or repairDrift is off), the next health run puts the declared state back: `--hold 2h --reason …` keeps it."
     )

@@ -34,6 +34,8 @@ JMX_URL = "JMX_URL"
 WORKER_LOG_GROUP = "WORKER_LOG_GROUP"
 # The dbInfo secret's ARN: the health check's database probe and the admin's preflight read the secret by it.
 DB_SECRET_ARN = "DB_INFO_SECRET_ARN"  # noqa: S105 - a variable name, not a value
+# The stage's health table: the health check's state, and the hold and declared connector the admin writes.
+HEALTH_TABLE = "HEALTH_TABLE"
 
 REQUIRED = (STAGE, CONNECT_URL)
 

@@ -21,6 +21,7 @@ from devtools.local.kafka_tools import register_unvalidated
 from devtools.local.stack import LocalStack
 from tests.integration.connectors import TASK_REFUSES_AT_START
 from tests.integration.local_admin import local_admin, wait_until
+from tests.unit.oracle_double import ready_database
 from wms_connector.admin.errors import ConfigInvalid, StateTimeout
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.admin.protocol import handle
@@ -265,14 +266,27 @@ def test_a_first_deploy_with_a_start_scn_has_its_offset_before_it_ever_runs(loca
     offsets_when_running: list = []
     try:
         # Declared running; the start position is set while it is still stopped, then it starts.
-        admin.ensure(NAME, _config(local_stack), "running", timeout=60, allow_unreachable_database=True,
-                     start_scn=777000)
+        # The database (a double, as Oracle shapes its rows: tests/unit/oracle_double.py) has a transaction open
+        # since SCN 776500 at the start position, on one of two redo threads.
+        admin.database_info = lambda: {"user": "C##WMSCDC", "password": "x", "host": "db", "port": "1521"}
+        admin.database_connect = lambda info: ready_database(
+            REDO_THREADS=[(1, "OPEN", "PUBLIC"), (2, "OPEN", "PUBLIC")],
+            OPEN_TRANSACTIONS_RAC=lambda p: [("0A0012003F040000", 776500)] if p["scn"] > 776500 else [],
+        )
+        result = admin.ensure(NAME, _config(local_stack), "running", timeout=60, allow_unreachable_database=True,
+                              start_scn=777000)
         offsets_when_running = admin.connect.get_offsets(NAME)["offsets"]
     finally:
         seen = watcher.stop()
     states = [s.state for s in seen if s.state != "UNASSIGNED"]  # before a worker takes it up
     assert states and states[0] == "STOPPED" and states[-1] == "RUNNING", states
-    assert offsets_when_running[0]["offset"] == {"scn": "777000", "commit_scn": "777000:1:"}
-    # A start position is for the creation only: ensuring again leaves the offset alone.
+    # Read back through Connect's offsets API: mining starts with the open transaction, both threads at N.
+    assert offsets_when_running[0]["offset"] == {"scn": "776499", "commit_scn": "777000:1:,777000:2:"}
+    assert result["startPosition"]["oldestOpen"]["startScn"] == 776500
+    # Its first start runs in `recovery` (there is no schema history yet); the declared mode comes back later.
+    assert admin.connect.get_config(NAME)["snapshot.mode"] == "recovery"
+    # A start position is for the creation only: ensuring again leaves the offset alone, and while the first
+    # start has not streamed the live mode stays `recovery`.
     admin.ensure(NAME, _config(local_stack), "running", timeout=60, allow_unreachable_database=True, start_scn=1)
-    assert admin.connect.get_offsets(NAME)["offsets"][0]["offset"]["scn"] == "777000"
+    assert admin.connect.get_offsets(NAME)["offsets"][0]["offset"]["scn"] == "776499"
+    assert admin.connect.get_config(NAME)["snapshot.mode"] == "recovery"

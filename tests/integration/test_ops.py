@@ -181,16 +181,25 @@ def test_offsets_change_only_while_stopped_and_only_with_yes(local_stack, failin
     assert code == UNHEALTHY and "Refused" in err
 
     assert ops(local_stack, "stop")[0] == OK
+    # This admin has no database to ask which transactions were open at the SCN: refused unless accepted.
+    code, _, err = ops(local_stack, "offsets", "set", "--scn", "123456", "--yes")
+    assert code == UNHEALTHY and "cannot tell which transactions were open at SCN 123456" in err
     code, _, err = ops(local_stack, "offsets", "reset")
     assert code == UNHEALTHY and "Add --yes" in err
 
-    code, out, err = ops(local_stack, "offsets", "set", "--scn", "123456", "--yes")
+    code, out, err = ops(local_stack, "offsets", "set", "--scn", "123456", "--dry-run",
+                         "--accept-unknown-open-transactions")
+    assert code == OK and "offset to write: commit_scn=123456:1:, scn=123455" in out and "UNCHECKED" in out
+    assert "123455" not in json.dumps(failing_connector.get_offsets(NAME))  # a dry run writes nothing
+    code, out, err = ops(local_stack, "offsets", "set", "--scn", "123456", "--yes",
+                         "--accept-unknown-open-transactions")
     assert code == OK, err
-    assert "scn=123456" in out
+    assert "offset written: commit_scn=123456:1:, scn=123455" in out
     code, out, _ = ops(local_stack, "offsets")
     assert code == OK
-    assert f"partition server={local_stack.topics.topic_prefix}" in out and "scn = 123456" in out
-    assert "commit_scn = 123456:1:" in out  # transactions committed before it count as handled
+    # Mining is `SCN > scn`, so it reads from 123456 on; commits below it on thread 1 count as handled.
+    assert f"partition server={local_stack.topics.topic_prefix}" in out and "scn = 123455" in out
+    assert "commit_scn = 123456:1:" in out
 
     code, out, err = ops(local_stack, "offsets", "reset", "--yes")
     assert code == OK, err
@@ -201,15 +210,21 @@ def test_offsets_change_only_while_stopped_and_only_with_yes(local_stack, failin
 
 def test_start_from_an_scn_is_one_operation_stop_set_start(local_stack, failing_connector):
     code, _, err = ops(local_stack, "start-from", "--scn", "48213377")
-    assert code == UNHEALTHY and "Refused" in err and "Add --yes" in err
-    code, out, err = ops(local_stack, "start-from", "--scn", "48213377", "--yes")
+    assert code == UNHEALTHY and "Refused" in err and "add --yes" in err
+    # Refused before anything is stopped when what was open at the SCN cannot be told.
+    code, _, err = ops(local_stack, "start-from", "--scn", "48213377", "--yes")
+    assert code == UNHEALTHY and "cannot tell which transactions were open" in err
+    assert failing_connector.status(NAME).state == "RUNNING"
+    code, out, err = ops(local_stack, "start-from", "--scn", "48213377", "--yes", "--accept-unknown-open-transactions")
     # Started again from there; with no database its task fails again, and the verdict says so.
     assert code == UNHEALTHY, err
-    assert out.splitlines()[0].startswith(f"connector {NAME} (stage it): RUNNING")
-    assert out.splitlines()[-1].startswith("UNHEALTHY: task 0 FAILED")
+    lines = out.splitlines()
+    assert lines[0] == "offset written: commit_scn=48213377:1:, scn=48213376"
+    assert any(line.startswith(f"connector {NAME} (stage it): RUNNING") for line in lines)
+    assert lines[-1].startswith("UNHEALTHY: task 0 FAILED")
     [entry] = failing_connector.get_offsets(NAME)["offsets"]
     assert entry["partition"] == {"server": local_stack.topics.topic_prefix}
-    assert entry["offset"]["scn"] == "48213377" and entry["offset"]["commit_scn"] == "48213377:1:"
+    assert entry["offset"] == {"scn": "48213376", "commit_scn": "48213377:1:"}
 
 
 def _signals(local_stack) -> list:

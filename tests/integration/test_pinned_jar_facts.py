@@ -22,11 +22,11 @@ import pytest
 from devtools.connect_jars import CONNECT_IMAGE_DIR, IMAGE_PROFILES, PREVIOUS_MANIFEST, Manifest, resolve
 from devtools.local.stack import ORACLE_CONNECTOR_CLASS, LocalStack
 from tests.integration.pinned_facts import pinned_fact
-from wms_connector.admin.operations import offset_at
 from wms_connector.config_topic import connector_record, target_state_record
 from wms_connector.connector import debezium_properties as dbz
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
+from wms_connector.preflight.start_position import OpenTransaction, StartPosition
 
 pytestmark = pytest.mark.integration
 
@@ -57,15 +57,37 @@ def config_keys(jars: Path) -> dict[str, dict]:
 # ---- the source offset (OracleOffsetContext, CommitScn, read by BufferedLogMinerOracleOffsetContextLoader)
 
 
-@pytest.mark.parametrize("threads", [["1"], ["1", "2"]])
-def test_the_offset_the_admin_writes_is_the_position_debezium_reads(jars, threads):
-    offset = offset_at(5000, {"commit_scn": ",".join(f"100:{thread}:" for thread in threads)})
-    read = pinned_fact(jars, "offset", json.dumps(offset))
-    assert read["scn"] == "5000"
-    assert read["commit_scn_by_thread"] == {thread: "5000" for thread in threads}
-    assert read["snapshot_running"] is False and read["transaction_id"] is None
-    # What Debezium would commit back is what was written: nothing of it is dropped or renamed.
+# An offset as Debezium commits it mid-stream: a transaction half sent (txId/txSeq) after an initial snapshot.
+LIVE_OFFSET = {
+    "scn": "4800", "commit_scn": "4900:1:0b000a00aa030000", "txId": "0a0012003f040000", "txSeq": 3,
+    "snapshot_scn": "4000", "snapshot_completed": False,
+}
+
+
+@pytest.mark.parametrize("threads", [(1,), (1, 2)])
+def test_the_offset_for_a_start_position_is_read_by_debezium_as_every_commit_from_n_on(jars, threads):
+    # Transaction 0a… opened at SCN 4500 and was still open at N = 5000.
+    position = StartPosition(5000, threads, (OpenTransaction("0A0012003F040000", 4500, None),))
+    offset = position.offset()
+    probes = [[thread, scn] for thread in threads for scn in (4999, 5000, 5001)]
+    read = pinned_fact(jars, "offset", json.dumps(offset), json.dumps(probes))
+    # Mining is `SCN > scn`: it starts with the open transaction's first change.
+    assert read["scn"] == "4499"
+    assert read["commit_scn_by_thread"] == {str(thread): "5000" for thread in threads}
+    # A commit below N on any thread is dropped whole; one at N or after is emitted.
+    assert read["handled"] == [True, False, False] * len(threads)
+    # Nothing of the old position survives to skip events: no transaction, no sequence, no snapshot SCN.
+    assert read["transaction_id"] is None and read["transaction_sequence"] is None and read["snapshot_scn"] is None
+    assert read["snapshot_running"] is False
     assert {key: read["committed_back"][key] for key in offset} == offset
+
+
+def test_the_keys_a_start_position_drops_are_ones_debezium_would_act_on(jars):
+    # What the old offset's extra keys would have done: the check above would fail if they were kept.
+    read = pinned_fact(jars, "offset", json.dumps(LIVE_OFFSET), json.dumps([[2, 5000]]))
+    assert read["transaction_id"] == "0a0012003f040000" and read["transaction_sequence"] == 3
+    assert read["snapshot_scn"] == "4000"
+    assert read["handled"] == [False]  # a thread the commit_scn does not name is never handled
 
 
 def test_the_offset_check_fails_on_a_key_debezium_does_not_read(jars):

@@ -34,7 +34,6 @@ OPTION_SETS = {
     "skip-unparsable-ddl": {"unparsableDdl": "skip"},
     "recovery-with-extras": {
         "snapshotMode": "recovery",
-        "startScn": 123456789,
         "extraProperties": {"signal.data.collection": "WMSDB.WMS.DEBEZIUM_SIGNAL", "log.mining.query.filter.mode":
                             "regex", "database.query.timeout.ms": "600000"},
     },

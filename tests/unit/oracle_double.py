@@ -85,6 +85,14 @@ def ready_database(in_container: dict[tuple[str, str], object] | None = None, **
             [(1000, 30.5)] if p.get("dest") == "LOG_ARCHIVE_DEST_1" else [(None, None)]
         ),
         sql.ONLINE_LOGS_OLDEST: [(5000,)],
+        # Start positions: nothing open, N a minute old, undo kept 15 minutes (Oracle's default UNDO_RETENTION),
+        # no DDL on the captured tables since.
+        sql.OPEN_TRANSACTIONS: lambda p: [],
+        sql.OPEN_TRANSACTIONS_RAC: lambda p: [],
+        sql.COMMITTED_SINCE: lambda p: [],
+        sql.SCN_AGE_SECONDS: lambda p: [(60,)],
+        sql.UNDO_RETENTION_SECONDS: [(900,)],
+        sql.DDL_SINCE: lambda p: [],
     }
     answers.update({getattr(sql, key): value for key, value in changes.items()})
     return OracleDouble(answers, in_container)

@@ -205,6 +205,8 @@ class ProgramRun:
     explicit_dependencies: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
     # (type, name) -> the inputs as sent to the engine, secrets still wrapped.
     wire_inputs: dict[tuple[str, str], dict] = field(default_factory=dict)
+    # (type, name) -> the whole registration (parent, aliases, options) as sent to the engine.
+    registrations: dict[tuple[str, str], dict] = field(default_factory=dict)
 
     def depends_on(self, type_: str, name: str) -> set[tuple[str, str]]:
         return self.explicit_dependencies[(type_, name)]
@@ -260,6 +262,7 @@ def run_program(
         response = register(monitor, request)
         run.explicit_dependencies[(request.type, request.name)] = {_type_and_name(u) for u in request.dependencies}
         run.wire_inputs[(request.type, request.name)] = json_format.MessageToDict(request.object)
+        run.registrations[(request.type, request.name)] = json_format.MessageToDict(request)
         return response
 
     try:

@@ -18,7 +18,8 @@ from tests.unit.aws_fixtures import active_private_ca
 from wms_connector.admin.environment import AdminEnvironment, build_admin
 from wms_connector.admin.errors import AdminError, StateTimeout
 from wms_connector.admin.errors import AdminMisconfigured as AdminEnvironmentError
-from wms_connector.admin.operations import ConnectorAdmin, _exporter_url, commit_scn_at
+from wms_connector.admin.operations import ConnectorAdmin, _exporter_url
+from wms_connector.admin.positions import offset_threads
 from wms_connector.admin.protocol import handle
 from wms_connector.admin.reconciler import _reached
 from wms_connector.config_topic import target_state_record
@@ -159,6 +160,7 @@ ENV = {"STAGE": "feat-x", "CONNECT_URL": "https://connect.wms-connector-feat-x.i
         ({**ENV, "CONNECT_URL": "connect:8083"}, "CONNECT_URL: must be an http:// or https:// URL"),
         ({**ENV, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SECURITY_PROTOCOL: must be one of SSL, PLAINTEXT"),
         ({**ENV, "CONNECT_DEADLINE_SECONDS": "forever"}, "CONNECT_DEADLINE_SECONDS"),
+        ({**ENV, "HEALTH_TABLE": "a b"}, "HEALTH_TABLE: 'a b' is not a DynamoDB table name"),
     ],
 )
 def test_bad_environment_names_the_variable(env, says):
@@ -231,6 +233,19 @@ def test_environment_defaults():
     admin = build_admin(environment)
     assert admin.topic_admin_factory is not None
     assert admin.connect.base_url == ENV["CONNECT_URL"]
+    # Without the health table nothing is held or declared (no health run watches), and a hold is refused.
+    assert admin.control is None
+    refused = handle(admin, {"action": "set_state", "name": "wms-oracle-cdc", "state": "paused", "holder": "a@b",
+                             "hold": {"seconds": 60, "reason": "r"}})
+    assert refused["error"]["type"] == "BadRequest" and "keeps no holds" in refused["error"]["message"]
+
+
+def test_the_health_table_from_the_environment_is_where_holds_and_the_declaration_go(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    environment = AdminEnvironment.from_env({**ENV, "HEALTH_TABLE": "wms-connector-feat-x-health"})
+    admin = build_admin(environment)
+    assert admin.control.table.name == "wms-connector-feat-x-health"
+    assert (admin.control.stage, admin.control.connector) == ("feat-x", "wms-oracle-cdc")
 
 
 @mock_aws
@@ -463,23 +478,24 @@ def test_a_new_connector_is_created_in_its_declared_state(live, initial_state, e
 @pytest.mark.parametrize(
     ("current", "expected"),
     [
-        (None, "5000:1:"),
-        ("", "5000:1:"),
-        ("4900:1:0a001b00c3000000", "5000:1:"),
-        ("4900:1:,4950:2:07001c00d5000000-0800", "5000:1:,5000:2:"),
-        ("4900", "5000:1:"),  # the legacy single-thread form
+        (None, []),
+        ("", []),
+        ("4900:1:0a001b00c3000000", [1]),
+        ("4900:1:,4950:2:07001c00d5000000-0800", [1, 2]),
+        ("4900", []),  # the legacy single-thread form names none (the database's threads are used)
     ],
 )
-def test_commit_scn_names_every_redo_thread_at_the_start_scn(current, expected):
+def test_the_redo_threads_an_offset_names(current, expected):
     # CommitScn.valueOf (debezium-connector-oracle 3.6.1; tests/integration/test_pinned_jar_facts.py reads it back):
     # `scn:thread:txids`, comma-separated.
-    assert commit_scn_at(5000, current) == expected
+    assert offset_threads({"commit_scn": current}) == expected
 
 
-@pytest.mark.parametrize("scn", [0, -1, True, "5000", 1.5])
+@pytest.mark.parametrize("scn", [0, -1, True, "5000", 1.5, 2**53, 99999999999999999999999999999])
 def test_start_from_and_a_start_scn_refuse_what_is_not_an_scn(admin, scn):
     response = handle(admin, {"action": "start_from", "name": "wms-oracle-cdc", "scn": scn, "stage": "feat-x"})
-    assert response["error"]["type"] == "BadRequest" and "whole number of at least 1" in response["error"]["message"]
+    assert response["error"]["type"] == "BadRequest"
+    assert f"whole number from 1 to {2**53 - 1}" in response["error"]["message"]
     ensure = {"action": "ensure", "name": "wms-oracle-cdc", "stage": "feat-x", "start_scn": scn,
               "config": {"name": "wms-oracle-cdc", "connector.class": "x"}}
     response = handle(admin, ensure)

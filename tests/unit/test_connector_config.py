@@ -368,16 +368,22 @@ def test_tcp_keepalive_is_on_for_the_drivers_socket():
 @pytest.mark.parametrize(
     ("options", "says"),
     [
-        ({"startScn": 48213377}, "only with `snapshotMode: recovery`"),
-        ({"startScn": 0, "snapshotMode": "recovery"}, "a whole number from 1"),
-        ({"startScn": "abc", "snapshotMode": "recovery"}, "a whole number from 1"),
-        ({"startScn": 2**53, "snapshotMode": "recovery"}, "a whole number from 1"),
+        ({"startScn": 48213377, "snapshotMode": "recovery"}, "`initial`, `when_needed` or `no_data` with `startScn`"),
+        ({"startScn": 0}, "a whole number from 1"),
+        ({"startScn": "abc"}, "a whole number from 1"),
+        ({"startScn": 2**53}, "a whole number from 1"),
+        ({"acceptUncheckedStartScn": True}, "only with `startScn`"),
+        ({"startScn": 5, "acceptUncheckedStartScn": "maybe"}, "true or false"),
     ],
 )
-def test_a_start_scn_is_a_whole_number_and_needs_the_recovery_snapshot(options, says):
+def test_a_start_scn_is_a_whole_number_in_a_mode_the_stage_returns_to(options, says):
+    # The first start runs in `recovery` by itself (wms_connector/connector/first_start.py); declared in it, every
+    # restart would take a new schema snapshot (RecoverySnapshotter: schema always).
     with pytest.raises(ConnectorOptionsError, match=re.escape(says)):
         ConnectorOptions.from_config(options)
-    assert ConnectorOptions.from_config({"startScn": "48213377", "snapshotMode": "recovery"}).start_scn == 48213377
+    for mode in ("initial", "when_needed", "no_data"):
+        options = ConnectorOptions.from_config({"startScn": "48213377", "snapshotMode": mode})
+        assert (options.start_scn, options.snapshot_mode) == (48213377, mode)
 
 
 def test_the_oracle_config_the_stack_deploys_is_held_byte_for_byte():

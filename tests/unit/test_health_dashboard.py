@@ -24,11 +24,13 @@ from wms_connector.health.checks.topics import TopicFindings
 from wms_connector.health.report import RestartReport, RunReport, signals
 from wms_connector.health.runner import counter_growth
 from wms_connector.health.runway import RunwayFindings
+from wms_connector.holds import Hold
 from wms_connector.preflight.probe import ProbeFindings
 from wms_connector.settings import load_settings
 from wms_connector.stages import Stage
 
 CONNECTOR = "wms-oracle-cdc"
+HOLD = Hold("oncall@laptop", "DBA resizing redo", "ops pause --hold", 1_800_000_000_000, 1_800_007_200_000, "t", True)
 AWS_METRICS = {
     "AWS/ECS": {"CPUUtilization", "MemoryUtilization"},
     "AWS/Lambda": {"Errors", "Duration"},
@@ -57,6 +59,8 @@ def _every_signal_a_run_can_publish() -> set[str]:
         probe=ProbeFindings(archivelog=True, database_logging=True, on_disk_hours=30.0, oldest_archived_scn=1,
                             restart_scn=2.0),
         growth=growth,
+        hold=HOLD,
+        now_ms=HOLD.taken_at_ms,
     )
     return set(signals(report))
 
@@ -137,3 +141,15 @@ def test_every_alarm_reads_a_published_metric_with_its_dimensions():
         assert (spec.namespace, spec.metric) == (m.log_metrics_namespace(settings.stage), log_filter.metric)
     errors = lambda_errors_spec(settings, "wms-connector-main-health")
     assert errors.metric in AWS_METRICS[errors.namespace]
+
+
+def test_the_hold_widget_reads_what_the_health_runs_log_of_the_hold():
+    body = _body("main")
+    (widget,) = [w for w in body["widgets"] if w["type"] == "log"]
+    query = widget["properties"]["query"]
+    assert query.startswith("SOURCE '/aws/lambda/wms-connector-main-health' ")
+    fields = [f.strip().removeprefix("hold.") for f in query.split("|")[1].removeprefix(" fields ").split(", ")[1:]]
+    # Every field it shows is one the run logs under `hold` (runner.py's summary is Hold.summary).
+    assert fields and set(fields) <= set(HOLD.summary(HOLD.taken_at_ms))
+    held = {line[1] for line in _metric_lines(body)}
+    assert {m.CONNECTOR_HELD, m.HOLD_MINUTES_LEFT} <= held

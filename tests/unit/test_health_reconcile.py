@@ -50,7 +50,8 @@ def test_drift_and_what_puts_it_back(declared_state, live_config, live_state, dr
 def test_the_declared_item_round_trips_and_holds_placeholders_only():
     declared = Declared(CONFIG, "paused", allow_unreachable_database=True)
     item = declared.to_item(declared_key("main", "wms-oracle-cdc"))
-    assert item["connectorId"] == "main:wms-oracle-cdc#declared"
+    # Not the `#declared` key earlier stacks kept as a Pulumi resource (its deletion must not take this one).
+    assert item["connectorId"] == "main:wms-oracle-cdc#declared-connector"
     assert item["allowUnreachableDatabase"] == "true" and item["state"] == "paused"
     assert Declared.from_item(item) == declared
     assert "${env:DB_PASSWORD}" in item["config"]
@@ -69,3 +70,29 @@ def test_the_declared_item_round_trips_and_holds_placeholders_only():
 def test_a_bad_declared_item_is_named(item, says):
     with pytest.raises(DeclaredConnectorError, match=says):
         Declared.from_item(item)
+
+
+FIRST_START = {**CONFIG, "snapshot.mode": "recovery"}
+
+
+@pytest.mark.parametrize(
+    ("live", "streaming", "keys", "deferred"),
+    [
+        # Created for a start position, not streamed yet: its `recovery` mode stays (a restart in `initial` before
+        # the schema history exists fails: BaseSourceTask.validateSchemaHistory), whatever else differs.
+        (FIRST_START, None, (), True),
+        (FIRST_START, False, (), True),
+        ({**FIRST_START, "tasks.max": "2"}, None, (), True),
+        # Once Debezium streams (StreamingMetrics Connected), the declared mode is put back.
+        (FIRST_START, True, ("snapshot.mode",), False),
+        # A stage that declares `recovery` itself has nothing deferred.
+        (CONFIG, None, (), False),
+    ],
+)
+def test_a_first_start_keeps_its_recovery_mode_until_it_streams(live, streaming, keys, deferred):
+    drift = find_drift(Declared(CONFIG, "running"), live, "RUNNING", streaming)
+    assert drift.config_keys == keys and bool(drift.deferred) is deferred
+    assert not drift.found or keys
+    assert find_drift(Declared(FIRST_START, "running"), FIRST_START, "RUNNING", None) == Drift()
+    # A state drift is still put back while the mode waits.
+    assert find_drift(Declared(CONFIG, "running"), FIRST_START, "PAUSED", None).repairs() == ["set_state"]

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "wms_connector.topic_admin", "wms_connector.preflight", "wms_connector.task_cause",
         "wms_connector.registration", "wms_connector.task_starts",
     ),
-    ("wms_connector.health",),
+    ("wms_connector.health", "wms_connector.holds"),
     ("wms_connector.admin",),
     ("wms_connector.providers",),
     ("functions", "components"),

@@ -15,6 +15,7 @@ import pytest
 from botocore.stub import Stubber
 
 from components.admin_function import admin_function_name
+from devtools import ops
 from devtools.local.settings import DEFAULT_LOG_DIR, PORTS
 from devtools.ops import main, parse, requests_for, transport_for
 from devtools.ops_output import OK, UNHEALTHY, USAGE, lag_verdict, render_lag, render_offsets, verdict
@@ -25,6 +26,7 @@ from wms_connector.providers.transport import DirectTransport, LambdaTransport
 from wms_connector.stages import InvalidStageError, Stage
 
 NAME = "wms-oracle-cdc"
+HOLDER = "oncall@laptop"
 TRACE = (
     "org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change event producer.\n"
     "\tat io.debezium.pipeline.ErrorHandler.setProducerThrowable(ErrorHandler.java:67)\n"
@@ -103,8 +105,16 @@ def test_a_bad_stage_is_a_usage_error_with_the_stage_models_message():
         (["--stage", "main", "--connect-url", "ftp://x", "status"], "must start with http://"),
         (["--stage", "main", "--timeout", "0", "pause"], "--timeout must be seconds from 1 to 840"),
         (["--stage", "main", "offsets", "set", "--yes"], "needs --scn N"),
-        (["--stage", "main", "offsets", "set", "--scn", "0", "--yes"], "at least 1"),
-        (["--stage", "main", "offsets", "show", "--scn", "5"], "--scn goes with `offsets set` only"),
+        (["--stage", "main", "offsets", "set", "--scn", "0", "--yes"], "a whole number from 1 to 9007199254740991"),
+        (["--stage", "main", "offsets", "set", "--scn", "99999999999999999999999999999", "--yes"],
+         "a whole number from 1 to 9007199254740991"),
+        (["--stage", "main", "start-from", "--scn", str(2**53), "--yes"], "a whole number from 1 to 9007199254740991"),
+        (["--stage", "main", "offsets", "show", "--scn", "5"], "--scn, --dry-run and --accept-unknown-open"),
+        (["--stage", "main", "offsets", "show", "--dry-run"], "go with `offsets set` only"),
+        (["--stage", "main", "pause", "--hold", "2h"], "`pause --hold` needs --reason"),
+        (["--stage", "main", "stop", "--reason", "why"], "--reason goes with --hold"),
+        (["--stage", "main", "pause", "--hold", "8d", "--reason", "x"], "not a duration from 1s to 168h"),
+        (["--stage", "main", "pause", "--hold", "soon", "--reason", "x"], "not a duration"),
         (["--stage", "main", "offsets", "rewind"], "invalid choice"),
         (["--stage", "main", "snapshot", "--table", "WMS.OTHER_TBL"], "invalid choice"),
         (["--stage", "main", "snapshot", "--type", "full"], "invalid choice"),
@@ -178,8 +188,21 @@ def _requests(*argv: str) -> list[dict]:
     return requests_for(args, NAME)
 
 
+@pytest.fixture(autouse=True)
+def _holder(monkeypatch):
+    """Who a hold names is the person at the machine; here, always the same one."""
+    monkeypatch.setattr(ops, "holder", lambda: HOLDER)
+
+
+def _held(request: dict, command: str) -> dict:
+    """`request` as ops sends it when it changes the connector: held in the caller's name, the stage last."""
+    held = {key: value for key, value in request.items() if key != "stage"} | {"holder": HOLDER, "command": command}
+    return held | ({"stage": request["stage"]} if "stage" in request else {})
+
+
 def test_each_command_asks_the_admin_for_the_right_action():
-    assert _requests("restart")[0] == {"action": "restart", "name": NAME, "include_tasks": True, "only_failed": True}
+    assert _requests("restart")[0] == _held(
+        {"action": "restart", "name": NAME, "include_tasks": True, "only_failed": True}, "ops restart")
     assert _requests("restart", "--all")[0]["only_failed"] is False
     # The verdict after a restart or a resume is taken on the settled state, never on a task still starting.
     settled = {"action": "settled_status", "name": NAME, "timeout_seconds": 30}
@@ -187,10 +210,23 @@ def test_each_command_asks_the_admin_for_the_right_action():
     for command, state in (("pause", "paused"), ("resume", "running"), ("stop", "stopped")):
         request, *after = _requests("--timeout", "30", command)
         assert request["action"] == "set_state" and request["state"] == state and request["timeout_seconds"] == 30
+        assert (request["holder"], request["command"]) == (HOLDER, f"ops {command}") and "hold" not in request
         assert after == ([settled] if command == "resume" else [])
+    held = _requests("pause", "--hold", "90m", "--reason", "DBA patching the redo logs")[0]
+    assert held["hold"] == {"seconds": 5400, "reason": "DBA patching the redo logs"}
+    assert _requests("stop", "--hold", "1d", "--reason", "r")[0]["hold"]["seconds"] == 86400
+    assert _requests("release") == [{"action": "release"}]
     assert _requests("offsets") == [{"action": "offsets", "name": NAME}]
-    assert _requests("offsets", "reset", "--yes") == [{"action": "reset_offsets", "name": NAME}]
-    assert _requests("offsets", "set", "--scn", "77", "--yes") == [{"action": "alter_offsets", "name": NAME, "scn": 77}]
+    assert _requests("offsets", "reset", "--yes") == [_held({"action": "reset_offsets", "name": NAME},
+                                                            "ops offsets reset")]
+    unchecked = {"dry_run": False, "accept_unknown_open_transactions": False}
+    assert _requests("offsets", "set", "--scn", "77", "--yes") == [
+        _held({"action": "alter_offsets", "name": NAME, "scn": 77, **unchecked}, "ops offsets set")]
+    dry = _requests("offsets", "set", "--scn", "77", "--dry-run", "--accept-unknown-open-transactions")
+    assert dry[0]["dry_run"] is True and dry[0]["accept_unknown_open_transactions"] is True
+    # A dry run shows the offset only: no settled status after it.
+    assert [r["action"] for r in _requests("start-from", "--scn", "77", "--dry-run")] == ["start_from"]
+    assert [r["action"] for r in _requests("start-from", "--scn", "77", "--yes")] == ["start_from", "settled_status"]
     (signal,) = _requests("snapshot", "--table", "WMS.PLAN_BASE_WVR_TBL", "--table", "MMDL.PLAN_WVR_RVSN_TBL")
     assert signal == {
         "action": "signal_snapshot",
@@ -264,19 +300,20 @@ def test_json_output_is_the_admins_result_with_the_verdict_and_the_same_exit_cod
 
 
 def test_pause_that_reached_paused_exits_0():
-    request = {"action": "set_state", "name": NAME, "state": "paused", "timeout_seconds": 120,
-               "require_tasks": False, "stage": "main"}
+    request = _held({"action": "set_state", "name": NAME, "state": "paused", "timeout_seconds": 120,
+                     "require_tasks": False, "stage": "main"}, "ops pause")
     status = _status("PAUSED", "PAUSED")
     code, out, _ = Lambda().answers(request, _ok({"state": "paused", "status": status})).run(
         "--stage", "main", "pause"
     )
     assert code == OK and out.splitlines()[-1].startswith("OK: connector PAUSED, as asked")
-    assert out.splitlines()[-1].endswith("the next health run puts the declared state back.")
+    assert out.splitlines()[-1].endswith("the next health run puts the declared state back: `--hold 2h --reason …` "
+                                         "keeps it.")
 
 
 def test_pause_that_left_a_task_failed_exits_1_with_an_unhealthy_verdict():
-    request = {"action": "set_state", "name": NAME, "state": "paused", "timeout_seconds": 120,
-               "require_tasks": False, "stage": "main"}
+    request = _held({"action": "set_state", "name": NAME, "state": "paused", "timeout_seconds": 120,
+                     "require_tasks": False, "stage": "main"}, "ops pause")
     status = _status("PAUSED", "FAILED")
     code, out, _ = Lambda().answers(request, _ok({"state": "paused", "status": status})).run(
         "--stage", "main", "pause"
@@ -285,7 +322,7 @@ def test_pause_that_left_a_task_failed_exits_1_with_an_unhealthy_verdict():
 
 
 def test_refusal_from_the_admin_exits_1_with_its_message_and_no_traceback():
-    request = {"action": "reset_offsets", "name": NAME, "stage": "main"}
+    request = _held({"action": "reset_offsets", "name": NAME, "stage": "main"}, "ops offsets reset")
     refused = {"ok": False, "error": {"type": "Refused", "message": "Refusing to reset the offsets of connector "
                                       "`wms-oracle-cdc`: it is RUNNING.", "fields": {}}}
     code, out, err = Lambda().answers(request, refused).run("--stage", "main", "offsets", "reset", "--yes")
@@ -316,7 +353,8 @@ def test_a_crashed_lambda_is_a_readable_error():
 
 def test_a_bad_request_answer_is_a_usage_error():
     bad = {"ok": False, "error": {"type": "BadRequest", "message": "SCN 0 is not allowed", "fields": {}}}
-    request = {"action": "alter_offsets", "name": NAME, "scn": 5, "stage": "main"}
+    request = _held({"action": "alter_offsets", "name": NAME, "scn": 5, "stage": "main", "dry_run": False,
+                     "accept_unknown_open_transactions": False}, "ops offsets set")
     code, _, err = Lambda().answers(request, bad).run("--stage", "main", "offsets", "set", "--scn", "5", "--yes")
     assert code == USAGE and "SCN 0 is not allowed" in err
 

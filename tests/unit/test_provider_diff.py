@@ -58,6 +58,8 @@ def _props(**changes) -> dict:
         (_props(), _props(allowUnreachableDatabase=True), {"allowUnreachableDatabase": "update"}),
         (_props(), _props(timeoutSeconds=60), {"timeoutSeconds": "update"}),
         (_props(), _props(transport=lambda_spec("other", "us-east-1")), {"transport": "update"}),
+        # A stack from before holds: its first update writes the declared connector where the admin keeps it.
+        (_props(), _props(holder="pulumi stack main"), {"holder": "update"}),
         # Not known yet during a preview.
         (_props(), _props(config=UNKNOWN), {"config": "update"}),
         # A salted config is a secret whose keys carry the salt: never a path that names one of its keys.

@@ -255,23 +255,33 @@ def test_the_connector_config_is_a_secret_when_its_options_are_or_it_carries_a_s
         assert "Distinctive-Salt" not in json.dumps({k: v for k, v in config.items() if k != "value"})
 
 
-def test_the_declared_connector_is_written_for_reconciliation_after_the_connector(run):
+def test_the_admin_keeps_the_hold_and_the_declared_connector_in_the_table_the_health_check_reads(run):
     stage = Stage.parse(run.stage)
-    item = run.one("aws:dynamodb/tableItem:TableItem", "health-declared").inputs
-    assert item["hashKey"] == "connectorId"
-    attributes = {name: value["S"] for name, value in json.loads(item["item"]).items()}
-    assert attributes["connectorId"] == f"{stage.name}:wms-oracle-cdc#declared"
-    assert attributes["state"] == "running" and attributes["allowUnreachableDatabase"] == "false"
-    # The very config the connector resource declares: placeholders, never a credential.
-    assert json.loads(attributes["config"]) == run.one(CONNECTOR, "connector-debezium").inputs["config"]
-    assert "${env:DB_PASSWORD}" in attributes["config"]
-    # Written after the connector, so deleted before it: a destroy is never undone by a health run.
-    assert (CONNECTOR, "connector-debezium") in run.depends_on("aws:dynamodb/tableItem:TableItem", "health-declared")
+    # No Pulumi resource writes the declared connector any more: the admin does, before it changes the connector.
+    assert run.of_type("aws:dynamodb/tableItem:TableItem") == []
+    table = run.one("aws:dynamodb/table:Table", "health-state").inputs["name"]
+    admin = run.one(FUNCTION, "admin-function").inputs["environment"]["variables"]
     health = run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    assert admin["HEALTH_TABLE"] == health["HEALTH_TABLE"] == table
     assert health["REPAIR_DRIFT"] == "true"
+    # The admin may read, write and delete items of that table and of no other.
+    policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "admin-policy").inputs["policy"])
+    on_table = [s for s in policy["Statement"] if any(a.startswith("dynamodb:") for a in s["Action"])]
+    assert [sorted(s["Action"]) for s in on_table] == [["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]]
+    assert [r.rsplit("/", 1)[-1] for s in on_table for r in s["Resource"]] == [table]
+    # Each change the provider makes is held in the stack's name.
+    assert run.one(CONNECTOR, "connector-debezium").inputs["holder"] == f"pulumi stack {stage.name}"
 
 
-def test_repair_can_be_turned_off_and_a_salted_declared_config_is_a_secret():
+def test_the_health_table_keeps_its_resource_when_it_moves_out_of_the_health_component(run):
+    registration = run.registrations[("aws:dynamodb/table:Table", "health-state")]
+    assert "HealthTable" in registration["parent"]
+    former = f"urn:pulumi:{run.stage}::wms-connector::wms:health:HealthCheck::health"
+    assert any(alias.get("spec", {}).get("parentUrn") == former for alias in registration.get("aliases", [])), (
+        registration.get("aliases"))
+
+
+def test_repair_can_be_turned_off_and_a_salted_config_is_a_secret():
     run = run_program(
         "feature-login",
         config={"repairDrift": False,
@@ -279,5 +289,5 @@ def test_repair_can_be_turned_off_and_a_salted_declared_config_is_a_secret():
     )
     run.raise_error()
     assert run.one(FUNCTION, "health-function").inputs["environment"]["variables"]["REPAIR_DRIFT"] == "false"
-    wire = run.wire_inputs[("aws:dynamodb/tableItem:TableItem", "health-declared")]["item"]
+    wire = run.wire_inputs[(CONNECTOR, "connector-debezium")]["config"]
     assert isinstance(wire, dict) and SECRET_SIG in wire

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wms_connector.admin.control import Control
 from wms_connector.admin.errors import AdminMisconfigured
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.aws_names import RULES
@@ -19,6 +20,7 @@ from wms_connector.health.config import secret_arn
 from wms_connector.lambda_env import (
     CONNECT_CA_ARN,
     DB_SECRET_ARN,
+    HEALTH_TABLE,
     WORKER_LOG_GROUP,
     LambdaEnvironment,
     LambdaEnvironmentError,
@@ -28,6 +30,7 @@ from wms_connector.snapshot_signal import SignalWriter
 from wms_connector.task_cause import STARTUP_FAILURE
 from wms_connector.task_starts import kafka_task_start_log
 from wms_connector.topic_admin import TopicAdmin
+from wms_connector.topics import StageTopics
 
 DEFAULT_CONNECT_DEADLINE_SECONDS = 60
 # One Connect request; the deadline above bounds its retries.
@@ -41,6 +44,8 @@ CAUSE_MAX_PAGES = 5
 class AdminEnvironment(LambdaEnvironment):
     db_secret_arn: str | None = None  # the preflight's database (without it the preflight says so)
     worker_log_group: str | None = None  # where the causes of failed tasks are read (without it, none are)
+    # The hold and the declared connector (without it, nothing is held or declared: no health run watches)
+    health_table: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AdminEnvironment:
@@ -50,6 +55,7 @@ class AdminEnvironment(LambdaEnvironment):
                 **shared,
                 db_secret_arn=value_of(env, DB_SECRET_ARN, secret_arn, default=None),
                 worker_log_group=value_of(env, WORKER_LOG_GROUP, _log_group, default=None),
+                health_table=value_of(env, HEALTH_TABLE, _table_name, default=None),
             )
         except LambdaEnvironmentError as exc:
             raise AdminMisconfigured(str(exc)) from None
@@ -58,6 +64,12 @@ class AdminEnvironment(LambdaEnvironment):
 def _log_group(raw: str) -> str:
     if not RULES["log-group"].pattern.fullmatch(raw):
         raise LambdaEnvironmentError(f"{WORKER_LOG_GROUP}: {raw!r} is not a CloudWatch log group name.")
+    return raw
+
+
+def _table_name(raw: str) -> str:
+    if not RULES["dynamodb-table"].pattern.fullmatch(raw):
+        raise LambdaEnvironmentError(f"{HEALTH_TABLE}: {raw!r} is not a DynamoDB table name.")
     return raw
 
 
@@ -104,15 +116,24 @@ def build_admin(
     acm_pca: Any = None,
     database_info: Callable[[], Mapping[str, Any]] | None = None,
     worker_log_records: Callable[[], Iterable[str]] | None = None,
+    health_table: Any = None,
 ) -> ConnectorAdmin:
     """The admin the Lambda runs; `acm_pca` (a boto3 client) is needed only when the CA comes by ARN.
-    `database_info` gives the preflight its dbInfo keys (default: the secret named by DB_INFO_SECRET_ARN)."""
+    `database_info` gives the preflight its dbInfo keys (default: the secret named by DB_INFO_SECRET_ARN);
+    `health_table` (a boto3 Table) is where holds and the declared connector are kept (default: HEALTH_TABLE's)."""
     db_secret_arn = getattr(environment, "db_secret_arn", None)
     if database_info is None and db_secret_arn:
         database_info = secret_db_info(db_secret_arn)
     worker_log_group = getattr(environment, "worker_log_group", None)
     if worker_log_records is None and worker_log_group:
         worker_log_records = cloudwatch_worker_records(worker_log_group)
+    table_name = getattr(environment, "health_table", None)
+    if health_table is None and table_name:
+        import boto3
+
+        health_table = boto3.resource("dynamodb").Table(table_name)
+    stage = environment.stage
+    control = Control(health_table, stage.name, StageTopics(stage).connector_name) if health_table else None
     ca = environment.connect_ca
     if ca is None and environment.connect_ca_arn:
         if acm_pca is None:
@@ -127,7 +148,7 @@ def build_admin(
     if not environment.bootstrap_servers:
         return ConnectorAdmin(
             connect=connect, stage=environment.stage, jmx_url=environment.jmx_url, database_info=database_info,
-            worker_log_records=worker_log_records,
+            worker_log_records=worker_log_records, control=control,
         )
     servers, protocol = environment.bootstrap_servers, environment.security_protocol
     return ConnectorAdmin(
@@ -140,4 +161,5 @@ def build_admin(
         signal_writer=SignalWriter(servers, protocol),
         database_info=database_info,
         worker_log_records=worker_log_records,
+        control=control,
     )

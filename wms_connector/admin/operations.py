@@ -4,11 +4,13 @@ Debezium's snapshot signal, and the deletion of an ephemeral stage's topics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from wms_connector.admin.checks import check_name
+from wms_connector.admin.checks import check_name, check_state
+from wms_connector.admin.control import Control
 from wms_connector.admin.errors import (
     AdminError,
     AdminMisconfigured,
@@ -17,12 +19,16 @@ from wms_connector.admin.errors import (
     Refused,
     not_found,
 )
+from wms_connector.admin.positions import StartPositions, check_scn
 from wms_connector.admin.reconciler import Reconciler, connector_state
 from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus
 from wms_connector.connector.config import SIGNAL_TABLE_KEY
+from wms_connector.connector.first_start import first_start_config, first_start_pending
 from wms_connector.health.checks.capture import check_capture, http_fetch, not_started
 from wms_connector.health.checks.connect import ConnectFindings
+from wms_connector.health.reconcile import Declared
+from wms_connector.holds import ACTION_HOLD_MARGIN_SECONDS, BadHold, Hold, HoldRefused
 from wms_connector.preflight import PreflightTarget, run_preflight
 from wms_connector.preflight.connect import PreflightConnectError
 from wms_connector.preflight.connect import connect as connect_as_cdc_user
@@ -32,30 +38,8 @@ from wms_connector.topics import StageTopics
 from wms_connector.worker_env import TASK_IP_PLACEHOLDER, exporter_url
 
 
-def check_scn(value: Any, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise BadRequest(f"{what} {value!r} is not allowed: a whole number of at least 1.")
-
-
-def commit_scn_at(scn: int, current: Any) -> str:
-    """Debezium's `commit_scn` offset value (`<scn>:<redo thread>:<transaction ids>`, comma-separated per thread,
-    as CommitScn reads it) with every redo thread of `current` at `scn` and no transaction handled past it."""
-    threads = sorted({part.split(":")[1] for part in str(current or "").split(",") if part.count(":") == 2})
-    return ",".join(f"{scn}:{thread}:" for thread in threads or ["1"])
-
-
-def offset_at(scn: int, current: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The source offset that starts mining at `scn`: Debezium's `scn` and `commit_scn` keys (OracleOffsetContext,
-    read back by the pinned plugin's own loader in tests/integration/test_pinned_jar_facts.py), the other keys of
-    `current` as they are."""
-    offset = dict(current or {})
-    offset["scn"] = str(scn)
-    offset["commit_scn"] = commit_scn_at(scn, offset.get("commit_scn"))
-    return offset
-
-
 @dataclass
-class ConnectorAdmin(Reconciler):
+class ConnectorAdmin(StartPositions, Reconciler):
     """The reconciler and the on-call operations: what the admin Lambda, the provider's direct transport and
     `ops` run."""
 
@@ -67,6 +51,88 @@ class ConnectorAdmin(Reconciler):
     database_connect: Callable[[Mapping[str, Any]], Any] = field(default=connect_as_cdc_user, repr=False)
     # The worker's log records (its log file locally, its CloudWatch log group in AWS), for causes Debezium hides.
     worker_log_records: Callable[[], Iterable[str]] | None = field(default=None, repr=False)
+    # The hold and the declared connector in the stage's health table; None where no health run watches the
+    # connector (the local stack): then nothing is held or declared.
+    control: Control | None = None
+
+    # -- one controller at a time ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def holding(
+        self, holder: Any, command: str, timeout: float, reason: Any = None
+    ) -> Iterator[Hold | None]:
+        """The connector held for one action by `holder` (its own standing hold, or one taken for the action's
+        `timeout` plus a margin and given back after); Refused when someone else holds it."""
+        if self.control is None:
+            yield None
+            return
+        try:
+            hold, taken = self.control.holds.acquire(
+                holder or "an unnamed caller", reason or command, command, timeout + ACTION_HOLD_MARGIN_SECONDS
+            )
+        except HoldRefused as exc:
+            raise Refused(str(exc)) from None
+        except BadHold as exc:
+            raise BadRequest(str(exc)) from None
+        try:
+            yield hold
+        finally:
+            if taken:
+                self.control.holds.release(hold)
+
+    def take_hold(self, holder: Any, reason: Any, seconds: Any, command: str) -> Hold:
+        """A standing hold (`ops pause --hold`): the health run leaves the connector alone until it ends."""
+        if self.control is None:
+            raise BadRequest(
+                "This admin keeps no holds: no health run watches this connector (the local stack), so a pause or "
+                "stop stays until it is undone."
+            )
+        try:
+            return self.control.holds.take(holder, reason, command, seconds, standing=True)
+        except HoldRefused as exc:
+            raise Refused(str(exc)) from None
+        except BadHold as exc:
+            raise BadRequest(str(exc)) from None
+
+    def release_hold(self) -> dict[str, Any]:
+        """End whatever hold is in force (`ops release`)."""
+        if self.control is None:
+            return {"released": None}
+        now_ms = int(self.control.clock() * 1000)
+        ended = self.control.holds.release_any()
+        return {"released": ended.summary(now_ms) if ended else None}
+
+    def hold(self) -> dict[str, Any] | None:
+        """The hold in force, as the status shows it, or None."""
+        if self.control is None:
+            return None
+        current = self.control.holds.current()
+        return current.summary(int(self.control.clock() * 1000)) if current else None
+
+    @contextmanager
+    def _declaring(self, declared: Declared | None) -> Iterator[None]:
+        if self.control is None:
+            yield
+            return
+        with self.control.declaring(declared):
+            yield
+
+    def delete(self, name: str) -> bool:
+        """The declaration first (no health run re-registers what is being removed), then the connector."""
+        with self._declaring(None):
+            return super().delete(check_name(name))
+
+    def apply(
+        self, name: str, config: Mapping[str, str], *, allow_unreachable_database: bool = False,
+        initial_state: str | None = None,
+    ) -> Any:
+        """The reconciler's apply, declared first; the declared state is `initial_state` or the one declared."""
+        current = self.control.declared() if self.control is not None else None
+        state = check_state(initial_state) if initial_state else (current.state if current else "running")
+        with self._declaring(Declared(dict(config), state, allow_unreachable_database)):
+            return super().apply(
+                name, config, allow_unreachable_database=allow_unreachable_database, initial_state=initial_state
+            )
 
     def hidden_causes(self, status: ConnectorStatus | None) -> dict[str, list[str]]:
         """For each task whose trace is only Debezium's NullPointerException, the cause the worker logged."""
@@ -150,26 +216,6 @@ class ConnectorAdmin(Reconciler):
         self._require_stopped(name, "reset the offsets")
         return self.connect.reset_offsets(name)
 
-    def alter_offsets(self, name: str, scn: int) -> dict[str, Any]:
-        """Point the source offset at `scn` (only while STOPPED): mining starts there (`scn`) and transactions
-        committed at or before it count as handled (`commit_scn`, for each redo thread the offset names; thread 1
-        when it names none). Other offset keys stay as they are."""
-        check_scn(scn, "SCN")
-        self._require_stopped(name, "alter the offsets")
-        partition = {"server": StageTopics(self.stage).topic_prefix}
-        current = [e for e in self.connect.get_offsets(name).get("offsets") or [] if e.get("partition") == partition]
-        offset = offset_at(scn, current[0].get("offset") if current else None)
-        answer = self.connect.alter_offsets(name, [{"partition": partition, "offset": offset}])
-        return {"partition": partition, "offset": offset, "message": (answer or {}).get("message")}
-
-    def start_from(self, name: str, scn: int, *, timeout: float = DEFAULT_STATE_TIMEOUT) -> dict[str, Any]:
-        """A start position as one operation: stop, set the offset to `scn`, start again."""
-        check_scn(scn, "SCN")
-        self.set_state(name, "stopped", timeout=timeout, require_tasks=False)
-        offset = self.alter_offsets(name, scn)
-        self.set_state(name, "running", timeout=timeout, require_tasks=False)
-        return offset
-
     def ensure(
         self,
         name: str,
@@ -179,20 +225,43 @@ class ConnectorAdmin(Reconciler):
         timeout: float = DEFAULT_STATE_TIMEOUT,
         allow_unreachable_database: bool = False,
         start_scn: int | None = None,
+        accept_unknown: bool = False,
     ) -> dict[str, Any]:
-        """The reconciler's ensure; a new connector with a `start_scn` is created stopped, its offset set to
-        that SCN, and only then brought to `state`: its first read starts there instead of an initial snapshot.
-        An existing connector keeps its offsets (a start position is for the creation only)."""
+        """The reconciler's ensure, declared first (control.py). A new connector with a `start_scn` is created
+        stopped in the first start's snapshot mode (first_start.py), its offset set to the exact position for that
+        SCN, and only then brought to `state`: its first read starts there instead of an initial snapshot. An
+        existing connector keeps its offsets (a start position is for the creation only), and keeps the first
+        start's mode until it has streamed."""
         if start_scn is not None:
             check_scn(start_scn, "start_scn")
-        if start_scn is None or self.connect.get_config(check_name(name)) is not None:
-            return super().ensure(
-                name, config, state, timeout=timeout, allow_unreachable_database=allow_unreachable_database
-            )
-        super().ensure(name, config, "stopped", timeout=timeout, allow_unreachable_database=allow_unreachable_database)
-        self.alter_offsets(name, start_scn)
-        status = self.set_state(name, state, timeout=timeout, require_tasks=not allow_unreachable_database)
-        return {"name": name, "state": connector_state(status), "status": status.to_dict()}
+        declared = Declared(dict(config), check_state(state), allow_unreachable_database)
+        live = self.connect.get_config(check_name(name))
+        with self._declaring(declared):
+            if live is not None and first_start_pending(config, live, self._streaming(name)):
+                config = first_start_config(config)
+            if start_scn is None or live is not None:
+                return super().ensure(
+                    name, config, state, timeout=timeout, allow_unreachable_database=allow_unreachable_database
+                )
+            position = self.start_position(start_scn, config=config, current=None, accept_unknown=accept_unknown)
+            super().ensure(name, first_start_config(config), "stopped", timeout=timeout,
+                           allow_unreachable_database=allow_unreachable_database)
+            self._write_position(name, position)
+            status = self.set_state(name, state, timeout=timeout, require_tasks=not allow_unreachable_database)
+        return {"name": name, "state": connector_state(status), "status": status.to_dict(),
+                "startPosition": position.to_dict(), "warnings": list(position.warnings)}
+
+    def _streaming(self, name: str) -> bool | None:
+        """Debezium's StreamingMetrics Connected on the connector's worker; None when it cannot be read."""
+        if not self.jmx_url:
+            return None
+        status = self.connect.status(name)
+        prefix = StageTopics(self.stage).topic_prefix
+        try:
+            findings = check_capture(http_fetch(), _exporter_url(self.jmx_url, status), prefix)
+        except Exception:
+            return None
+        return findings.connected
 
     def lag(self, name: str, *, fetch: Callable[[str], str] | None = None) -> dict[str, Any]:
         """Debezium's capture metrics from the JMX exporter of the worker that runs the connector's task."""

@@ -151,6 +151,9 @@ def _timeout(request: Mapping[str, Any]) -> float:
 
 def _status_result(admin: ConnectorAdmin, status: ConnectorStatus | None) -> dict[str, Any]:
     result = {"state": connector_state(status), "status": status.to_dict() if status else None}
+    hold = admin.hold()
+    if hold:
+        result["hold"] = hold
     causes = admin.hidden_causes(status)
     retrying = admin.start_retries(status)
     if retrying is not None:
@@ -161,35 +164,74 @@ def _status_result(admin: ConnectorAdmin, status: ConnectorStatus | None) -> dic
     return result
 
 
-_ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
+def _set_state(admin: ConnectorAdmin, request: Mapping[str, Any]) -> dict[str, Any]:
+    """A state change; with `hold` ({"seconds", "reason"}) a standing hold is taken first and kept (`ops pause
+    --hold`), and a resume by the holder of a standing hold ends it."""
+    name, state, holder = request.get("name"), request.get("state"), request.get("holder")
+    timeout, require_tasks = _timeout(request), _flag(request, "require_tasks", True)
+    standing = request.get("hold")
+    if standing is not None:
+        if not isinstance(standing, Mapping):
+            raise BadRequest("Request field `hold` must be an object with `seconds` and `reason`.")
+        command = f"{request.get('command') or 'set_state'} --hold"
+        taken = admin.take_hold(holder, standing.get("reason"), standing.get("seconds"), command)
+        try:
+            status = admin.set_state(name, state, timeout=timeout, require_tasks=require_tasks)
+        except BaseException:
+            admin.control.holds.release(taken)
+            raise
+        return {**_status_result(admin, status), "hold": admin.hold()}
+    with admin.holding(holder, _command(request), timeout, request.get("reason")) as hold:
+        status = admin.set_state(name, state, timeout=timeout, require_tasks=require_tasks)
+    if state == "running" and hold is not None and hold.standing:
+        admin.control.holds.release(hold)  # resuming is the end of what the holder held it for
+    return _status_result(admin, status)
+
+
+def _command(request: Mapping[str, Any]) -> str:
+    command = request.get("command")
+    return command if isinstance(command, str) and command.isprintable() and len(command) <= 80 else str(
+        request.get("action"))
+
+
+Operation = Callable[[ConnectorAdmin, Mapping[str, Any]], Any]
+
+
+def _held(operation: Operation) -> Operation:
+    """An action that changes the connector, run under a hold (the caller's standing one, or one for its
+    duration): refused while someone else holds the connector, and no health run acts while it runs."""
+    def run(admin: ConnectorAdmin, request: Mapping[str, Any]) -> Any:
+        with admin.holding(request.get("holder"), _command(request), _timeout(request), request.get("reason")):
+            return operation(admin, request)
+
+    return run
+
+
+_ACTIONS: dict[str, Operation] = {
     "server_info": lambda admin, r: admin.connect.server_info(),
     "validate": lambda admin, r: _validation_result(admin.validate(check_config(r.get("config")))),
-    "apply": lambda admin, r: _validation_result(
+    "apply": _held(lambda admin, r: _validation_result(
         admin.apply(
             r.get("name"),
             check_config(r.get("config")),
             allow_unreachable_database=_flag(r, "allow_unreachable_database", False),
         )
-    ),
-    "ensure": lambda admin, r: admin.ensure(
+    )),
+    "ensure": _held(lambda admin, r: admin.ensure(
         r.get("name"),
         check_config(r.get("config")),
         r.get("state", "running"),
         timeout=_timeout(r),
         allow_unreachable_database=_flag(r, "allow_unreachable_database", False),
         start_scn=r.get("start_scn"),
-    ),
-    "set_state": lambda admin, r: _status_result(
-        admin,
-        admin.set_state(
-            r.get("name"), r.get("state"), timeout=_timeout(r), require_tasks=_flag(r, "require_tasks", True)
-        ),
-    ),
-    "restart": lambda admin, r: admin.restart(
+        accept_unknown=_flag(r, "accept_unknown_open_transactions", False),
+    )),
+    "set_state": _set_state,
+    "restart": _held(lambda admin, r: admin.restart(
         r.get("name"),
         include_tasks=_flag(r, "include_tasks", True),
         only_failed=_flag(r, "only_failed", True),
-    ),
+    )),
     # The status once a restart or resume has settled (reconciler.py's `settle`): what a verdict is taken on.
     "settled_status": lambda admin, r: _status_result(
         admin,
@@ -197,12 +239,19 @@ _ACTIONS: dict[str, Callable[[ConnectorAdmin, Mapping[str, Any]], Any]] = {
     ),
     "status": lambda admin, r: _status_result(admin, admin.status(r.get("name"))),
     "read": lambda admin, r: admin.read(r.get("name")),
-    "delete": lambda admin, r: {"deleted": admin.delete(r.get("name"))},
+    "delete": _held(lambda admin, r: {"deleted": admin.delete(r.get("name"))}),
     "delete_stage_topics": lambda admin, r: admin.delete_stage_topics(),
     "offsets": lambda admin, r: admin.offsets(r.get("name")),
-    "reset_offsets": lambda admin, r: admin.reset_offsets(r.get("name")),
-    "alter_offsets": lambda admin, r: admin.alter_offsets(r.get("name"), r.get("scn")),
-    "start_from": lambda admin, r: admin.start_from(r.get("name"), r.get("scn"), timeout=_timeout(r)),
+    "reset_offsets": _held(lambda admin, r: admin.reset_offsets(r.get("name"))),
+    "alter_offsets": _held(lambda admin, r: admin.alter_offsets(
+        r.get("name"), r.get("scn"), accept_unknown=_flag(r, "accept_unknown_open_transactions", False),
+        dry_run=_flag(r, "dry_run", False),
+    )),
+    "start_from": _held(lambda admin, r: admin.start_from(
+        r.get("name"), r.get("scn"), timeout=_timeout(r),
+        accept_unknown=_flag(r, "accept_unknown_open_transactions", False), dry_run=_flag(r, "dry_run", False),
+    )),
+    "release": lambda admin, r: admin.release_hold(),
     "lag": lambda admin, r: admin.lag(r.get("name")),
     "preflight": _preflight,
     "signal_snapshot": lambda admin, r: admin.signal_snapshot(

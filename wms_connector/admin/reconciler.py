@@ -57,6 +57,18 @@ class Reconciler:
         allow_unreachable_database: bool = False,
         initial_state: str | None = None,
     ) -> FieldErrors:
+        return self._apply(
+            name, config, allow_unreachable_database=allow_unreachable_database, initial_state=initial_state
+        )
+
+    def _apply(
+        self,
+        name: str,
+        config: Mapping[str, str],
+        *,
+        allow_unreachable_database: bool = False,
+        initial_state: str | None = None,
+    ) -> FieldErrors:
         """Validate, then `PUT …/config`, or, for a connector that does not exist yet and an `initial_state`
         (running, paused, stopped), create it in that state. Refuses an invalid config with its field errors. An
         unreachable database is tolerated only when asked: Connect would refuse the PUT, so the config (valid in
@@ -210,7 +222,7 @@ class Reconciler:
         running = updating and state == "running" and self.task_starts is not None and _reached(
             self.connect.status(name) or _ABSENT, "RUNNING", require_tasks=True)
         mark = self.task_starts.mark() if running and self.task_starts else None
-        self.apply(name, config, allow_unreachable_database=allow_unreachable_database, initial_state=state)
+        self._apply(name, config, allow_unreachable_database=allow_unreachable_database, initial_state=state)
         if mark is not None:
             self._wait_for_tasks_restarted(name, mark, deadline)
         # A fresh or updated connector restarts its tasks; when the database may be unreachable, only the

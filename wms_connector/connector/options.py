@@ -50,6 +50,7 @@ _OPTION_NAMES = {
     "allowUnreachableDatabase": "allow_unreachable_database",
     "heartbeatTable": "heartbeat_table",
     "startScn": "start_scn",
+    "acceptUncheckedStartScn": "accept_unchecked_start_scn",
     "unparsableDdl": "unparsable_ddl",
     "archiveDestinationName": "archive_destination_name",
     "racNodes": "rac_nodes",
@@ -184,9 +185,12 @@ class ConnectorOptions:
     # `SCHEMA.TABLE` the DBA created for end-to-end freshness (docs/operations.md, "Capture freshness"): updated by
     # Debezium's heartbeat action query every heartbeat interval, one row per stage, captured into its own topic.
     heartbeat_table: str | None = None
-    # A first deploy that reads from this SCN instead of an initial snapshot: the connector is created stopped,
-    # its offset set here, then started. Only at creation; an existing connector keeps its offsets.
+    # A first deploy that emits every transaction committed from this SCN on, whole, instead of an initial
+    # snapshot: the connector is created stopped, its offset set to the exact position for it (the admin asks
+    # the database what was open then), then started. Only at creation; an existing connector keeps its offsets.
     start_scn: int | None = None
+    # Go ahead with startScn even when the database cannot tell what was open at it (docs/operations.md).
+    accept_unchecked_start_scn: bool = False
     unparsable_ddl: str = "fail"  # UNPARSABLE_DDL_CHOICES; both alarm (UnparsableDdl)
     # Where Debezium reads archive logs (`archive.destination.name`, LOG_ARCHIVE_DEST_n names in priority order)
     # and the RAC nodes whose log writers it flushes (`rac.nodes`); `ops preflight` suggests both.
@@ -227,6 +231,7 @@ class ConnectorOptions:
             "extraProperties": _extra_properties,
             "heartbeatTable": _heartbeat_table,
             "startScn": lambda v: _whole("startScn", v, 1, MAX_SCN),
+            "acceptUncheckedStartScn": lambda v: _boolean("acceptUncheckedStartScn", v),
             "unparsableDdl": lambda v: _choice("unparsableDdl", v, UNPARSABLE_DDL_CHOICES),
             "archiveDestinationName": _archive_destinations,
             "racNodes": _rac_nodes,
@@ -248,14 +253,16 @@ class ConnectorOptions:
             )
         if self.hash_columns and not self.hash_salt:
             raise _fail("hashSalt", None, "a salt of 16-128 letters, digits, '-' or '_' whenever hashColumns is set")
-        if self.start_scn is not None and self.snapshot_mode != "recovery":
+        if self.start_scn is not None and self.snapshot_mode == "recovery":
             raise _fail(
-                "startScn",
-                self.start_scn,
-                "only with `snapshotMode: recovery`: starting from an SCN there is no schema history yet, and "
-                "Debezium rebuilds it from the tables' current structure only in that mode (set it back to "
-                "`initial` once the connector has started)",
+                "snapshotMode",
+                "recovery",
+                "`initial`, `when_needed` or `no_data` with `startScn`: the first start runs in `recovery` by "
+                "itself and the stage then returns to this mode; kept in `recovery`, every restart would take a "
+                "new schema snapshot",
             )
+        if self.accept_unchecked_start_scn and self.start_scn is None:
+            raise _fail("acceptUncheckedStartScn", True, "only with `startScn`, the position it accepts unchecked")
         if self.use_jdbc_url and any(":" not in node for node in self.rac_nodes):
             # OracleConnectorConfig.validateRacNodes: without database.port each node needs its own port.
             raise _fail("racNodes", list(self.rac_nodes), "`host:port` for each node with `useJdbcUrl` (no port)")

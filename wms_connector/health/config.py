@@ -21,6 +21,7 @@ from wms_connector.lambda_env import (
     CONNECT_DEADLINE_SECONDS,
     CONNECT_URL,
     DB_SECRET_ARN,
+    HEALTH_TABLE,
     JMX_URL,
     SECURITY_PROTOCOL,
     STAGE,
@@ -41,7 +42,7 @@ __all__ = [
 # The health check's own variables: the stack sets them (components/health.py), `HealthConfig.from_env` reads them.
 ECS_CLUSTER = "ECS_CLUSTER"
 ECS_SERVICE = "ECS_SERVICE"
-STATE_TABLE = "HEALTH_TABLE"
+STATE_TABLE = HEALTH_TABLE
 RESTART_LIMIT = "RESTART_LIMIT"
 RESTART_WINDOW_MINUTES = "RESTART_WINDOW_MINUTES"
 NOT_RUNNING_RUNS = "NOT_RUNNING_RUNS"

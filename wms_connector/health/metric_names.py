@@ -33,6 +33,9 @@ AUTO_RESTART_HELPED = "AutoRestartHelped"
 AUTO_RESTART_NOT_HELPED = "AutoRestartNotHelped"
 # Published once per run whatever happens; its absence means the check itself is not running.
 HEALTH_CHECK_RAN = "HealthCheckRan"
+# 1 while someone holds the connector (wms_connector/holds.py): the run then neither restarts nor repairs.
+CONNECTOR_HELD = "ConnectorHeld"
+HOLD_MINUTES_LEFT = "HoldMinutesLeft"
 
 # Gauges.
 REPLICATION_LAG_MS = "ReplicationLagMs"  # Debezium MilliSecondsBehindSource
@@ -122,6 +125,8 @@ ALARMED_SIGNALS: dict[str, tuple[str, bool]] = {
 
 CONNECTOR_SCOPED = {name for name, (_, scoped) in ALARMED_SIGNALS.items() if scoped} | {
     CONNECTOR_REPAIRED,
+    CONNECTOR_HELD,
+    HOLD_MINUTES_LEFT,
     AUTO_RESTART_HELPED,
     AUTO_RESTART_NOT_HELPED,
     REPLICATION_LAG_MS,

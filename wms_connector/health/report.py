@@ -20,6 +20,7 @@ from wms_connector.health.reconcile import ReconcileReport
 from wms_connector.health.run_state import is_sustained_not_running
 from wms_connector.health.runway import RunwayFindings
 from wms_connector.health_policy import DEFAULT_NOT_RUNNING_RUNS
+from wms_connector.holds import Hold
 from wms_connector.preflight.probe import ProbeFindings
 
 
@@ -55,6 +56,8 @@ class RunReport:
     growth: dict[str, float] = field(default_factory=dict)  # metric name -> growth of a Debezium counter
     reconcile: ReconcileReport = field(default_factory=ReconcileReport)
     errors: dict[str, str] = field(default_factory=dict)
+    hold: Hold | None = None  # the hold in force during the run
+    now_ms: int = 0
 
 
 def _connect_signals(
@@ -171,7 +174,10 @@ def signals(report: RunReport) -> dict[str, float]:
         **({m.SOURCE_CONNECTED: 0} if not_started(report.connect, report.capture) else {}),
         **_restart_signals(report.restart),
         **_oracle_signals(report),
+        m.CONNECTOR_HELD: int(report.hold is not None),
     }
+    if report.hold is not None:
+        values[m.HOLD_MINUTES_LEFT] = max(0, (report.hold.expires_at_ms - report.now_ms) // 60000)
     if report.db.reachable is not None:
         values[m.DB_TCP_UNREACHABLE] = int(not report.db.reachable)
     # Only the check's own trouble: each problem it finds already has its own alarm, and one incident

@@ -42,6 +42,7 @@ from wms_connector.health.report import RestartReport, RunReport, check_errors, 
 from wms_connector.health.restart_budget import Clock, RestartBudget, connector_id
 from wms_connector.health.run_state import RunState, RunStateStore, next_not_running_streak
 from wms_connector.health.runway import held_back_ms, is_capturing, runway, with_disk
+from wms_connector.holds import Hold, HoldStore, hold_key
 from wms_connector.preflight.probe import ProbeFindings
 from wms_connector.redaction import redact
 from wms_connector.registration import Registrar
@@ -111,6 +112,7 @@ class HealthRun:
             clock=clients.clock,
         )
         self.state_store = RunStateStore(clients.table, key)
+        self.holds = HoldStore(clients.table, hold_key(config.stage.name, config.connector), clients.clock)
 
     # -- steps ---------------------------------------------------------------------------------------------
 
@@ -188,7 +190,9 @@ class HealthRun:
         except Exception as exc:  # the restart was attempted and counted; say why it did not go through
             report.error = f"{type(exc).__name__}: {exc}"
 
-    def _drift(self, connect: ConnectFindings, declared: Declared | None) -> Drift:
+    def _drift(
+        self, connect: ConnectFindings, declared: Declared | None, capture: CaptureFindings | None
+    ) -> Drift:
         """The live connector against the declared one; nothing to compare while Connect is down or nothing is
         declared (a stack that has not registered the connector yet, or is being destroyed)."""
         if declared is None or not connect.reachable:
@@ -196,7 +200,7 @@ class HealthRun:
         if connect.missing:
             return find_drift(declared, None, None)
         live = self.clients.connect.get_config(self.config.connector)
-        return find_drift(declared, live, connect.connector_state)
+        return find_drift(declared, live, connect.connector_state, capture.connected if capture else None)
 
     def _repair(self, declared: Declared, reconcile: ReconcileReport, restart: RestartReport) -> None:
         reconcile.granted = self._reserve(restart)
@@ -221,7 +225,13 @@ class HealthRun:
         except Exception as exc:  # a missing table or no permission must not stop the checks themselves
             previous, errors["state"] = RunState(), f"{type(exc).__name__}: {exc}"
         connect, ecs, db, capture, topics = self._look(previous)
-        streak = next_not_running_streak(previous.not_running_streak, connect.all_states)
+        hold: Hold | None = None
+        try:
+            hold = self.holds.current()
+        except Exception as exc:  # without the hold's answer the run acts as before: it cannot know of one
+            errors["hold"] = f"{type(exc).__name__}: {exc}"
+        # A held connector is where its holder put it: a paused or stopped one is not a streak towards an alarm.
+        streak = 0 if hold else next_not_running_streak(previous.not_running_streak, connect.all_states)
 
         restart = RestartReport()
         reconcile = ReconcileReport(repair=self.config.repair_drift)
@@ -229,13 +239,16 @@ class HealthRun:
         try:
             declared = load_declared(self.clients.table, declared_key(self.config.stage.name, self.config.connector))
             reconcile.declared = declared is not None
-            reconcile.drift = self._drift(connect, declared)
+            reconcile.drift = self._drift(connect, declared, capture)
         except Exception as exc:  # the restart logic still runs without the comparison
             errors["reconcile"] = f"{type(exc).__name__}: {exc}"
         try:
             self._judge_previous_restart(connect, started_ms, restart, declared)
             need = restart_need(connect, ecs)
-            if reconcile.drift.found and reconcile.repair and declared is not None:
+            if hold is not None:
+                # Someone holds the connector (ops, pulumi up): no restart and no repair until the hold ends.
+                restart.needed, restart.held_back = need.reason if need else None, f"held by {hold.holder}"
+            elif reconcile.drift.found and reconcile.repair and declared is not None:
                 self._repair(declared, reconcile, restart)  # a repair (re-register, re-apply) is this run's action
             elif need:
                 self._restart(need, restart)
@@ -277,7 +290,7 @@ class HealthRun:
         report = RunReport(
             connect, ecs, db, capture, topics, streak, restart, not_running_runs=self.config.not_running_runs,
             freshness=freshness, runway=runway_now, catch_up=catching_up, probe=probe, growth=growth,
-            reconcile=reconcile,
+            reconcile=reconcile, hold=hold, now_ms=started_ms,
         )
         report.errors = {**check_errors(report), **errors}
         values = signals(report)
@@ -352,6 +365,8 @@ class HealthRun:
             },
             # What the run found against the declared connector and what it put back.
             "reconcile": report.reconcile.to_dict(),
+            # Who holds the connector, why and until when: while held, nothing above was restarted or repaired.
+            "hold": report.hold.summary(report.now_ms) if report.hold else None,
             "metrics": values,
             "metricsPublished": published,
             "errors": report.errors,

@@ -45,6 +45,30 @@ ARCHIVED_LOGS_ON_DISK = (
     "WHERE D.DEST_NAME = :dest AND A.STATUS = 'A' AND A.DELETED = 'NO'"
 )
 ONLINE_LOGS_OLDEST = "SELECT MIN(FIRST_CHANGE#) FROM V$LOG"
+# A start position (start_position.py): which transactions were open at an SCN N, so the offset can start before
+# the oldest of them. Those still open now (V$TRANSACTION, GV$TRANSACTION on RAC, as Debezium's own snapshot reads
+# them: AbstractLogMinerStreamingAdapter.getPendingTransactions), and those that have committed since, from the
+# undo (FLASHBACK_TRANSACTION_QUERY, which needs SELECT ANY TRANSACTION). Undo is kept for about
+# TUNED_UNDORETENTION seconds after a commit, so the second list is complete only when N is younger than that.
+OPEN_TRANSACTIONS = "SELECT RAWTOHEX(XID), START_SCN FROM V$TRANSACTION WHERE START_SCN < :scn ORDER BY START_SCN"
+OPEN_TRANSACTIONS_RAC = (
+    "SELECT RAWTOHEX(XID), START_SCN FROM GV$TRANSACTION WHERE START_SCN < :scn ORDER BY START_SCN"
+)
+COMMITTED_SINCE = (
+    "SELECT RAWTOHEX(XID), MIN(START_SCN), MAX(COMMIT_SCN) FROM FLASHBACK_TRANSACTION_QUERY "
+    "WHERE START_SCN < :scn AND COMMIT_SCN >= :scn GROUP BY XID ORDER BY 2"
+)
+# How many seconds ago N was (ORA-08181 when it is too old for Oracle to tell), and how long undo is kept.
+SCN_AGE_SECONDS = (
+    "SELECT ROUND((CAST(SYSTIMESTAMP AS DATE) - CAST(SCN_TO_TIMESTAMP(:scn) AS DATE)) * 86400) FROM DUAL"
+)
+UNDO_RETENTION_SECONDS = "SELECT MIN(TUNED_UNDORETENTION) FROM V$UNDOSTAT"
+# A captured table whose structure changed at or after N (LAST_DDL_TIME; grants and rebuilds move it too, so a
+# hit means "may").
+DDL_SINCE = (
+    "SELECT TO_CHAR(LAST_DDL_TIME, 'YYYY-MM-DD HH24:MI:SS') FROM ALL_OBJECTS WHERE OBJECT_TYPE = 'TABLE' "
+    "AND OWNER = :owner AND OBJECT_NAME = :table_name AND LAST_DDL_TIME >= CAST(SCN_TO_TIMESTAMP(:scn) AS DATE)"
+)
 # OracleConnection.setSessionToPdb / resetSessionToCdb: Debezium checks tables and writes its flush table and
 # heartbeat in the PDB, and mines from the root.
 ROOT_CONTAINER = "CDB$ROOT"

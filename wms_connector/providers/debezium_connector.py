@@ -29,7 +29,7 @@ from wms_connector import connect_rules
 from wms_connector.admin.protocol import AdminCallFailed
 from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT, MAX_STATE_TIMEOUT, STATES
 from wms_connector.connector.credentials import credential_problems
-from wms_connector.providers.host import DetailedDiffResult, property_path
+from wms_connector.providers.host import DetailedDiffResult, property_path, report
 from wms_connector.providers.transport import transport_from_spec, transport_problems
 from wms_connector.stages import Stage
 
@@ -41,6 +41,7 @@ _SNAKE_CASE = {
     "allowUnreachableDatabase": "allow_unreachable_database",
     "timeoutSeconds": "timeout_seconds",
     "startScn": "start_scn",
+    "acceptUncheckedStartScn": "accept_unchecked_start_scn",
 }
 _CAMEL_CASE = {snake: camel for camel, snake in _SNAKE_CASE.items()}
 
@@ -57,10 +58,14 @@ def _fail(action: str, name: str, error: AdminCallFailed) -> ConnectorProviderEr
     return ConnectorProviderError("\n".join(lines))
 
 
-def _call(props: Mapping[str, Any], request: dict[str, Any]) -> Any:
+def _call(props: Mapping[str, Any], request: dict[str, Any], command: str | None = None) -> Any:
+    """One admin request; a `command` that changes the connector runs under a hold in the stack's name, so a
+    health run neither restarts nor repairs meanwhile, and a person's hold refuses it."""
     timeout = float(props.get("timeoutSeconds") or DEFAULT_STATE_TIMEOUT)
     transport = transport_from_spec(props["transport"], timeout_seconds=timeout)
     request = {**request, "stage": props["stage"]}
+    if command:
+        request = {**request, "holder": props.get("holder") or f"pulumi stack {props['stage']}", "command": command}
     try:
         return transport.invoke(request)
     except AdminCallFailed as error:
@@ -117,11 +122,12 @@ class DebeziumConnectorProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        result = _call(props, _ensure_request(props))
+        result = _call(props, _ensure_request(props), "pulumi up (create)")
+        _report_warnings(result)
         return CreateResult(props["name"], _outputs(props, result))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        result = _call(news, _ensure_request(news))
+        result = _call(news, _ensure_request(news), "pulumi up (update)")
         return UpdateResult(_outputs(news, result))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -135,7 +141,13 @@ class DebeziumConnectorProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         name = props.get("name") or id_
-        _call({**props, "name": name}, {"action": "delete", "name": name})
+        _call({**props, "name": name}, {"action": "delete", "name": name}, "pulumi (delete)")
+
+
+def _report_warnings(result: Mapping[str, Any]) -> None:
+    """What the admin warns of (DDL across a start position) is logged against the resource."""
+    for warning in result.get("warnings") or []:
+        report(warning, warning=True)
 
 
 def connector_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, str]:
@@ -147,7 +159,7 @@ def connector_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[
     # Outputs written before `read` kept the live state apart from the declared one.
     if olds.get("state") != desired or olds.get("connectorState") not in (None, desired):
         changes["state"] = "update"
-    for key in ("allowUnreachableDatabase", "timeoutSeconds", "transport"):
+    for key in ("allowUnreachableDatabase", "timeoutSeconds", "transport", "holder"):
         if olds.get(key) != news.get(key):
             changes[key] = "update"
     return changes
@@ -177,6 +189,7 @@ def _ensure_request(props: Mapping[str, Any]) -> dict[str, Any]:
         "allow_unreachable_database": bool(props.get("allowUnreachableDatabase", False)),
         # Used only when the connector does not exist yet (its first start reads from there).
         **({"start_scn": int(props["startScn"])} if props.get("startScn") is not None else {}),
+        **({"accept_unknown_open_transactions": True} if props.get("acceptUncheckedStartScn") else {}),
     }
 
 
@@ -232,6 +245,8 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
         timeout_seconds: float = DEFAULT_STATE_TIMEOUT,
         secret_config: bool = False,
         start_scn: int | None = None,
+        accept_unchecked_start_scn: bool = False,
+        holder: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # A hash salt is part of a property name: a config that may carry one (or that comes from options the stack
@@ -248,6 +263,10 @@ class DebeziumConnector(Resource, module="wms", name="DebeziumConnector"):
             "allow_unreachable_database": allow_unreachable_database,
             "timeout_seconds": timeout_seconds,
             "start_scn": start_scn,
+            "accept_unchecked_start_scn": accept_unchecked_start_scn,
+            # Who the hold around each change names (and, new to a stack, what makes its first update write the
+            # declared connector where the admin keeps it).
+            "holder": holder,
             "transport": transport,
             "connector_state": None,
             "tasks": None,

@@ -78,13 +78,15 @@ _current_urn: contextvars.ContextVar[str | None] = contextvars.ContextVar("curre
 _engine: engine_pb2_grpc.EngineStub | None = None
 
 
-def report(message: str) -> None:
-    """Log `message` as information on the resource the running provider call is for (stderr outside this host)."""
+def report(message: str, *, warning: bool = False) -> None:
+    """Log `message` as information (or a warning) on the resource the running provider call is for (stderr
+    outside this host)."""
     urn = _current_urn.get()
     if _engine is None or urn is None:
         print(message, file=sys.stderr)
         return
-    _engine.Log(engine_pb2.LogRequest(severity=engine_pb2.INFO, message=message, urn=urn))
+    severity = engine_pb2.WARNING if warning else engine_pb2.INFO
+    _engine.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn))
 
 
 _providers: dict[str, ResourceProvider] = {}

@@ -13,9 +13,10 @@ import org.apache.kafka.connect.connector.Connector;
  * Facts the project takes from the pinned Debezium Oracle plugin, asked of the plugin's own classes and printed
  * as one JSON object (tests/integration/test_pinned_jar_facts.py):
  *
- *   offset <json>   the source offset map as the LogMiner task's own loader reads it at start
- *                   (BufferedLogMinerOracleOffsetContextLoader, as OracleConnectorTask uses it), and the map it
- *                   would commit back
+ *   offset <json> [<commits>]  the source offset map as the LogMiner task's own loader reads it at start
+ *                   (BufferedLogMinerOracleOffsetContextLoader, as OracleConnectorTask uses it), the map it
+ *                   would commit back, and for each [thread, scn] of <commits> whether a commit there counts as
+ *                   already handled (CommitScn.hasBeenHandled, what handleCommitEvent asks before it emits)
  *   config-keys     every key of the connector's ConfigDef, with its type and default
  *   enums           the values Debezium accepts for the LogMiner strategy and buffer type
  */
@@ -24,7 +25,7 @@ public class PinnedFacts {
 
     public static void main(String[] args) throws Exception {
         Map<String, Object> answer = switch (args[0]) {
-            case "offset" -> offset(args[1]);
+            case "offset" -> offset(args[1], args.length > 2 ? args[2] : "[]");
             case "config-keys" -> configKeys();
             case "enums" -> enums();
             default -> throw new IllegalArgumentException("unknown fact " + args[0]);
@@ -39,8 +40,10 @@ public class PinnedFacts {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> offset(String json) throws Exception {
+    private static Map<String, Object> offset(String json, String commits) throws Exception {
         Map<String, Object> stored = JSON.readValue(json, Map.class);
+        // Connect's offset store reads whole numbers back as Long (JsonConverter, schemaless INT64), Jackson as Integer.
+        stored.replaceAll((key, value) -> value instanceof Integer number ? Long.valueOf(number) : value);
         OracleOffsetContext loaded = new BufferedLogMinerOracleOffsetContextLoader(config()).load(stored);
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("scn", loaded.getScn() == null || loaded.getScn().isNull() ? null : loaded.getScn().toString());
@@ -50,6 +53,15 @@ public class PinnedFacts {
         answer.put("commit_scn_by_thread", threads);
         answer.put("snapshot_running", loaded.isInitialSnapshotRunning());
         answer.put("transaction_id", loaded.getTransactionId());
+        answer.put("transaction_sequence", loaded.getTransactionSequence());
+        answer.put("snapshot_scn", loaded.getSnapshotScn() == null || loaded.getSnapshotScn().isNull()
+            ? null : loaded.getSnapshotScn().toString());
+        java.util.List<Boolean> handled = new java.util.ArrayList<>();
+        for (java.util.List<Object> commit : (java.util.List<java.util.List<Object>>) JSON.readValue(commits, java.util.List.class)) {
+            handled.add(loaded.getCommitScn().hasBeenHandled(((Number) commit.get(0)).intValue(),
+                io.debezium.connector.oracle.Scn.valueOf(commit.get(1).toString()), "0a0012003f040000"));
+        }
+        answer.put("handled", handled);
         answer.put("committed_back", loaded.getOffset());
         return answer;
     }
