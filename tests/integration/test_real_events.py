@@ -350,12 +350,14 @@ def test_a_connector_created_stopped_emits_nothing_then_offsets_show_and_reset(r
     read_topic(running.stack.bootstrap_servers, topic,
                lambda events: any(e.offset >= before[topic] and e.op == "r" and e.row["WVR_ID"] == 4001
                                   for e in events), "row 4001 in the first start's snapshot")
+    # A stop commits the task's offset (Connect flushes it when the task stops; a running one waits for the
+    # worker's offset.flush.interval.ms, a minute by default).
+    assert ops(running, "stop")[0] == OK
     shown = wait_for("a committed offset", lambda: ops_json(running, "offsets")["result"]["offsets"], 60)
     assert shown[0]["partition"] == {"server": running.stack.topics.topic_prefix}
     assert {"lsn", "txId", "ts_usec"} <= set(shown[0]["offset"])
 
     # A reset makes the next start read the tables afresh (snapshot.mode initial).
-    assert ops(running, "stop")[0] == OK
     assert ops(running, "offsets", "reset", "--yes")[0] == OK
     assert ops_json(running, "offsets")["result"]["offsets"] == []
     resnapshot_from = end_offsets(running.stack.bootstrap_servers, [topic])[topic]

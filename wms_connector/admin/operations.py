@@ -237,7 +237,9 @@ class ConnectorAdmin(StartPositions, Reconciler):
         declared = Declared(dict(config), check_state(state), allow_unreachable_database)
         live = self.connect.get_config(check_name(name))
         with self._declaring(declared):
-            if live is not None and first_start_pending(config, live, self._streaming(name)):
+            # Only a connector still in its first start's mode is worth a look at Debezium's metrics.
+            if live is not None and first_start_pending(config, live, None) and first_start_pending(
+                    config, live, self._streaming(name)):
                 config = first_start_config(config)
             if start_scn is None or live is not None:
                 return super().ensure(
