@@ -84,11 +84,13 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "kms", "CreateKey", "DescribeKey", "GetKeyPolicy", "PutKeyPolicy", "GetKeyRotationStatus", "EnableKeyRotation",
         "ScheduleKeyDeletion", "ListResourceTags",
     ),
+    # A function in a VPC: Lambda checks the subnets and security groups it is given with the caller's EC2 rights.
     "aws:lambda/function:Function": _crud(
         "lambda", "CreateFunction", "GetFunction", "GetFunctionCodeSigningConfig", "UpdateFunctionCode",
         "UpdateFunctionConfiguration", "DeleteFunction", "ListVersionsByFunction",
         tags=("TagResource", "UntagResource", "ListTags"),
-    ),
+    )
+    + ("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"),
     "aws:lambda/permission:Permission": _crud("lambda", "AddPermission", "RemovePermission", "GetPolicy", tags=()),
     "aws:lb/loadBalancer:LoadBalancer": _crud(
         "elasticloadbalancing", "CreateLoadBalancer", "DescribeLoadBalancers", "DescribeLoadBalancerAttributes",

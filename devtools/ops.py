@@ -1,6 +1,9 @@
 """On-call commands: see and steer a stage's connector through the same admin code the stack runs.
 
-    python -m devtools.ops --stage <stage> [--local | --connect-url URL | --region R] [--json] <command>
+    wms-ops --stage <stage> [--local | --connect-url URL | --region R] [--json] <command>
+
+(`.venv/bin/wms-ops`, which `make setup` installs; `python -m devtools.ops` with the project's .venv is the same.)
+Flags may come before or after the command.
 
 Commands: status, lag, restart [--all], pause [--hold D --reason R], resume, stop [--hold D --reason R], release,
 offsets [show | reset --yes | set --scn N --yes|--dry-run], start-from --scn N --yes|--dry-run,
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from devtools.ops_output import OK, UNHEALTHY, USAGE, render
+from devtools.stage_hint import stage_hint
 from wms_connector.admin.protocol import AdminCallFailed, error_response
 from wms_connector.aws_names import admin_function_name
 from wms_connector.connect_rules import MAX_STATE_TIMEOUT
@@ -64,26 +68,43 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m devtools.ops", description=__doc__.splitlines()[0])
+def _global_flags(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
+    """The flags that say where and how: accepted before the command, and after it too (`after_command`: then
+    they default to nothing, so a flag given before is not overwritten)."""
+    keep = {"default": argparse.SUPPRESS} if after_command else {}
     parser.add_argument(
-        "--stage", help="the stack/stage name, e.g. main, val, production, feat-x (with --local: the local stack's)"
+        "--stage", help="the stack/stage name, e.g. main, val, production, feat-x (with --local: the local stack's)",
+        **keep,
     )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--local", action="store_true", help="the local stack of `make local`")
-    where.add_argument("--connect-url", help="a Connect REST URL to talk to directly (inside the VPC, tests)")
-    parser.add_argument("--region", help="region of the admin Lambda (default AWS_REGION, else us-east-1)")
-    parser.add_argument("--bootstrap-servers", help="with --connect-url: Kafka brokers (for `snapshot`)")
-    parser.add_argument("--jmx-url", help="with --connect-url: the worker's JMX exporter URL (for `lag`)")
+    parser.add_argument("--local", action="store_true", help="the local stack of `make local`", **keep)
+    parser.add_argument("--connect-url", help="a Connect REST URL to talk to directly (inside the VPC, tests)",
+                        **keep)
+    parser.add_argument("--region", help="region of the admin Lambda (default AWS_REGION, else us-east-1)", **keep)
+    parser.add_argument("--bootstrap-servers", help="with --connect-url: Kafka brokers (for `snapshot`)", **keep)
+    parser.add_argument("--jmx-url", help="with --connect-url: the worker's JMX exporter URL (for `lag`)", **keep)
     parser.add_argument(
-        "--worker-log", help="with --connect-url: the worker's log file (a failed task's cause, for `status`)"
+        "--worker-log", help="with --connect-url: the worker's log file (a failed task's cause, for `status`)", **keep
     )
-    parser.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)", **keep)
     parser.add_argument(
-        "--timeout", type=int, default=DEFAULT_STATE_TIMEOUT_SECONDS, metavar="SECONDS",
+        "--timeout", type=int, metavar="SECONDS",
         help=f"how long pause/resume/stop wait for the state (default {DEFAULT_STATE_TIMEOUT_SECONDS})",
+        **(keep or {"default": DEFAULT_STATE_TIMEOUT_SECONDS}),
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wms-ops", description=__doc__.splitlines()[0])
+    _global_flags(parser)
+    after = _Parser(add_help=False)
+    _global_flags(after, after_command=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
+    command_parser = commands.add_parser
+
+    def add_command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return command_parser(name, parents=[after], **kwargs)
+
+    commands.add_parser = add_command  # type: ignore[method-assign]
     commands.add_parser("status", help="connector and task states, a one-line verdict")
     commands.add_parser("lag", help="Debezium lag, source connection, time since last event, snapshot progress")
     restart = commands.add_parser("restart", help="restart the failed connector and tasks")
@@ -143,6 +164,8 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Stage]:
         stage = Stage.parse(args.stage)
     except InvalidStageError as exc:
         raise UsageError(f"--stage: {exc}") from None
+    if args.local and args.connect_url:
+        raise UsageError("argument --connect-url: not allowed with argument --local.")
     if args.region and (args.local or args.connect_url):
         raise UsageError("--region selects the admin Lambda; it cannot be combined with --local or --connect-url.")
     if (args.bootstrap_servers or args.jmx_url or args.worker_log) and not args.connect_url:
@@ -177,7 +200,8 @@ def transport_for(
         from devtools.local.stack import LocalStack
 
         try:
-            settings = LocalSettings.from_environment(environ)
+            # Only the preflight talks to the database: a malformed local.env must not block `status` or `stop`.
+            settings = LocalSettings.from_environment(environ, with_database=args.command == "preflight")
         except LocalStackError as exc:
             raise UsageError(f"--local: {exc}") from None
         local = LocalStack(settings, jars_dir=Path("/nonexistent"))  # only its addresses are used
@@ -210,6 +234,8 @@ def transport_for(
 # -- requests --------------------------------------------------------------------------------------------------------
 
 _STATES = {"pause": "paused", "resume": "running", "stop": "stopped"}
+# What a restart answers that the settled status after it needs.
+_RESTART_ANSWER = ("since", "restarting", "connector_restarting")
 _DURATION = re.compile(r"(\d{1,4})([smhd])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -327,15 +353,19 @@ def main(
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     environ = os.environ if environ is None else environ
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args, stage = parse(sys.argv[1:] if argv is None else argv)
+        args, stage = parse(argv)
         transport = transport_for(args, stage, environ)
-    except UsageError as exc:
+    except (UsageError, NotRunning) as exc:
+        kind, code = ("UsageError", USAGE) if isinstance(exc, UsageError) else ("NotRunning", UNHEALTHY)
+        if "--json" in argv:  # asked for JSON: one object on stdout, even when the command line cannot run
+            _say(json.dumps(error_response(kind, str(exc))), out)
         _say(f"error: {exc}", err)
-        return USAGE
-    except NotRunning as exc:
-        _say(f"error: {exc}", err)
-        return UNHEALTHY
+        return code
+    hint = stage_hint(stage)
+    if hint:
+        _say(f"warning: {hint}", err)
     refusal = confirmation_missing(args)
     if refusal:
         if args.json:
@@ -346,6 +376,9 @@ def main(
     try:
         results = []
         for request in requests_for(args, name):
+            if request["action"] == "settled_status" and results and isinstance(results[-1], Mapping):
+                # After a restart, the settled status waits for the attempt the restart made (reconciler.settle).
+                request = {**request, **{k: v for k, v in results[-1].items() if k in _RESTART_ANSWER}}
             results.append(_invoke(transport, {**request, "stage": stage.name}, lambda_client))
     except AdminCallFailed as exc:
         if args.json:

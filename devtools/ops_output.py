@@ -15,11 +15,15 @@ from wms_connector.topics import CAPTURED_TABLE_NAMES
 OK, UNHEALTHY, USAGE = 0, 1, 2
 
 
-def verdict(status: Mapping[str, Any] | None, name: str, not_started: list[str] | None = None) -> tuple[bool, str]:
+def verdict(
+    status: Mapping[str, Any] | None, name: str, not_started: list[str] | None = None, *, local: bool = False
+) -> tuple[bool, str]:
     """(healthy, one line) for a connector status as the admin returns it (None: not registered); `not_started`
-    lists the RUNNING tasks whose worker exports no Debezium metrics (their start is being retried)."""
+    lists the RUNNING tasks whose worker exports no Debezium metrics (their start is being retried); `local`: the
+    connector is the local stack's (registered by `make local`, not by `pulumi up`)."""
     if status is None:
-        return False, f"MISSING: connector {name} is not registered; `pulumi up` registers it again."
+        again = "`make local` registers it again" if local else "`pulumi up` registers it again"
+        return False, f"MISSING: connector {name} is not registered; {again}."
     state, tasks = status.get("state"), status.get("tasks") or []
     failed = [t for t in tasks if t.get("state") == "FAILED"]
     if state == "FAILED" or failed:
@@ -60,6 +64,9 @@ def _ms(value: float | None) -> str:
 
 
 def lag_verdict(lag: Mapping[str, Any]) -> tuple[bool, str]:
+    failed = sorted(task for task, state in (lag.get("tasks") or {}).items() if state == "FAILED")
+    if failed:
+        return False, f"UNHEALTHY: {', '.join(f'task {t}' for t in failed)} FAILED; see `status`."
     if lag.get("error"):
         return False, f"UNKNOWN: {lag['error']}"
     if not lag.get("debezium_metrics_seen"):
@@ -84,7 +91,8 @@ def render_lag(lag: Mapping[str, Any]) -> list[str]:
         progress = "not running"
     return [
         f"exporter                    : {lag.get('exporter')}",
-        f"connector state             : {lag.get('state')}",
+        f"connector state             : {lag.get('state')}"
+        + "".join(f", task {task} {state}" for task, state in sorted((lag.get("tasks") or {}).items())),
         f"Connected                   : {connected}",
         f"MilliSecondsBehindSource    : {_ms(lag.get('lag_ms'))}",
         f"MilliSecondsSinceLastEvent  : {_ms(lag.get('ms_since_last_event'))}",
@@ -150,29 +158,36 @@ def render(
         return (OK if healthy else UNHEALTHY), [*render_lag(result), line]
     if args.command == "offsets":
         if args.action == "show":
-            return OK, render_offsets(result)
+            return OK, [*render_offsets(result), f"OK: the source offsets Connect holds for {name}."]
         if args.action == "reset":
-            return OK, [f"Offsets of {name} reset: `resume` starts it, and it snapshots again per snapshot.mode."]
+            return OK, [f"OK: offsets of {name} reset: `resume` starts it, and it snapshots again per snapshot.mode."]
         return OK, [*render_position(result), f"OK: offset of {name} set; `resume` starts it from there."]
     if args.command == "preflight":
         return (OK if result.get("ok") else UNHEALTHY), render_preflight(result)
     if args.command == "snapshot":
         tables = ", ".join(args.table or CAPTURED_TABLE_NAMES)
-        return OK, [
+        lines = [
             f"Sent execute-snapshot ({args.snapshot_type}) for {tables}",
             f"  to {result['topic']} partition {result['partition']} offset {result['offset']}, key {result['key']}, "
             f"id {result['id']}.",
-            "  Debezium acts on it while the connector runs; follow it with `lag` (snapshot progress) and the log.",
         ]
+        state = str(result.get("state", "unknown")).upper()
+        if state != "RUNNING":
+            return UNHEALTHY, [*lines, f"NOT CAPTURING: the connector is {state}: Debezium acts on the signal only "
+                                       "once it runs again (`resume`); until then nothing is snapshotted."]
+        return OK, [*lines, "OK: signal sent; follow it with `lag` (snapshot progress) and the worker log."]
     status = result.get("status")
     wanted = {"pause": "PAUSED", "stop": "STOPPED"}.get(args.command)
     hold = result.get("hold")
     if wanted:
         healthy, line = state_verdict(status, name, wanted, hold)
     else:
-        healthy, line = verdict(status, name, result.get("not_started"))
+        healthy, line = verdict(status, name, result.get("not_started"), local=getattr(args, "local", False))
     position = render_position(earlier[0]) if args.command == "start-from" and earlier else []
     lines = [*position, *render_status(status, name, stage, result.get("causes")), *render_hold(hold)]
+    # Locally (`--local`, `--connect-url`) no health run watches the connector: nothing to warn of.
+    if wanted and not hold and not (getattr(args, "local", False) or getattr(args, "connect_url", None)):
+        lines.append(undone_warning(wanted))
     # The exit code is the verdict's: 0 exactly when the line printed starts with OK.
     return (OK if healthy else UNHEALTHY), [*lines, line]
 
@@ -189,8 +204,13 @@ def state_verdict(
         return False, f"UNHEALTHY: {wanted}, but {which} FAILED."
     if hold:
         return True, f"OK: connector {wanted}, as asked, and held until {hold['until']}; `resume` when done."
-    # The health check's reconciliation puts the declared state back unless told otherwise: say so now, not at 3 a.m.
-    return True, (
-        f"OK: connector {wanted}, as asked; `resume` when done. Unless the stack declares it {wanted.lower()} "
-        "(or repairDrift is off), the next health run puts the declared state back: `--hold 2h --reason …` keeps it."
+    return True, f"OK: connector {wanted}, as asked; `resume` when done."
+
+
+def undone_warning(wanted: str) -> str:
+    """Said after every pause or stop without a hold where a health run watches, whatever the verdict: the
+    health check's reconciliation puts the declared state back unless told otherwise. Now, not at 3 a.m."""
+    return (
+        f"note: unless the stack declares it {wanted.lower()} (or repairDrift is off), the next health run puts the "
+        "declared state back: `--hold 2h --reason …` keeps it."
     )

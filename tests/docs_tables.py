@@ -39,12 +39,26 @@ def _rule(spec: AlarmSpec) -> str:
     return rule + (", no data breaches" if spec.treat_missing_data == BREACHING else "")
 
 
+# The settings some alarms exist only with (a heartbeat table: freshness and its clock; a PGA limit).
+ALARM_OPTIONS = {"connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"}, "pgaAlarmBytes": "2000000000"}
+
+
 def alarm_thresholds() -> str:
-    """Every alarm with its rule on each named stage (defaults; `Pulumi.<stage>.yaml` may change them)."""
+    """Every alarm with its rule on each named stage (defaults; `Pulumi.<stage>.yaml` may change them), those that
+    exist only with a setting marked so."""
     per_stage = {
-        name: {spec.key: spec for spec in all_alarm_specs(settings, CONNECTOR_NAME, "health")}
+        name: {spec.key: spec for spec in all_alarm_specs(
+            load_settings(Stage.parse(name), ALARM_OPTIONS, aws_region=settings.region), CONNECTOR_NAME, "health")}
         for name, settings in stage_defaults().items()
     }
+    def keys(config: dict) -> set[str]:
+        settings = load_settings(Stage.parse(NAMED_STAGES[0]), config, aws_region="us-east-1")
+        return {spec.key for spec in all_alarm_specs(settings, CONNECTOR_NAME, "health")}
+
+    plain = keys({})
+    needs = {key: option for option, config in (("heartbeatTable", {"connector": ALARM_OPTIONS["connector"]}),
+                                                ("pgaAlarmBytes", {"pgaAlarmBytes": ALARM_OPTIONS["pgaAlarmBytes"]}))
+             for key in keys(config) - plain}
     first = per_stage[NAMED_STAGES[0]]
     lines = [
         "| alarm | metric | " + " | ".join(NAMED_STAGES) + " |",
@@ -52,7 +66,8 @@ def alarm_thresholds() -> str:
     ]
     for key, spec in first.items():
         cells = [_rule(per_stage[stage][key]) for stage in NAMED_STAGES]
-        lines.append(f"| `{key}` | `{spec.metric}` | " + " | ".join(cells) + " |")
+        only = f" (only with `{needs[key]}`)" if key in needs else ""
+        lines.append(f"| `{key}`{only} | `{spec.metric}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -46,29 +46,56 @@ def default_after_ready_steps() -> tuple[AfterReadyStep, ...]:
     return (register_connector,)
 
 
-def up(settings: LocalSettings, after_ready: Iterable[AfterReadyStep] = ()) -> LocalStack:
-    """Start the stack (or find it already up), print where everything is, then run the after-ready steps.
+def up(settings: LocalSettings, after_ready: Iterable[AfterReadyStep] = ()) -> tuple[LocalStack, bool]:
+    """Start the stack (or find it already up), print where everything is, then run the after-ready steps; returns
+    the stack and whether every step succeeded (a step answers False when it failed and said why).
 
-    Running `make local` twice is fine: a stack whose broker and worker both run is reused. One half running
-    alone is an error (start refuses it), since its other half's state is unknown."""
+    Running `make local` twice is fine: a stack whose broker and worker both run is reused, on the ports it runs on
+    (asking for others is refused at once). A worker that died beside its running broker is started again; a worker
+    running without its broker is stopped and the whole stack started."""
     stack = LocalStack(settings)
-    if stack.broker.running() and stack.worker.running():
+    broker, worker = stack.broker.running(), stack.worker.running()
+    if broker and worker:
+        _check_same_ports(settings)
         check_same_database(settings, standin=False)
+        stack.reused = True
         print(
-            "The local stack is already running (a changed local.env needs `make local-down` first).", flush=True
+            "The local stack is already running; its worker keeps the local.env it started with (a changed "
+            "local.env needs `make local-down` first).", flush=True
         )
+    elif broker:
+        _check_same_ports(settings)
+        print("The local broker runs but its Connect worker had stopped: starting the worker again.", flush=True)
+        stack.start_worker()
     else:
+        if worker:
+            print("A Connect worker runs without its broker: stopping it, then starting the whole stack.", flush=True)
+            stack.worker.stop()
         stack.start()
     print(stack.summary(), flush=True)
-    for step in after_ready:
-        step(stack)
-    return stack
+    results = [step(stack) for step in after_ready]
+    return stack, all(result is not False for result in results)
 
 
-def down(settings: LocalSettings) -> LocalStack:
+def _check_same_ports(settings: LocalSettings) -> None:
+    """A running stack keeps its ports: a different one asked for is refused before anything waits on it."""
+    running = read_remembered(settings.data_dir).get("ports") or {}
+    changed = {name: (running[name], port) for name, port in settings.ports.items()
+               if name in running and int(running[name]) != port}
+    if changed:
+        which = ", ".join(f"{PORTS[name].role} {old} (asked {new})" for name, (old, new) in sorted(changed.items()))
+        raise LocalStackError(
+            f"The local stack already runs on other ports: {which}. Use the running stack as it is (drop the port "
+            "variable or flag), or `make local-down` first to start it on new ports."
+        )
+
+
+def down(settings: LocalSettings) -> bool:
+    """Stop the stack; False when nothing of it was running."""
     stack = LocalStack(settings, jars_dir=Path("/nonexistent"))  # stopping needs no jars
+    was_running = stack.broker.running() or stack.worker.running()
     stack.stop()
-    return stack
+    return was_running
 
 
 # ---------------------------------------------------------------- command line
@@ -102,19 +129,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {name: getattr(args, name) for name in PORTS}
     overrides.update(data_dir=args.data_dir, log_dir=args.log_dir, env_file=args.env_file)
     try:
-        settings = LocalSettings.from_environment(os.environ, overrides)
+        # Stopping, status and watching need no database settings (a malformed local.env must not block them).
+        with_database = args.command in ("up", "insert")
+        settings = LocalSettings.from_environment(os.environ, overrides, with_database=with_database)
         remembered_standin = read_remembered(settings.data_dir).get("standin_port")
         port = standin_port(os.environ, args.standin_port if args.standin_port is not None else remembered_standin)
         if args.command == "up" and args.standin:
             up_standin(settings, port, sys.stdout)
             print("Stop it with: make local-down")
         elif args.command == "up":
-            up(settings, after_ready=default_after_ready_steps())
+            _, registered = up(settings, after_ready=default_after_ready_steps())
             print("Stop it with: make local-down")
+            if not registered:
+                return 1  # the stack runs, but not the connector as declared: said above, and the exit code says it
         elif args.command == "down":
-            down(settings)
-            stopped = stop_standin(settings)
-            print("Local Kafka broker and Connect worker stopped." + (" The stand-in database too." if stopped else ""))
+            stack_stopped, standin_stopped = down(settings), stop_standin(settings)
+            if stack_stopped:
+                print("Local Kafka broker and Connect worker stopped."
+                      + (" The stand-in database too." if standin_stopped else ""))
+            elif standin_stopped:
+                print("The stand-in database stopped.")
+            else:
+                print("Nothing of the local stack was running.")
         elif args.command == "insert":
             if args.row_id is None:
                 raise LocalStackError("insert needs --id N (the row's WVR_ID).")

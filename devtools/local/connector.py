@@ -66,34 +66,51 @@ def register_connector(stack: LocalStack, *, out: TextIO = sys.stdout, err: Text
     # Without database settings the worker has a stand-in database nothing listens on: the connector is registered
     # without Connect's database check (the stack's own opt-in), so the developer sees it and why its task fails.
     unconfigured = not database_env
+    try:
+        live = transport.invoke({"action": "status", "name": name}).get("state")
+    except AdminCallFailed:
+        live = None
+    # A connector someone paused or stopped stays so: `make local` again is not a resume (`ops --local resume` is).
+    kept = live if live in ("paused", "stopped") else None
     request = {
         "action": "ensure",
         "name": name,
         "config": config,
-        "state": "running",
+        "state": kept or "running",
         "timeout_seconds": LOCAL_STATE_TIMEOUT_SECONDS,
         "allow_unreachable_database": unconfigured,
     }
     try:
         result = transport.invoke(request)
     except AdminCallFailed as error:
-        hint = (
-            "No database settings were given: copy local.env.example to local.env and fill it in."
-            if not database_env
-            else "Check the database settings in local.env and that the database is reachable from here."
-        )
-        print(
-            f"Connector {name} was not registered ({error.kind}):\n{error.message}\n{hint}\n"
-            "The local Kafka + Connect keep running; run `make local-down` to stop them.",
-            file=err,
-        )
+        print(f"{_what_failed(name, live)} ({error.kind}):\n{error.message}\n{_hint(stack, database_env)}\n"
+              "The local Kafka + Connect keep running; run `make local-down` to stop them.", file=err)
         return False
-    print(f"Connector {name} registered and {result['state']}.", file=out)
+    if kept:
+        print(f"Connector {name} kept {result['state']}, as it was left; `.venv/bin/wms-ops --local resume` "
+              "resumes it.", file=out)
+    else:
+        print(f"Connector {name} registered and {result['state']}.", file=out)
     if unconfigured:
         print(
             "No database is configured (copy local.env.example to local.env and fill it in): the connector was "
             "registered without Connect's database check and its task fails to connect. "
-            "`python -m devtools.ops --local status` shows why.",
+            "`.venv/bin/wms-ops --local status` shows why.",
             file=out,
         )
     return True
+
+
+def _what_failed(name: str, live: str | None) -> str:
+    if live in (None, "absent"):
+        return f"Connector {name} was not registered"
+    return f"Connector {name} exists ({live.upper()}) but could not be given the declared config and state"
+
+
+def _hint(stack: LocalStack, database_env: Mapping[str, str]) -> str:
+    if not database_env:
+        return "No database settings were given: copy local.env.example to local.env and fill it in."
+    if getattr(stack, "reused", False):
+        return ("The worker was already running and keeps the database settings it started with: if local.env "
+                "changed since, `make local-down` then `make local`; otherwise check that the database is reachable.")
+    return "Check the database settings in local.env and that the database is reachable from here."

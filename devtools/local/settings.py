@@ -79,9 +79,13 @@ class LocalSettings:
     standin_port: int | None = None
 
     @classmethod
-    def from_environment(cls, env: Mapping[str, str], overrides: Mapping[str, object] | None = None) -> LocalSettings:
+    def from_environment(
+        cls, env: Mapping[str, str], overrides: Mapping[str, object] | None = None, *, with_database: bool = True
+    ) -> LocalSettings:
         """Defaults, overridden by what the running (or last) stack remembered in its data directory, overridden by
-        WMS_LOCAL_* variables, overridden by explicit (command-line) values."""
+        WMS_LOCAL_* variables, overridden by explicit (command-line) values. `with_database` False: the env file is
+        not read (stopping the stack or reading its status needs no database settings, and a malformed file must
+        not stand in the way)."""
         overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         data_dir = Path(str(overrides.get("data_dir") or env.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)).resolve()
         remembered = read_remembered(data_dir)
@@ -97,8 +101,9 @@ class LocalSettings:
         log_dir = overrides.get("log_dir") or env.get(LOG_DIR_ENV) or remembered.get("log_dir") or DEFAULT_LOG_DIR
         env_file = Path(str(overrides.get("env_file") or env.get(ENV_FILE_ENV) or DEFAULT_ENV_FILE))
         env_file_given = "env_file" in overrides or ENV_FILE_ENV in env
-        database_env = read_env_file(env_file, required=env_file_given)
-        check_database_env(database_env, env_file)
+        database_env = read_env_file(env_file, required=env_file_given) if with_database else {}
+        if with_database:
+            check_database_env(database_env, env_file)
         return cls(ports=ports, data_dir=data_dir, log_dir=Path(str(log_dir)).resolve(), database_env=database_env)
 
     @property

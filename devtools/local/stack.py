@@ -45,6 +45,8 @@ class LocalStack:
         data = settings.data_dir
         self.broker = ManagedProcess("Kafka broker", data / "broker.pid", settings.log_dir / "broker.log", str(data))
         self.worker = ManagedProcess("Connect worker", data / "worker.pid", settings.log_dir / "worker.log", str(data))
+        # True when `make local` found this stack already running (its worker keeps the env it started with).
+        self.reused = False
 
     # ---- addresses
     @property

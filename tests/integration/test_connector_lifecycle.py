@@ -219,8 +219,32 @@ def test_make_local_without_database_settings_registers_the_connector_so_its_fai
     out, err = io.StringIO(), io.StringIO()
     assert register_connector(unconfigured, out=out, err=err) is True, err.getvalue()
     assert f"Connector {NAME} registered and running." in out.getvalue()
-    assert "No database is configured" in out.getvalue() and "devtools.ops --local status" in out.getvalue()
+    assert "No database is configured" in out.getvalue() and "wms-ops --local status" in out.getvalue()
     assert NAME in admin.connect.list_connectors()
+    # Paused by someone, it stays paused through another `make local`: that is not a resume.
+    admin.set_state(NAME, "paused", timeout=60, require_tasks=False)
+    out, err = io.StringIO(), io.StringIO()
+    assert register_connector(unconfigured, out=out, err=err) is True, err.getvalue()
+    assert f"Connector {NAME} kept paused, as it was left" in out.getvalue()
+    assert admin.connect.status(NAME).state == "PAUSED"
+
+
+def test_make_local_names_an_existing_connector_it_could_not_update_and_exits_1(local_stack, admin, monkeypatch):
+    from devtools.local import cli
+
+    unconfigured = LocalStack(dataclasses.replace(local_stack.settings, database_env={}), jars_dir=Path("/nonexistent"))
+    assert register_connector(unconfigured, out=io.StringIO(), err=io.StringIO()) is True
+    admin.set_state(NAME, "stopped", timeout=60, require_tasks=False)
+    # Now with database settings Connect refuses (the database is unreachable): the connector exists, STOPPED.
+    out, err = io.StringIO(), io.StringIO()
+    assert register_connector(local_stack, out=out, err=err) is False
+    assert f"Connector {NAME} exists (STOPPED) but could not be given the declared config and state" in (
+        err.getvalue())
+    # `make local` exits 1 when a step failed, the stack still running.
+    monkeypatch.setattr(cli, "default_after_ready_steps", lambda: (lambda stack: False,))
+    monkeypatch.setattr(cli.LocalSettings, "from_environment", classmethod(lambda c, *a, **k: local_stack.settings))
+    assert cli.main(["up"]) == 1
+    assert admin.connect.server_info()["version"]
 
 
 class StatusWatcher:

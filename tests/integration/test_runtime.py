@@ -331,7 +331,11 @@ def test_worker_restart_keeps_a_registered_connectors_config(local_stack: LocalS
     local_stack.stop_worker()
     with pytest.raises((urllib.error.URLError, ConnectionError)):
         http_json(url, timeout_s=2.0)
-    local_stack.start_worker()
+    # The worker died beside its running broker: `make local` alone brings it back (no `make local-down` first).
+    from devtools.local.cli import up
+
+    _, ok = up(local_stack.settings)
+    assert ok and local_stack.worker.running()
 
     after = _poll("the connector config after the restart", lambda: http_json(url))
     assert after == before
@@ -341,8 +345,8 @@ def test_up_on_a_running_stack_reuses_it_and_runs_the_steps_again(local_stack):
     from devtools.local.cli import up
 
     seen = []
-    stack = up(local_stack.settings, after_ready=[lambda running: seen.append(running.connect_url)])
-    assert seen == [local_stack.connect_url]
+    stack, ok = up(local_stack.settings, after_ready=[lambda running: seen.append(running.connect_url)])
+    assert seen == [local_stack.connect_url] and ok and stack.reused
     assert stack.worker.pid == local_stack.worker.pid and stack.broker.pid == local_stack.broker.pid
 
 

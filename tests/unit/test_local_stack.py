@@ -152,9 +152,27 @@ def test_worker_environment_uses_the_stage_names_and_ignores_the_callers_shell(t
     assert "DB_PASSWORD" not in env and "DB_INFO" not in env
 
 
-def test_down_with_nothing_running_is_quiet(tmp_path: Path, capsys):
-    assert cli.main(["down", "--data-dir", str(tmp_path / "d"), "--log-dir", str(tmp_path / "l")]) == 0
-    assert "stopped" in capsys.readouterr().out
+def test_down_with_nothing_running_says_so_and_needs_no_database_settings(tmp_path: Path, capsys, monkeypatch):
+    # A malformed local.env stands in the way of nothing that needs no database: down, status.
+    monkeypatch.setenv(local_settings.ENV_FILE_ENV, str(_env_file(tmp_path, "DB_HOST\n")))
+    dirs = ["--data-dir", str(tmp_path / "d"), "--log-dir", str(tmp_path / "l")]
+    assert cli.main(["down", *dirs]) == 0
+    assert capsys.readouterr().out.strip() == "Nothing of the local stack was running."
+    assert cli.main(["status", *dirs]) == 0
+    assert '"running": false' in capsys.readouterr().out
+    # `up` needs them, and says which line is wrong.
+    assert cli.main(["up", *dirs]) == 1
+    assert "local.env:1: expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_a_running_stack_asked_for_other_ports_is_refused_at_once(tmp_path: Path):
+    ports = {"broker": 19092, "controller": 19093, "connect": 18083, "jmx": 19404}
+    LocalSettings(ports=ports, data_dir=tmp_path / "data", log_dir=tmp_path / "logs").remember()
+    asked = LocalSettings(ports={**ports, "connect": 28083}, data_dir=tmp_path / "data", log_dir=tmp_path / "logs")
+    with pytest.raises(LocalStackError) as error:
+        cli._check_same_ports(asked)
+    assert "Kafka Connect REST 18083 (asked 28083)" in str(error.value) and "make local-down" in str(error.value)
+    cli._check_same_ports(LocalSettings(ports=ports, data_dir=tmp_path / "data", log_dir=tmp_path / "logs"))
 
 
 def test_cluster_id_never_starts_with_a_dash(monkeypatch):

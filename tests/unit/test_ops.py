@@ -20,6 +20,7 @@ from devtools.local.settings import DEFAULT_LOG_DIR, PORTS
 from devtools.ops import main, parse, requests_for, transport_for
 from devtools.ops_output import OK, UNHEALTHY, USAGE, lag_verdict, render_lag, render_offsets, verdict
 from tests.unit.lambda_stubs import fake_credentials, lambda_payload  # noqa: F401 (autouse fixture)
+from wms_connector.admin.protocol import AdminCallFailed
 from wms_connector.aws_names import aws_name
 from wms_connector.connect_status import ConnectorStatus, short_trace
 from wms_connector.providers.transport import DirectTransport, LambdaTransport
@@ -306,9 +307,9 @@ def test_pause_that_reached_paused_exits_0():
     code, out, _ = Lambda().answers(request, _ok({"state": "paused", "status": status})).run(
         "--stage", "main", "pause"
     )
-    assert code == OK and out.splitlines()[-1].startswith("OK: connector PAUSED, as asked")
-    assert out.splitlines()[-1].endswith("the next health run puts the declared state back: `--hold 2h --reason …` "
-                                         "keeps it.")
+    assert code == OK and out.splitlines()[-1] == "OK: connector PAUSED, as asked; `resume` when done."
+    assert out.splitlines()[-2] == ("note: unless the stack declares it paused (or repairDrift is off), the next "
+                                    "health run puts the declared state back: `--hold 2h --reason …` keeps it.")
 
 
 def test_pause_that_left_a_task_failed_exits_1_with_an_unhealthy_verdict():
@@ -319,6 +320,8 @@ def test_pause_that_left_a_task_failed_exits_1_with_an_unhealthy_verdict():
         "--stage", "main", "pause"
     )
     assert code == UNHEALTHY and out.splitlines()[-1] == "UNHEALTHY: PAUSED, but task 0 FAILED."
+    # The warning is said on every path, not only when the verdict is OK.
+    assert out.splitlines()[-2].startswith("note: unless the stack declares it paused")
 
 
 def test_refusal_from_the_admin_exits_1_with_its_message_and_no_traceback():
@@ -413,3 +416,128 @@ def test_offsets_lines():
     assert render_offsets({"offsets": []})[0].startswith("no source offsets")
     lines = render_offsets({"offsets": [{"partition": {"server": "aws.wms.cdc"}, "offset": {"scn": "9"}}]})
     assert lines == ["partition server=aws.wms.cdc", "  scn = 9"]
+
+
+# -- the exit-code and JSON contract, every command over every outcome -------------------------------------------
+
+RUNNING, FAILED, PAUSED, STOPPED = (_status("RUNNING", "RUNNING"), _status("RUNNING", "FAILED"),
+                                    _status("PAUSED", "PAUSED"), _status("STOPPED"))
+POSITION = {"partition": {"server": "wms.cdc"}, "offset": {"scn": "41", "commit_scn": "42:1:"}, "dryRun": False,
+            "position": {"scn": 42, "known": True, "oldestOpen": None, "openTransactions": 0}, "warnings": []}
+SIGNAL = {"id": "s1", "key": "wms.cdc", "topic": "wms-connector.main.signal", "partition": 0, "offset": 3}
+LAG = {"state": "running", "tasks": {"0": "RUNNING"}, "exporter": "http://w:9404/metrics", "lag_ms": 5.0,
+       "connected": True, "ms_since_last_event": 9.0, "snapshot_running": False, "debezium_metrics_seen": True}
+HOLD = {"holder": "a@b", "reason": "r", "command": "ops pause --hold", "until": "2026-12-07T22:00:00Z",
+        "minutesLeft": 60}
+
+
+def _answers(**by_action):
+    """An admin whose answer to each action is given (a result, or an AdminCallFailed to raise)."""
+    def invoke(transport, request, client):
+        answer = by_action[request["action"]]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    return invoke
+
+
+def _status_result(status):
+    return {"state": status["state"].lower(), "status": status}
+
+
+CASES = [
+    (["status"], {"status": _status_result(RUNNING)}),
+    (["status"], {"status": _status_result(FAILED)}),
+    (["status"], {"status": {"state": "absent", "status": None}}),
+    (["lag"], {"lag": LAG}),
+    (["lag"], {"lag": {**LAG, "tasks": {"0": "FAILED"}}}),
+    (["lag"], {"lag": {**LAG, "debezium_metrics_seen": False}}),
+    (["restart"], {"restart": {"restarting": [0], "since": None}, "settled_status": _status_result(RUNNING)}),
+    (["restart"], {"restart": {"restarting": [0], "since": None}, "settled_status": _status_result(FAILED)}),
+    (["pause"], {"set_state": _status_result(PAUSED)}),
+    (["pause", "--hold", "1h", "--reason", "r"], {"set_state": {**_status_result(PAUSED), "hold": HOLD}}),
+    (["stop"], {"set_state": _status_result(STOPPED)}),
+    (["resume"], {"set_state": _status_result(RUNNING), "settled_status": _status_result(FAILED)}),
+    (["release"], {"release": {"released": None}}),
+    (["release"], {"release": {"released": HOLD}}),
+    (["offsets"], {"offsets": {"offsets": []}}),
+    (["offsets", "reset", "--yes"], {"reset_offsets": {}}),
+    (["offsets", "set", "--scn", "42", "--yes"], {"alter_offsets": POSITION}),
+    (["offsets", "set", "--scn", "42", "--dry-run"], {"alter_offsets": {**POSITION, "dryRun": True}}),
+    (["start-from", "--scn", "42", "--yes"], {"start_from": POSITION, "settled_status": _status_result(RUNNING)}),
+    (["snapshot"], {"signal_snapshot": {**SIGNAL, "state": "running"}}),
+    (["snapshot"], {"signal_snapshot": {**SIGNAL, "state": "stopped"}}),
+    (["status"], {"status": AdminCallFailed("ConnectUnreachable", "no answer")}),
+    (["offsets", "set", "--scn", "42", "--yes"], {"alter_offsets": AdminCallFailed("Refused", "held by a@b")}),
+    (["offsets", "reset"], {}),  # refused for want of --yes
+    (["--local", "status"], {}),  # not running (no local stack here)
+    (["offsets", "set"], {}),  # usage
+]
+
+
+@pytest.mark.parametrize(("argv", "answers"), CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_every_commands_exit_code_is_its_verdicts_and_json_is_always_one_object(monkeypatch, argv, answers, tmp_path):
+    monkeypatch.setattr(ops, "_invoke", _answers(**answers))
+    environ = {"WMS_LOCAL_DATA_DIR": str(tmp_path)}
+    stage = ["--stage", "local"] if argv[0] == "--local" else ["--stage", "main"]
+    out, err = io.StringIO(), io.StringIO()
+    code = main([*stage, *argv], environ=environ, out=out, err=err)
+    lines = out.getvalue().splitlines()
+    # The verdict printed last starts with OK exactly when the exit code is 0.
+    assert (code == OK) == bool(lines and lines[-1].startswith("OK")), (code, lines, err.getvalue())
+    # With --json (before or after the command), stdout is one JSON object whose `ok` is the exit code's.
+    out, err = io.StringIO(), io.StringIO()
+    assert main([*stage, *argv, "--json"], environ=environ, out=out, err=err) == code
+    answer = json.loads(out.getvalue())
+    assert isinstance(answer, dict) and answer["ok"] == (code == OK), out.getvalue()
+
+
+def test_global_flags_go_before_or_after_the_command(monkeypatch):
+    seen = []
+    monkeypatch.setattr(ops, "_invoke", lambda transport, request, client: seen.append(request) or
+                        _status_result(RUNNING))
+    for argv in (["--stage", "main", "--timeout", "30", "status"], ["status", "--stage", "main", "--timeout", "30"],
+                 ["--stage", "main", "status", "--timeout", "30"]):
+        args, _ = parse(argv)
+        assert (args.stage, args.timeout, args.command) == ("main", 30, "status")
+    args, _ = parse(["--stage", "main", "--timeout", "30", "status"])
+    assert args.timeout == 30  # a flag before the command is not reset by the command's own defaults
+    with pytest.raises(ops.UsageError, match="not allowed with argument --local"):
+        parse(["--stage", "local", "--local", "status", "--connect-url", "http://x:8083"])
+
+
+@pytest.mark.parametrize(("stage", "meant"), [("prod", "production"), ("prd", "production"), ("mian", "main"),
+                                              ("val1", "val"), ("feat-x", None), ("production-test", None)])
+def test_a_stage_one_slip_from_a_named_one_gets_a_hint_before_any_call(monkeypatch, stage, meant):
+    calls = []
+    monkeypatch.setattr(ops, "_invoke", lambda *a: calls.append(a) or _status_result(RUNNING))
+    err = io.StringIO()
+    main(["--stage", stage, "status"], environ={}, out=io.StringIO(), err=err)
+    first = err.getvalue().splitlines()[0] if err.getvalue() else ""
+    assert (f"did you mean `--stage {meant}`?" in first) if meant else first == "", err.getvalue()
+
+
+def test_wms_ops_is_a_command_of_the_projects_own_environment(tmp_path):
+    """Installed by `make setup`: it runs whatever Python is first on PATH and wherever it is started."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "wms-ops"
+    assert command.is_file()
+    result = subprocess.run([str(command), "--stage", "feat-x", "offsets", "set"], cwd=tmp_path, capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin"}, timeout=60, check=False)
+    assert result.returncode == USAGE and "needs --scn N" in result.stderr, result.stderr
+
+
+def test_ops_local_status_needs_no_database_settings(tmp_path):
+    """A malformed local.env stands in the way of the preflight only, which reads it."""
+    env_file = tmp_path / "local.env"
+    env_file.write_text("DB_HOST\n")
+    environ = {"WMS_LOCAL_DATA_DIR": str(tmp_path / "data"), "WMS_LOCAL_ENV_FILE": str(env_file)}
+    err = io.StringIO()
+    assert main(["--stage", "local", "--local", "status"], environ=environ, out=io.StringIO(), err=err) == UNHEALTHY
+    assert "not running" in err.getvalue() and "local.env" not in err.getvalue()
+    err = io.StringIO()
+    assert main(["--stage", "local", "--local", "preflight"], environ=environ, out=io.StringIO(), err=err) == USAGE
+    assert "local.env:1: expected KEY=VALUE" in err.getvalue()

@@ -261,6 +261,16 @@ def test_a_connection_failure_says_where_and_as_whom_and_never_the_password():
     assert response["error"]["type"] == "DatabaseUnreachable" and PASSWORD not in json.dumps(response)
 
 
+def test_a_host_that_does_not_resolve_is_named_with_the_failure():
+    # `.invalid` never resolves (RFC 6761): python-oracledb raises the resolver's socket.gaierror, not its own error.
+    info = {"host": "db.wms.invalid", "port": 1521, "db": "ORCLCDB", "user": USER, "password": PASSWORD}
+    with pytest.raises(PreflightConnectError) as caught:
+        connect(info, timeout_seconds=5)
+    message = str(caught.value)
+    assert message.startswith(f"Could not connect to db.wms.invalid:1521/ORCLCDB as {USER}: "), message
+    assert PASSWORD not in message
+
+
 def test_ops_preflight_against_the_local_env_file_prints_why_and_exits_1_without_the_password(tmp_path):
     env_file = tmp_path / "local.env"
     env_file.write_text(

@@ -82,7 +82,8 @@ def test_up_on_push_to_named_stages():
     assert set(workflow["on"]["push"]["branches"]) == NAMED
     [job] = workflow["jobs"].values()
     assert job["env"]["BRANCH"] == "${{ github.ref_name }}"
-    assert 'pulumi up --stack "$STAGE" --yes' in runs(job)[-1]
+    # --refresh: the live connector is read first, so a merge puts drift back (without it Pulumi changes nothing).
+    assert 'pulumi up --stack "$STAGE" --refresh --yes' in runs(job)[-1]
 
 
 def test_destroy_on_branch_delete_maps_the_branch_and_skips_named_stages():

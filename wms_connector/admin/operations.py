@@ -276,6 +276,7 @@ class ConnectorAdmin(StartPositions, Reconciler):
         findings = check_capture(fetch or http_fetch(), url, StageTopics(self.stage).topic_prefix)
         return {
             "state": connector_state(status),
+            "tasks": {str(task.id): task.state for task in status.tasks},
             "exporter": url,
             "lag_ms": findings.lag_ms,
             "connected": findings.connected,
@@ -314,7 +315,9 @@ class ConnectorAdmin(StartPositions, Reconciler):
             )
         self._ensure_signal_topic(config)
         sent = self.signal_writer.send(self.stage, signal)
-        return {"id": signal.signal_id, "key": signal.key, "value": signal.value, **sent}
+        # Debezium reads the signal topic only while its task runs: the state says whether it will act now.
+        return {"id": signal.signal_id, "key": signal.key, "value": signal.value, **sent,
+                "state": connector_state(self.connect.status(name))}
 
     def delete_stage_topics(self, *, batch_size: int = 100) -> dict[str, Any]:
         if self.topic_admin_factory is None:

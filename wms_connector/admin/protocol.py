@@ -145,6 +145,21 @@ def _preflight(admin: ConnectorAdmin, request: Mapping[str, Any]) -> dict[str, A
     )
 
 
+def _after_restart(request: Mapping[str, Any]) -> dict[str, Any]:
+    """What a `restart` answered, passed on to the settled status that follows it (reconciler.py's `settle`)."""
+    since, restarting = request.get("since"), request.get("restarting", [])
+    if since is not None and not (isinstance(since, Mapping) and all(
+            isinstance(k, str) and k.isdigit() and isinstance(v, int) and not isinstance(v, bool)
+            for k, v in since.items())):
+        raise BadRequest("Request field `since` must be an object of partition numbers to offsets, as `restart` "
+                         "answers it.")
+    if not isinstance(restarting, list) or not all(isinstance(t, int) and not isinstance(t, bool)
+                                                   for t in restarting):
+        raise BadRequest("Request field `restarting` must be a list of task ids, as `restart` answers it.")
+    return {"since": since, "restarting": restarting,
+            "connector_restarting": _flag(request, "connector_restarting", False)}
+
+
 def _timeout(request: Mapping[str, Any]) -> float:
     return check_timeout(request.get("timeout_seconds", DEFAULT_STATE_TIMEOUT))
 
@@ -235,7 +250,7 @@ _ACTIONS: dict[str, Operation] = {
     # The status once a restart or resume has settled (reconciler.py's `settle`): what a verdict is taken on.
     "settled_status": lambda admin, r: _status_result(
         admin,
-        admin.settle(r.get("name"), settle_seconds=_settle_seconds(r), timeout=_timeout(r)),
+        admin.settle(r.get("name"), settle_seconds=_settle_seconds(r), timeout=_timeout(r), **_after_restart(r)),
     ),
     "status": lambda admin, r: _status_result(admin, admin.status(r.get("name"))),
     "read": lambda admin, r: admin.read(r.get("name")),

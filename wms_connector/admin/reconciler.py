@@ -5,7 +5,7 @@ live. Validate, apply, bring to a state, read, delete: what `pulumi up`, `refres
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,31 +92,67 @@ class Reconciler:
     def status(self, name: str) -> ConnectorStatus | None:
         return self.connect.status(check_name(name))
 
-    def restart(self, name: str, *, include_tasks: bool = True, only_failed: bool = True) -> None:
+    def restart(self, name: str, *, include_tasks: bool = True, only_failed: bool = True) -> dict[str, Any]:
+        """Restart, and say what a settled status must wait for: the tasks Connect is restarting (its 202 answer
+        marks them RESTARTING) and where Connect's status topic ended just before (`since`, task_starts.py)."""
+        mark = self._mark()
         try:
-            self.connect.restart(check_name(name), include_tasks=include_tasks, only_failed=only_failed)
+            answer = self.connect.restart(check_name(name), include_tasks=include_tasks, only_failed=only_failed)
         except ConnectError as error:
             if error.status == 404:
                 raise not_found(name) from None
             raise
+        tasks = (answer or {}).get("tasks") if isinstance(answer, Mapping) else None
+        restarting = sorted(t["id"] for t in tasks or [] if isinstance(t, Mapping) and t.get("state") == "RESTARTING")
+        connector = (answer or {}).get("connector") if isinstance(answer, Mapping) else None
+        return {
+            "restarting": restarting,
+            "connector_restarting": isinstance(connector, Mapping) and connector.get("state") == "RESTARTING",
+            "since": {str(p): o for p, o in mark.items()} if mark is not None else None,
+        }
+
+    def _mark(self) -> Mark | None:
+        if self.task_starts is None:
+            return None
+        try:
+            return self.task_starts.mark()
+        except Exception:  # the status topic unreadable: the settle falls back to waiting out its window
+            return None
 
     def settle(
-        self, name: str, *, settle_seconds: float, timeout: float = DEFAULT_STATE_TIMEOUT
+        self, name: str, *, settle_seconds: float, timeout: float = DEFAULT_STATE_TIMEOUT,
+        since: Mapping[str, int] | None = None, restarting: Collection[int] = (), connector_restarting: bool = False,
     ) -> ConnectorStatus | None:
         """The connector's status once it has settled after a restart or a resume, so a verdict is never taken on
         a task that is only starting: a FAILED connector or task ends the wait at once; otherwise the connector
         and every task must stay RUNNING for `settle_seconds`. Bounded by `timeout`; the last status is returned
-        whatever it is."""
+        whatever it is.
+
+        After a restart, a status from before it must not end the wait: Connect restarts asynchronously, and for a
+        moment after its 202 the REST status still shows the old attempt FAILED. So with `since` (the restart's
+        mark of the status topic) a FAILED status counts only once every task in `restarting` has started again
+        after the mark (a new start record, task_starts.py); without a mark, or when the connector itself restarts,
+        only after `settle_seconds`."""
         deadline = time.monotonic() + check_timeout(timeout)
+        began = time.monotonic()
+        mark = {int(p): int(o) for p, o in since.items()} if since else None
+        waiting_for = set(restarting)
         running_since: float | None = None
         while True:
             status = self.connect.status(check_name(name))
             now = time.monotonic()
             if status is None:
                 return None
-            if status.state == "FAILED" or any(task.state == "FAILED" for task in status.tasks):
+            if waiting_for and mark is not None and self.task_starts is not None:
+                waiting_for -= self.task_starts.started_since(mark, name)
+            if restarting and mark is not None and self.task_starts is not None and not connector_restarting:
+                fresh = not waiting_for
+            else:
+                fresh = not (restarting or connector_restarting) or now - began >= settle_seconds
+            failed = status.state == "FAILED" or any(task.state == "FAILED" for task in status.tasks)
+            if failed and fresh:
                 return status
-            if _reached(status, "RUNNING", require_tasks=True):
+            if not failed and _reached(status, "RUNNING", require_tasks=True):
                 running_since = running_since if running_since is not None else now
                 if now - running_since >= settle_seconds:
                     return status

@@ -38,6 +38,7 @@ def connect(db_info: Mapping[str, Any], timeout_seconds: float = CONNECT_TIMEOUT
         connection = oracledb.connect(user=user, password=password, dsn=dsn, tcp_connect_timeout=timeout_seconds)
         connection.call_timeout = int(timeout_seconds * 1000)
         return connection
-    except oracledb.Error as error:
-        reason = redact(str(error).splitlines()[0]).replace(password, "<redacted>")
+    except (oracledb.Error, OSError) as error:  # OSError: a host that does not resolve (socket.gaierror)
+        reason = redact(str(error).splitlines()[0] if str(error) else type(error).__name__).replace(
+            password, "<redacted>")
         raise PreflightConnectError(f"Could not connect to {where} as {user}: {reason}") from None
