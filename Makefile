@@ -21,8 +21,11 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# The tests that need no server run two at a time (one per core), a test file's tests together and in order.
+UNIT_PYTEST := $(PY) -m pytest -q -m "not integration" -n 2 --dist loadfile
+
 unit: setup
-	$(PY) -m pytest -q -m "not integration"
+	$(UNIT_PYTEST)
 
 # actionlint (built once from its pinned Go module into the tool cache) and zizmor on .github/workflows.
 workflows: setup
@@ -33,8 +36,11 @@ workflows: setup
 pulumi-cli: setup
 	$(PY) -m devtools.pulumi_engine
 
+# The integration tests (real Kafka, Connect, Debezium, the Pulumi engine) one at a time: their servers and timing
+# are theirs alone; then the rest, in parallel.
 test: setup lint workflows jars previous-jars pulumi-cli lambda-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m integration
+	$(UNIT_PYTEST)
 
 # The Lambda archive's compiled libraries (python-oracledb and what it needs) for the Lambda's platform, installed
 # once into a cache outside the repository; `pulumi up` installs them itself when they are missing.
