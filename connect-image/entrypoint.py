@@ -366,6 +366,9 @@ def worker_properties(settings: WorkerSettings, rest_host: str, bind_address: st
         "config.providers": "env",
         "config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
         "config.providers.env.param.allowlist.pattern": _env_allowlist_pattern(),
+        # No connector may override its Kafka clients (`producer.override.bootstrap.servers` and the like): Connect
+        # refuses such a config (ConnectorClientConfigOverridePolicy `None`); the admin's config rule refuses first.
+        "connector.client.config.override.policy": "None",
         "listeners": f"http://{bind_address}:{settings.rest_port}",
         "rest.advertised.host.name": rest_host,
         "rest.advertised.port": str(settings.rest_port),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_status import FieldErrors
+from wms_connector.connector.config_rule import ConfigRule
 from wms_connector.connector.credentials import is_allowed_placeholder
 from wms_connector.connector.oracle_source import CONNECTOR_CLASS
 from wms_connector.stages import Stage
@@ -93,8 +94,14 @@ class Registrar:
     config_writer: ConfigTopicWriter | None = None  # for configs whose database is not reachable (opt-in)
     poll_interval: float = 1.0
     registration_timeout: float = 60.0
+    rule: ConfigRule | None = None  # the stage's config rule (config_rule.py); by default one from the stage alone
+
+    def check(self, config: Mapping[str, str], name: str | None = None) -> None:
+        """The config rule, before Connect sees anything: ConfigRuleBroken names each key that breaks it."""
+        (self.rule or ConfigRule(self.stage)).check(config, name)
 
     def validate(self, config: Mapping[str, str]) -> FieldErrors:
+        self.check(config)
         return self.connect.validate(config.get("connector.class", CONNECTOR_CLASS), config)
 
     def register(
@@ -108,7 +115,9 @@ class Registrar:
     ) -> FieldErrors:
         """Validate (unless `result` is the validation already made) and register: a new connector with an
         `initial_state` (RUNNING, PAUSED, STOPPED) is created in it, any other is `PUT`. Nothing is sent when the
-        live config is the same already. Raises RegistrationRefused with the field errors."""
+        live config is the same already. Raises RegistrationRefused with the field errors, ConfigRuleBroken (before
+        Connect is asked) with the keys that break the config rule."""
+        self.check(config, name)
         result = result if result is not None else self.validate(config)
         blocking = blocking_errors(result, allow_unreachable_database, config)
         if blocking:

@@ -18,7 +18,7 @@ from devtools.local.settings import BIND_ADDRESS, PORTS, LocalSettings, LocalSta
 from devtools.local.stack import LocalStack
 from devtools.standin.database import DATABASE, HEARTBEAT_TABLE, SIGNAL_TABLE, StandinDatabase, new_password
 from devtools.standin.server import StandinServer
-from devtools.standin.source import standin_connector_config
+from devtools.standin.source import POSTGRES, standin_connector_config
 from wms_connector import worker_env
 from wms_connector.connector.config import KafkaClientSettings
 from wms_connector.connector.options import ConnectorOptions
@@ -118,6 +118,7 @@ class StandinPipeline:
             bootstrap_servers=self.stack.bootstrap_servers,
             jmx_url=self.stack.jmx_url,
             worker_log=str(self.stack.worker_log),
+            other_sources=(POSTGRES,),
         )
 
     def register(self, options: ConnectorOptions | None = None, state: str = "running") -> Mapping[str, Any]:

@@ -39,7 +39,7 @@ from wms_connector.topics import StageTopics
 
 pytestmark = pytest.mark.integration
 
-NAME = "wms-oracle-cdc-engine"
+NAME = "wms-oracle-cdc"  # the stage's connector: the config rule refuses any other name
 PROJECT = "wms-engine-it"
 SALT = "Engine-Salt-0123456789abcdef"
 
@@ -183,7 +183,9 @@ def _diff_lines(lines: list[str]) -> list[str]:
     ]
 
 
-def test_an_option_change_updates_in_place_and_a_name_change_replaces(engine, local_stack, client, stacks):
+def test_an_option_change_updates_in_place_and_a_rename_is_refused_before_anything_changes(
+    engine, local_stack, client, stacks
+):
     stack = _stack(engine, "update-replace", connector_program(local_stack))
     stacks.append(stack)
     stack.up()
@@ -198,13 +200,13 @@ def test_an_option_change_updates_in_place_and_a_name_change_replaces(engine, lo
     assert updated.summary.resource_changes == {"same": 1, "update": 1}
     assert client.get_config(NAME)["heartbeat.interval.ms"] == "30000"
 
+    # A connector under another name would be one no health run watches: the config rule refuses it, and the
+    # stage's connector stays as it was.
     renamed = f"{NAME}-renamed"
     stack.workspace.program = connector_program(local_stack, name=renamed, options={"heartbeatIntervalMs": 30000})
-    lines = []
-    replaced = stack.up(diff=True, on_output=lines.append)
-    assert replaced.summary.resource_changes.get("replace") == 1
-    assert any(line.startswith("+-name") or line.startswith("~ name") for line in _diff_lines(lines)), lines
-    assert client.get_config(NAME) is None and client.get_config(renamed) is not None
+    with pytest.raises(auto.errors.CommandError, match="this stage's connector is"):
+        stack.up()
+    assert client.get_config(renamed) is None and client.get_config(NAME)["heartbeat.interval.ms"] == "30000"
 
 
 def test_drift_made_outside_pulumi_shows_key_by_key_on_preview_and_up_puts_it_back(

@@ -12,6 +12,7 @@ import pytest
 
 from devtools import ops
 from tests.unit.hostile_connect import HostileConnect
+from tests.unit.stage_config import stage_config
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.admin.protocol import handle
 from wms_connector.connect_client import ConnectClient, ConnectError, ConnectUnreachable
@@ -21,7 +22,7 @@ DEADLINE = 1.0
 # Generous: the bound is what matters (a hostile server held calls for 90 s before), not the exact figure.
 BOUND = DEADLINE + 3.0
 NAME = "wms-oracle-cdc"
-CONFIG = {"connector.class": "io.debezium.connector.oracle.OracleConnector", "name": NAME, "tasks.max": "1"}
+CONFIG = stage_config()
 
 WRONG_SHAPES = [[], None, "a string", 42, b"", {"unexpected": True}]
 

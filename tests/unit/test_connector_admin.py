@@ -15,6 +15,7 @@ from moto import mock_aws
 import functions.connector_admin as lambda_module
 from devtools.local.connector import options_for
 from tests.unit.aws_fixtures import active_private_ca
+from tests.unit.stage_config import stage_config
 from wms_connector.admin.environment import AdminEnvironment, build_admin
 from wms_connector.admin.errors import AdminError, StateTimeout
 from wms_connector.admin.errors import AdminMisconfigured as AdminEnvironmentError
@@ -25,7 +26,7 @@ from wms_connector.admin.reconciler import _reached
 from wms_connector.config_topic import target_state_record
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connect_status import ConnectorStatus, FieldErrors, TaskStatus
-from wms_connector.connector.options import ConnectorOptionsError
+from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
 from wms_connector.registration import PROVIDER_REDACTED, REDACTED_HINT, blocking_errors, refusal
 from wms_connector.snapshot_signal import SignalRefused, SignalWriter, check_tables, snapshot_signal
 from wms_connector.stages import Stage
@@ -288,7 +289,8 @@ def test_lambda_handler_runs_the_protocol_and_logs_no_config(monkeypatch, capsys
     monkeypatch.setenv("STAGE", "feat-x")
     monkeypatch.setenv("CONNECT_URL", _closed_port_url())
     monkeypatch.setenv("CONNECT_DEADLINE_SECONDS", "1")
-    config = {"name": "c", "connector.class": "x", "column.mask.hash.SHA-256.with.salt.s3cr3tsalt0123456": "A"}
+    options = ConnectorOptions(hash_columns=("WMS.PLAN_BASE_WVR_TBL.X",), hash_salt="s3cr3tsalt0123456")
+    config = stage_config(options=options, protocol="SSL")  # the admin's default: MSK's TLS
     response = lambda_module.handler({"action": "validate", "config": config})
     assert response["ok"] is False and response["error"]["type"] == "ConnectUnreachable"
     logged = capsys.readouterr().out
@@ -465,13 +467,13 @@ class CreatingConnect:
         (None, "paused", ("create", "PAUSED")),
         (None, "running", ("create", "RUNNING")),
         (None, None, ("put", None)),
-        ({"name": "c", "old": "1"}, "stopped", ("put", None)),  # an update keeps the connector's own state
+        ({"name": "wms-oracle-cdc", "old": "1"}, "stopped", ("put", None)),  # an update keeps its own state
     ],
 )
 def test_a_new_connector_is_created_in_its_declared_state(live, initial_state, expected):
     connect = CreatingConnect(live)
     admin = ConnectorAdmin(connect=connect, stage=Stage.parse("feat-x"))
-    admin.apply("c", {"name": "c", "connector.class": "x"}, initial_state=initial_state)
+    admin.apply("wms-oracle-cdc", stage_config(), initial_state=initial_state)
     assert connect.calls == [expected]
 
 

@@ -205,7 +205,7 @@ def test_extra_properties_cannot_override_managed_keys(key):
 
 def test_extra_property_values_may_not_reference_config_providers():
     with pytest.raises(ConnectorOptionsError, match="config provider reference"):
-        ConnectorOptions.from_config({"extraProperties": {"snapshot.select.statement.overrides": "${file:/etc/x}"}})
+        ConnectorOptions.from_config({"extraProperties": {"database.query.timeout.ms": "${file:/etc/x}"}})
 
 
 @pytest.mark.parametrize(

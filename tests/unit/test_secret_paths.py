@@ -13,10 +13,12 @@ import pytest
 
 from devtools.local.settings import LocalStackError, read_env_file
 from tests.unit.hostile_connect import HostileConnect
+from tests.unit.stage_config import stage_config
 from wms_connector import secrets_lookup as s
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.admin.protocol import error_response, handle
 from wms_connector.connect_client import ConnectClient, ConnectError
+from wms_connector.connector.options import ConnectorOptions
 from wms_connector.stages import Stage
 
 SECRET = "Zq7-Distinct-Secret-4411"
@@ -100,10 +102,7 @@ VALIDATION = {
 
 
 def test_the_hash_salt_in_a_validation_error_field_name_is_hidden():
-    config = {
-        "connector.class": "io.debezium.connector.oracle.OracleConnector",
-        f"column.mask.hash.SHA-256.with.salt.{SALT}": ".*",
-    }
+    config = stage_config(options=ConnectorOptions(hash_columns=("WMS.PLAN_BASE_WVR_TBL.X",), hash_salt=SALT))
     with HostileConnect([("json", 200, VALIDATION)]) as server:
         admin = ConnectorAdmin(connect=ConnectClient(server.url, deadline=2), stage=Stage.parse("feat-x"))
         result = admin.validate(config)

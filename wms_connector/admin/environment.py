@@ -15,6 +15,9 @@ from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.aws_names import RULES
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, private_ca_pem
+from wms_connector.connector.config_rule import ConfigRule
+from wms_connector.connector.oracle_source import ORACLE
+from wms_connector.connector.source import Source
 from wms_connector.db_info import load_db_info
 from wms_connector.health.config import secret_arn
 from wms_connector.lambda_env import (
@@ -117,10 +120,12 @@ def build_admin(
     database_info: Callable[[], Mapping[str, Any]] | None = None,
     worker_log_records: Callable[[], Iterable[str]] | None = None,
     health_table: Any = None,
+    other_sources: tuple[Source, ...] = (),
 ) -> ConnectorAdmin:
     """The admin the Lambda runs; `acm_pca` (a boto3 client) is needed only when the CA comes by ARN.
     `database_info` gives the preflight its dbInfo keys (default: the secret named by DB_INFO_SECRET_ARN);
-    `health_table` (a boto3 Table) is where holds and the declared connector are kept (default: HEALTH_TABLE's)."""
+    `health_table` (a boto3 Table) is where holds and the declared connector are kept (default: HEALTH_TABLE's);
+    `other_sources` are the connectors besides Oracle its config rule allows (the local stand-in's)."""
     db_secret_arn = getattr(environment, "db_secret_arn", None)
     if database_info is None and db_secret_arn:
         database_info = secret_db_info(db_secret_arn)
@@ -145,10 +150,13 @@ def build_admin(
         request_timeout=min(MAX_REQUEST_TIMEOUT_SECONDS, environment.connect_deadline_seconds),
         deadline=environment.connect_deadline_seconds,
     )
+    rule = ConfigRule(
+        stage, environment.bootstrap_servers, environment.security_protocol, sources=(ORACLE, *other_sources)
+    )
     if not environment.bootstrap_servers:
         return ConnectorAdmin(
             connect=connect, stage=environment.stage, jmx_url=environment.jmx_url, database_info=database_info,
-            worker_log_records=worker_log_records, control=control,
+            worker_log_records=worker_log_records, control=control, config_rule=rule,
         )
     servers, protocol = environment.bootstrap_servers, environment.security_protocol
     return ConnectorAdmin(
@@ -162,4 +170,5 @@ def build_admin(
         database_info=database_info,
         worker_log_records=worker_log_records,
         control=control,
+        config_rule=rule,
     )

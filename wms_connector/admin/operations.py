@@ -127,6 +127,7 @@ class ConnectorAdmin(StartPositions, Reconciler):
         initial_state: str | None = None,
     ) -> Any:
         """The reconciler's apply, declared first; the declared state is `initial_state` or the one declared."""
+        self.check_rule(config, check_name(name))  # nothing is declared that the rule refuses
         current = self.control.declared() if self.control is not None else None
         state = check_state(initial_state) if initial_state else (current.state if current else "running")
         with self._declaring(Declared(dict(config), state, allow_unreachable_database)):
@@ -234,6 +235,7 @@ class ConnectorAdmin(StartPositions, Reconciler):
         start's mode until it has streamed."""
         if start_scn is not None:
             check_scn(start_scn, "start_scn")
+        self.check_rule(config, check_name(name))  # nothing is declared that the rule refuses
         declared = Declared(dict(config), check_state(state), allow_unreachable_database)
         live = self.connect.get_config(check_name(name))
         with self._declaring(declared):

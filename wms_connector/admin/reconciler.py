@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from wms_connector.admin.checks import check_config, check_name, check_state, check_timeout
-from wms_connector.admin.errors import AdminError, ConfigInvalid, ConnectorNotFound, StateTimeout, not_found
+from wms_connector.admin.errors import AdminError, BadRequest, ConfigInvalid, ConnectorNotFound, StateTimeout, not_found
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, ConnectError
 from wms_connector.connect_rules import CONNECT_STATE, DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus, FieldErrors
+from wms_connector.connector.config_rule import ConfigRule, ConfigRuleBroken
 from wms_connector.connector.credentials import redact_credentials
 from wms_connector.registration import Registrar, RegistrationRefused, RegistrationUnconfirmed
 from wms_connector.stages import Stage
@@ -41,13 +42,26 @@ class Reconciler:
     registration_timeout: float = 60.0
     # Without it, an update's verdict is taken on the REST status, which shows the old tasks until they restart.
     task_starts: TaskStartLog | None = None
+    config_rule: ConfigRule | None = None  # the stage's rule for every config sent (by default from the stage alone)
 
     def validate(self, config: Mapping[str, str]) -> FieldErrors:
-        check_config(config)
+        self.check_rule(config)
         return self._registrar().validate(config)
 
+    def check_rule(self, config: Mapping[str, str], name: str | None = None) -> None:
+        """The request's config against the stage's config rule (config_rule.py), before anything is declared or
+        sent: BadRequest names each key that breaks it."""
+        check_config(config, name)
+        try:
+            self._registrar().check(config, name)
+        except ConfigRuleBroken as broken:
+            raise BadRequest(str(broken), fields=broken.fields) from None
+
     def _registrar(self) -> Registrar:
-        return Registrar(self.connect, self.stage, self.config_writer, self.poll_interval, self.registration_timeout)
+        return Registrar(
+            self.connect, self.stage, self.config_writer, self.poll_interval, self.registration_timeout,
+            self.config_rule,
+        )
 
     def apply(
         self,
@@ -74,8 +88,7 @@ class Reconciler:
         unreachable database is tolerated only when asked: Connect would refuse the PUT, so the config (valid in
         every other field) is written to the stage's config topic (see config_topic.py) and its task reports the
         failure."""
-        check_name(name)
-        check_config(config, name)
+        self.check_rule(config, check_name(name))
         result = self.validate(config)
         # A new connector starts in its declared state: one declared stopped never gets a task, not even once.
         initial = CONNECT_STATE[check_state(initial_state)] if initial_state else None

@@ -1,5 +1,6 @@
-"""The connector properties this project builds itself (connector/config.py): extra properties from stack config
-may not override them, and the reason is named when they try.
+"""The connector properties this project builds itself (connector/config.py), and the ones no config of it may
+have: extra properties from stack config may not set them, an admin request or a declared item may set them only
+to the builder's value (config_rule.py), and the reason is named when they try.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ _MANAGED_EXACT = {
     "database.dbname": "the database connection comes from the worker's environment (dbInfo)",
     "database.pdb.name": "set with the `usePdb` option; the name comes from dbInfo",
     "database.url": "set with the `useJdbcUrl` option; the URL comes from dbInfo",
+    # Never in this project's configs: each would let a config reach past the stage's topics and database rows.
+    "key.converter": "the worker's converters serve every connector",
+    "value.converter": "the worker's converters serve every connector",
+    "header.converter": "the worker's converters serve every connector",
+    "converters": "Debezium's custom converters are not part of this project's pipeline",
+    "predicates": "the project's transform chain uses no predicates",
+    "database.initial.statements": "it would run SQL of the config's choosing as the capture user",
+    "snapshot.select.statement.overrides": "it would run SQL of the config's choosing as the capture user",
 }
 _MANAGED_PREFIXES = {
     "database.history.": "the schema history topic and its clients are derived from the stage",
@@ -51,6 +60,16 @@ _MANAGED_PREFIXES = {
     "config.providers.": "a worker setting",
     "signal.kafka.": "the signal topic and its clients are derived from the stage",
     "signal.consumer.": "the signal topic and its clients are derived from the stage",
+    # Connector client overrides: the worker refuses them too (connector.client.config.override.policy=None).
+    "producer.override.": "no per-connector Kafka client overrides: they could send records anywhere",
+    "consumer.override.": "no per-connector Kafka client overrides: they could read from anywhere",
+    "admin.override.": "no per-connector Kafka client overrides: they could act on any cluster",
+    "key.converter.": "the worker's converters serve every connector",
+    "value.converter.": "the worker's converters serve every connector",
+    "header.converter.": "the worker's converters serve every connector",
+    "predicates.": "the project's transform chain uses no predicates",
+    "snapshot.select.statement.overrides.": "it would run SQL of the config's choosing as the capture user",
+    "notification.": "Debezium's notifications could write to a topic outside the stage's",
 }
 
 

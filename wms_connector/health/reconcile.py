@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wms_connector.connect_rules import CONNECT_STATE, STATES
+from wms_connector.connector.config_rule import ConfigRuleBroken
 from wms_connector.connector.first_start import first_start_pending
 from wms_connector.flags import as_bool
 from wms_connector.health.restart_budget import connector_id
@@ -154,7 +155,7 @@ def repair(registrar: Registrar, name: str, declared: Declared, drift: Drift) ->
                 )
             else:
                 {"running": client.resume, "paused": client.pause, "stopped": client.stop}[declared.state](name)
-        except (RegistrationRefused, RegistrationUnconfirmed) as exc:
+        except (RegistrationRefused, RegistrationUnconfirmed, ConfigRuleBroken) as exc:
             raise RepairFailed(f"{action}: {exc}") from None
         done.append(action)
     return done

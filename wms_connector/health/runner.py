@@ -14,6 +14,7 @@ from typing import Any
 
 from wms_connector.config_topic import ConfigTopicWriter
 from wms_connector.connect_client import ConnectClient, ConnectError
+from wms_connector.connector.config_rule import ConfigRule
 from wms_connector.health import metric_names as m
 from wms_connector.health.catch_up import catch_up
 from wms_connector.health.checks.capture import CaptureFindings, Fetch, check_capture_on_workers
@@ -206,7 +207,8 @@ class HealthRun:
         reconcile.granted = self._reserve(restart)
         if not reconcile.granted:
             return
-        registrar = Registrar(self.clients.connect, self.config.stage, self.clients.config_writer)
+        rule = ConfigRule(self.config.stage, self.config.bootstrap_servers, self.config.security_protocol)
+        registrar = Registrar(self.clients.connect, self.config.stage, self.clients.config_writer, rule=rule)
         try:
             reconcile.repaired = repair(registrar, self.config.connector, declared, reconcile.drift)
         except ConnectError as exc:

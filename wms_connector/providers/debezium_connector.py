@@ -28,6 +28,7 @@ from pulumi.dynamic import (
 from wms_connector import connect_rules
 from wms_connector.admin.protocol import AdminCallFailed
 from wms_connector.connect_rules import DEFAULT_STATE_TIMEOUT, MAX_STATE_TIMEOUT, STATES
+from wms_connector.connector.config_rule import ConfigRule
 from wms_connector.connector.credentials import credential_problems
 from wms_connector.providers.host import DetailedDiffResult, property_path, report
 from wms_connector.providers.transport import transport_from_spec, transport_problems
@@ -103,7 +104,7 @@ class DebeziumConnectorProvider(ResourceProvider):
         if start_scn is not None and (isinstance(start_scn, bool) or not isinstance(start_scn, int | float)
                                       or start_scn < 1 or int(start_scn) != start_scn):
             failures.append(CheckFailure("startScn", "must be a whole number of at least 1 (an SCN)"))
-        failures.extend(_config_failures(news.get("config"), name))
+        failures.extend(_config_failures(news.get("config"), name, news.get("stage")))
         failures.extend(CheckFailure(prop, reason) for prop, reason in transport_problems(news.get("transport")))
         inputs = {**news, "state": news.get("state", "running"), "timeoutSeconds": timeout}
         inputs.setdefault("allowUnreachableDatabase", False)
@@ -193,7 +194,7 @@ def _ensure_request(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _config_failures(config: Any, name: Any) -> list[CheckFailure]:
+def _config_failures(config: Any, name: Any, stage: Any) -> list[CheckFailure]:
     if not isinstance(config, Mapping) or not config:
         return [CheckFailure("config", "must be a non-empty object of connector properties")]
     failures = [
@@ -202,6 +203,16 @@ def _config_failures(config: Any, name: Any) -> list[CheckFailure]:
     if "name" in config and config["name"] != name:
         failures.append(CheckFailure("config.name", f"must equal the connector name {name!r}"))
     failures.extend(CheckFailure(f"config.{p.key}", p.message) for p in credential_problems(config))
+    try:
+        rule = ConfigRule(Stage.parse(stage))
+    except ValueError:  # reported on `stage` already
+        return failures
+    if failures:
+        return failures
+    # The admin's config rule, at preview: a rename or a config it would refuse fails here, before the old
+    # connector is deleted for a replacement (the admin checks again against the worker's Kafka settings).
+    for breach in rule.breaches(config, name):
+        failures.append(CheckFailure("name" if breach.key == "name" else f"config.{breach.key}", breach.reason))
     return failures
 
 

@@ -123,6 +123,8 @@ class DirectTransport:
     database_info: Callable[[], Mapping[str, Any]] | None = field(default=None, repr=False, compare=False)
     # The worker's log file (the local stack's), for the causes a failed task's trace hides.
     worker_log: str | None = field(default=None, compare=False)
+    # Sources besides Oracle the config rule allows here (the local stand-in's PostgreSQL connector).
+    other_sources: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def invoke(self, request: Mapping[str, Any]) -> Any:
         from wms_connector.admin.environment import build_admin
@@ -139,7 +141,9 @@ class DirectTransport:
             jmx_url=self.jmx_url,
         )
         records = (lambda: _file_records(self.worker_log)) if self.worker_log else None
-        admin = build_admin(environment, database_info=self.database_info, worker_log_records=records)
+        admin = build_admin(
+            environment, database_info=self.database_info, worker_log_records=records, other_sources=self.other_sources
+        )
         return unwrap(handle(admin, request))
 
 
