@@ -113,6 +113,7 @@ connector = Connector(
         topics=topics,
         bootstrap_servers=secrets.broker.bootstrap_servers,
         admin_function_name=admin.function_name,
+        admin_read_function_name=admin.read_function_name,
         depends_on=[connect, endpoint, admin, network],
         options_are_secret=CONNECTOR_OPTIONS_KEY in secret_config_keys(),
     ),

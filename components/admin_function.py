@@ -8,6 +8,10 @@ value is read when asked and never kept or returned), search the Connect workers
 cause), read and write the hold and the declared connector in the health table, and manage its network
 interfaces. Kafka (unauthenticated TLS)
 and Connect REST need no AWS permission; the Lambdas' security group allows exactly them and the database port.
+
+Its read-only twin (`…-admin-read`, ADMIN_ACCESS=read) runs the same code and serves only the actions that change
+nothing (wms_connector/admin/access.py): status, lag, offsets, the live config. It cannot read the dbInfo secret
+nor write the health table, so IAM can let on-call invoke it and nothing else (docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ import pulumi
 from components.iam import statement
 from components.vpc_lambda import LambdaFactory, VpcLambdaSpec
 from wms_connector import lambda_env as env
+from wms_connector.admin.access import ACCESS_VARIABLE, READ_ONLY
 from wms_connector.admin.environment import DEFAULT_CONNECT_DEADLINE_SECONDS
-from wms_connector.aws_names import admin_function_name, worker_log_group_name
+from wms_connector.aws_names import admin_function_name, admin_read_function_name, worker_log_group_name
 from wms_connector.kafka_settings import MSK_SECURITY_PROTOCOL
 from wms_connector.settings import StageSettings
 from wms_connector.worker_env import JMX_URL_TEMPLATE
@@ -70,8 +75,15 @@ def function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]
     }
 
 
+def read_function_environment(args: AdminFunctionArgs) -> dict[str, pulumi.Input[str]]:
+    """The read-only admin's environment: the full one without the dbInfo secret, marked read-only."""
+    environment = {k: v for k, v in function_environment(args).items() if k != env.DB_SECRET_ARN}
+    return {**environment, ACCESS_VARIABLE: READ_ONLY}
+
+
 class AdminFunction(pulumi.ComponentResource):
-    """Exposes `function`, `function_name`, `log_group`, `role`."""
+    """Exposes `function`, `function_name`, `log_group`, `role`, and the read-only twin's `read_function`,
+    `read_function_name`, `read_role`."""
 
     def __init__(self, name: str, args: AdminFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("wms:admin_function:AdminFunction", name, None, opts)
@@ -100,4 +112,25 @@ class AdminFunction(pulumi.ComponentResource):
         made = args.lambdas.function(name, spec, parent=self)
         self.log_group, self.role, self.function = made.log_group, made.role, made.function
         self.function_name = self.function.name
-        self.register_outputs({"functionName": self.function.name, "logGroupName": self.log_group.name})
+        read_spec = VpcLambdaSpec(
+            function_name=admin_read_function_name(stage),
+            role_suffix="admin-read",
+            description=f"Connector admin of {stage.service_name}, read-only: status, lag, offsets, live config",
+            handler=HANDLER,
+            timeout_seconds=TIMEOUT_SECONDS,
+            subnet_ids=args.lambdas.network.data_subnet_ids,
+            environment=read_function_environment(args),
+            statements=[
+                statement(["acm-pca:GetCertificateAuthorityCertificate"], [args.private_ca_arn]),
+                statement(["logs:FilterLogEvents"], [args.worker_log_group_arn]),
+                # The hold, shown with the status.
+                statement(["dynamodb:GetItem"], [args.health_table_arn]),
+            ],
+        )
+        read = args.lambdas.function(f"{name}-read", read_spec, parent=self)
+        self.read_log_group, self.read_role, self.read_function = read.log_group, read.role, read.function
+        self.read_function_name = self.read_function.name
+        self.register_outputs({
+            "functionName": self.function.name, "logGroupName": self.log_group.name,
+            "readFunctionName": self.read_function.name,
+        })

@@ -24,6 +24,7 @@ class ConnectorArgs:
     admin_function_name: pulumi.Input[str]
     # What must exist first (and be deleted after): the Connect service, its endpoint, the admin function.
     depends_on: Sequence[pulumi.Resource]
+    admin_read_function_name: pulumi.Input[str] | None = None  # the read-only twin: refresh reads through it
     # True when the stack holds the connector options as a secret: the config made from them stays one.
     options_are_secret: bool = False
 
@@ -49,7 +50,7 @@ class Connector(pulumi.ComponentResource):
             name=args.topics.connector_name,
             stage=settings.stage.name,
             config=config,
-            transport=lambda_spec(args.admin_function_name, settings.region),
+            transport=lambda_spec(args.admin_function_name, settings.region, args.admin_read_function_name),
             state=options.state,
             allow_unreachable_database=options.allow_unreachable_database,
             secret_config=args.options_are_secret,

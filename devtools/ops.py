@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from devtools.ops_output import OK, UNHEALTHY, USAGE, render
 from devtools.stage_hint import stage_hint
 from wms_connector.admin.protocol import AdminCallFailed, error_response
-from wms_connector.aws_names import admin_function_name
+from wms_connector.aws_names import admin_function_name, admin_read_function_name
 from wms_connector.connect_rules import MAX_STATE_TIMEOUT
 from wms_connector.connector.options import MAX_SCN
 from wms_connector.db_info import db_info_from_variables
@@ -227,7 +227,8 @@ def transport_for(
         )
     region = args.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     return LambdaTransport(
-        function_name=admin_function_name(stage), region=region, timeout_seconds=args.timeout + LAMBDA_MARGIN_SECONDS
+        function_name=admin_function_name(stage), region=region, timeout_seconds=args.timeout + LAMBDA_MARGIN_SECONDS,
+        read_function_name=admin_read_function_name(stage),  # reads need only invoke rights on the read-only one
     )
 
 

@@ -1,5 +1,7 @@
 """Lambda entry point of the connector admin: one JSON request in, one JSON response out (the protocol is
-wms_connector/admin/protocol.py). Runs in the VPC, next to Connect REST and MSK."""
+wms_connector/admin/protocol.py), one audit line logged (wms_connector/admin/audit.py). Runs in the VPC, next to
+Connect REST and MSK; the stage's read-only function (ADMIN_ACCESS=read) runs the same code and serves only the
+actions that change nothing."""
 
 from __future__ import annotations
 
@@ -7,17 +9,20 @@ import json
 import os
 from typing import Any
 
+from wms_connector.admin.audit import audit_line
 from wms_connector.admin.environment import AdminEnvironment, build_admin
 from wms_connector.admin.errors import AdminError
 from wms_connector.admin.protocol import error_response, handle
 
 _ADMIN = None  # reused while the Lambda stays warm (the CA certificate is fetched once)
+_READ_ONLY = False
 
 
 def _admin():
-    global _ADMIN
+    global _ADMIN, _READ_ONLY
     if _ADMIN is None:
         environment = AdminEnvironment.from_env(os.environ)
+        _READ_ONLY = environment.read_only
         acm_pca = None
         if environment.connect_ca_arn and not environment.connect_ca:
             import boto3
@@ -34,16 +39,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         return error_response(exc.type, exc.message, exc.fields)
     except Exception as exc:  # e.g. the CA certificate could not be fetched: report it, readably
         return error_response(type(exc).__name__, str(exc))
-    response = handle(admin, event)
-    print(json.dumps(_log_line(event, response), sort_keys=True))
+    response = handle(admin, event, read_only=_READ_ONLY)
+    line = audit_line(event, response, stage=admin.stage.name, read_only=_READ_ONLY)
+    print(json.dumps(line, sort_keys=True))
     return response
-
-
-def _log_line(event: Any, response: dict[str, Any]) -> dict[str, Any]:
-    """What was asked and how it ended; never the connector config (it may hold a hash salt)."""
-    line: dict[str, Any] = {"action": event.get("action") if isinstance(event, dict) else None, "ok": response["ok"]}
-    if not response["ok"]:
-        line["error"] = response["error"]["type"]
-    elif line["action"] == "delete_stage_topics":
-        line["topicCleanup"] = response["result"]
-    return line

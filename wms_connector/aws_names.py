@@ -77,6 +77,11 @@ def admin_function_name(stage: Stage) -> str:
     return aws_name(stage, "lambda", "admin")
 
 
+def admin_read_function_name(stage: Stage) -> str:
+    """The read-only admin Lambda's name (status, lag, offsets, the live config): the one on-call may invoke."""
+    return aws_name(stage, "lambda", "admin-read")
+
+
 def health_function_name(stage: Stage) -> str:
     return aws_name(stage, "lambda", "health")
 

@@ -14,12 +14,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from components.admin_function import admin_function_name
+from components.admin_function import admin_function_name, admin_read_function_name
 from devtools import ops
 from devtools.local.settings import DEFAULT_LOG_DIR, PORTS
 from devtools.ops import main, parse, requests_for, transport_for
 from devtools.ops_output import OK, UNHEALTHY, USAGE, lag_verdict, render_lag, render_offsets, verdict
 from tests.unit.lambda_stubs import fake_credentials, lambda_payload  # noqa: F401 (autouse fixture)
+from wms_connector.admin.access import is_read_action
 from wms_connector.admin.protocol import AdminCallFailed
 from wms_connector.aws_names import aws_name
 from wms_connector.connect_status import ConnectorStatus, short_trace
@@ -58,13 +59,15 @@ class Lambda:
         self.client = boto3.client("lambda", region_name="us-east-1")
         self.stubber = Stubber(self.client)
         self.function = admin_function_name(Stage.parse(stage))
+        # Reads go to the read-only function (access.py): invoke rights on it alone let on-call read.
+        self.read_function = admin_read_function_name(Stage.parse(stage))
 
     def answers(self, request: dict, response: dict, function_error: str | None = None) -> Lambda:
         answer = {"StatusCode": 200, "Payload": lambda_payload(response)}
         if function_error:
             answer["FunctionError"] = function_error
         expected = {
-            "FunctionName": self.function,
+            "FunctionName": self.read_function if is_read_action(request.get("action")) else self.function,
             "InvocationType": "RequestResponse",
             "Payload": json.dumps(request).encode(),
         }

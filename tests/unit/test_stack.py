@@ -25,7 +25,9 @@ from tests.unit.pulumi_harness import (
     run_program,
     secret_arn,
 )
-from wms_connector import worker_env
+from wms_connector import lambda_env, worker_env
+from wms_connector.admin.access import ACCESS_VARIABLE
+from wms_connector.aws_names import admin_read_function_name
 from wms_connector.settings import DEFAULT_ORACLE_CIDRS
 from wms_connector.stages import InvalidStageError, Stage
 from wms_connector.topics import StageTopics
@@ -44,6 +46,7 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+FUNCTION_TYPE = "aws:lambda/function:Function"
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 
@@ -149,6 +152,7 @@ def test_every_role_has_path_and_permissions_boundary(run):
         "connect-execution-role": "ecs-tasks.amazonaws.com",
         "connect-task-role": "ecs-tasks.amazonaws.com",
         "admin-role": "lambda.amazonaws.com",
+        "admin-read-role": "lambda.amazonaws.com",
         "health-role": "lambda.amazonaws.com",
     }
     assert {r.name for r in roles} == set(principals)
@@ -400,3 +404,18 @@ def test_the_task_probes_idle_connections_so_a_dropped_one_is_noticed(run):
     }
     # The first probe and the give-up both come well inside the 350 s after which AWS NAT drops an idle flow.
     assert controls["net.ipv4.tcp_keepalive_time"] + controls["net.ipv4.tcp_keepalive_intvl"] < 350
+
+
+def test_the_read_only_admin_function_can_read_nothing_it_could_change(run):
+    # Two functions over the same code: IAM lets on-call invoke the read one alone (docs/security.md).
+    full = run.one(FUNCTION_TYPE, "admin-function").inputs
+    read = run.one(FUNCTION_TYPE, "admin-read-function").inputs
+    assert read["name"] == admin_read_function_name(Stage.parse(run.stage)) and read["handler"] == full["handler"]
+    read_env, full_env = read["environment"]["variables"], full["environment"]["variables"]
+    assert read_env[ACCESS_VARIABLE] == "read" and ACCESS_VARIABLE not in full_env
+    assert lambda_env.DB_SECRET_ARN not in read_env and lambda_env.DB_SECRET_ARN in full_env
+    read_actions = {a for s in _statements(run, "admin-read-policy") for a in s["Action"]}
+    full_actions = {a for s in _statements(run, "admin-policy") for a in s["Action"]}
+    assert {"secretsmanager:GetSecretValue", "dynamodb:PutItem", "dynamodb:DeleteItem"} <= full_actions
+    assert not read_actions & {"secretsmanager:GetSecretValue", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+    assert "dynamodb:GetItem" in read_actions

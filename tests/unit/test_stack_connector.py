@@ -144,8 +144,10 @@ def test_connector_resource_holds_the_stage_config_with_placeholders_only(run):
         "kind": "lambda",
         "functionName": inputs["transport"]["functionName"],
         "region": REGION,
+        "readFunctionName": inputs["transport"]["readFunctionName"],
     }
     assert inputs["transport"]["functionName"] == run.one(FUNCTION, "admin-function").inputs["name"]
+    assert inputs["transport"]["readFunctionName"] == run.one(FUNCTION, "admin-read-function").inputs["name"]
     config = inputs["config"]
     assert config["topic.prefix"] == topics.topic_prefix
     assert config["schema.history.internal.kafka.topic"] == topics.schema_history_topic

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wms_connector.admin.access import ACCESS_LEVELS, ACCESS_VARIABLE, READ_ONLY, READ_WRITE
 from wms_connector.admin.control import Control
 from wms_connector.admin.errors import AdminMisconfigured
 from wms_connector.admin.operations import ConnectorAdmin
@@ -49,6 +50,7 @@ class AdminEnvironment(LambdaEnvironment):
     worker_log_group: str | None = None  # where the causes of failed tasks are read (without it, none are)
     # The hold and the declared connector (without it, nothing is held or declared: no health run watches)
     health_table: str | None = None
+    read_only: bool = False  # the stage's read-only admin function (ADMIN_ACCESS=read): changes are refused
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AdminEnvironment:
@@ -59,6 +61,7 @@ class AdminEnvironment(LambdaEnvironment):
                 db_secret_arn=value_of(env, DB_SECRET_ARN, secret_arn, default=None),
                 worker_log_group=value_of(env, WORKER_LOG_GROUP, _log_group, default=None),
                 health_table=value_of(env, HEALTH_TABLE, _table_name, default=None),
+                read_only=value_of(env, ACCESS_VARIABLE, _access, default=READ_WRITE) == READ_ONLY,
             )
         except LambdaEnvironmentError as exc:
             raise AdminMisconfigured(str(exc)) from None
@@ -67,6 +70,12 @@ class AdminEnvironment(LambdaEnvironment):
 def _log_group(raw: str) -> str:
     if not RULES["log-group"].pattern.fullmatch(raw):
         raise LambdaEnvironmentError(f"{WORKER_LOG_GROUP}: {raw!r} is not a CloudWatch log group name.")
+    return raw
+
+
+def _access(raw: str) -> str:
+    if raw not in ACCESS_LEVELS:
+        raise LambdaEnvironmentError(f"{ACCESS_VARIABLE}: allowed {' or '.join(ACCESS_LEVELS)}.")
     return raw
 
 

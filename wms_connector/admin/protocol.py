@@ -10,8 +10,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from wms_connector.admin.access import READ_ACTIONS, is_read_action
 from wms_connector.admin.checks import check_config, check_timeout
-from wms_connector.admin.errors import AdminError, BadRequest
+from wms_connector.admin.errors import AdminError, BadRequest, Refused
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.admin.reconciler import connector_state
 from wms_connector.connect_client import ConnectError, ConnectUnreachable
@@ -59,15 +60,21 @@ def unwrap(response: Any) -> Any:
     )
 
 
-def handle(admin: ConnectorAdmin, request: Mapping[str, Any]) -> dict[str, Any]:
-    """Run one request: `{"action": …, …}` → `{"ok": true, "result": …}` or `{"ok": false, "error": …}`."""
+def handle(admin: ConnectorAdmin, request: Mapping[str, Any], *, read_only: bool = False) -> dict[str, Any]:
+    """Run one request: `{"action": …, …}` → `{"ok": true, "result": …}` or `{"ok": false, "error": …}`. A
+    `read_only` admin (the stage's read function) refuses every action that changes something (access.py)."""
     try:
         if not isinstance(request, Mapping):
             raise BadRequest(f"A request must be a JSON object, got {type(request).__name__}.")
         action = request.get("action")
         operation = _ACTIONS.get(action) if isinstance(action, str) else None
         if operation is None:
-            raise BadRequest(f"Unknown action {action!r}; allowed: {', '.join(sorted(_ACTIONS))}.")
+            raise BadRequest(f"Unknown action {shown(action, 60)}; allowed: {', '.join(sorted(_ACTIONS))}.")
+        if read_only and not is_read_action(action):
+            raise Refused(
+                f"Action `{action}` changes the connector; this is the stage's read-only admin function, which "
+                f"serves only {', '.join(sorted(READ_ACTIONS))}. Changes go through the stage's admin function."
+            )
         requested_stage = request.get("stage")
         if requested_stage is not None and requested_stage != admin.stage.name:
             raise BadRequest(

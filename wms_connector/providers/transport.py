@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wms_connector import connect_rules, kafka_settings
+from wms_connector.admin.access import is_read_action
 from wms_connector.admin.protocol import AdminCallFailed, unwrap
 from wms_connector.aws_names import REGION_PATTERN
 from wms_connector.stages import Stage
@@ -44,6 +45,14 @@ class LambdaTransport:
     region: str
     timeout_seconds: float = 900.0
     endpoint_url: str | None = None  # another Lambda API endpoint (tests)
+    # The stage's read-only admin function: actions that change nothing go there (access.py), so a caller who
+    # may invoke only it (on-call's read-only role) can still read.
+    read_function_name: str | None = None
+
+    def function_for(self, request: Mapping[str, Any]) -> str:
+        """The function that serves `request`: the read-only one for a read, when there is one."""
+        reads = self.read_function_name and is_read_action(request.get("action"))
+        return self.read_function_name if reads else self.function_name
 
     def invoke(self, request: Mapping[str, Any], *, client: Any = None) -> Any:
         """Run `request` on the admin Lambda and return its result; `client` is for tests (a stubbed one)."""
@@ -51,33 +60,34 @@ class LambdaTransport:
             client = self._client()
         import botocore.exceptions
 
+        function_name = self.function_for(request)
         try:
             answer = client.invoke(
-                FunctionName=self.function_name,
+                FunctionName=function_name,
                 InvocationType="RequestResponse",
                 Payload=json.dumps(request).encode(),
             )
         except botocore.exceptions.ReadTimeoutError:
             raise AdminCallFailed(
                 "LambdaTimeout",
-                f"No answer from admin function {self.function_name} within {self.timeout_seconds:.0f}s "
+                f"No answer from admin function {function_name} within {self.timeout_seconds:.0f}s "
                 f"(action {request.get('action')!r}).",
             ) from None
         except botocore.exceptions.ClientError as exc:
             error = exc.response.get("Error", {})
             raise AdminCallFailed(
                 f"Lambda{error.get('Code', 'Error')}",
-                f"Invoking admin function {self.function_name} failed: {error.get('Message', exc)}",
+                f"Invoking admin function {function_name} failed: {error.get('Message', exc)}",
             ) from None
         except botocore.exceptions.BotoCoreError as exc:
-            raise AdminCallFailed("LambdaUnreachable", f"Invoking admin function {self.function_name}: {exc}") from None
+            raise AdminCallFailed("LambdaUnreachable", f"Invoking admin function {function_name}: {exc}") from None
         raw = answer["Payload"].read() if answer.get("Payload") is not None else b""
         try:
             payload = json.loads(raw) if raw else None
         except ValueError:
             payload = raw.decode("utf-8", errors="replace")
         if answer.get("FunctionError"):
-            raise _function_error(self.function_name, answer["FunctionError"], payload)
+            raise _function_error(function_name, answer["FunctionError"], payload)
         return unwrap(payload)
 
     def _client(self) -> Any:
@@ -175,6 +185,11 @@ def transport_problems(spec: Any, prop: str = "transport") -> list[tuple[str, st
             not isinstance(function_name, str) or not _FUNCTION_NAME.fullmatch(function_name)
         ):
             problems.append((f"{prop}.functionName", "must be a Lambda function name or ARN"))
+        read_function = spec.get("readFunctionName")
+        if read_function is not None and not _unknown(read_function) and (
+            not isinstance(read_function, str) or not _FUNCTION_NAME.fullmatch(read_function)
+        ):
+            problems.append((f"{prop}.readFunctionName", "must be a Lambda function name or ARN"))
         if not isinstance(spec.get("region"), str) or not REGION_PATTERN.fullmatch(spec["region"]):
             problems.append((f"{prop}.region", "must be an AWS region name such as us-east-1"))
         return problems
@@ -217,6 +232,7 @@ def transport_from_spec(
             region=spec["region"],
             timeout_seconds=timeout_seconds + LAMBDA_MARGIN_SECONDS,
             endpoint_url=spec.get("endpointUrl") or None,
+            read_function_name=spec.get("readFunctionName") or None,
         )
     return DirectTransport(
         connect_url=spec["connectUrl"],
@@ -228,9 +244,13 @@ def transport_from_spec(
     )
 
 
-def lambda_spec(function_name: Any, region: str) -> dict[str, Any]:
-    """The transport description for the stack's admin Lambda (`function_name` may be a Pulumi Output)."""
-    return {"kind": LAMBDA, "functionName": function_name, "region": region}
+def lambda_spec(function_name: Any, region: str, read_function_name: Any = None) -> dict[str, Any]:
+    """The transport description for the stack's admin Lambdas (names may be Pulumi Outputs): changes go to
+    `function_name`, reads to `read_function_name` when given."""
+    spec = {"kind": LAMBDA, "functionName": function_name, "region": region}
+    if read_function_name is not None:
+        spec["readFunctionName"] = read_function_name
+    return spec
 
 
 def direct_spec(
