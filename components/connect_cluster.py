@@ -87,6 +87,26 @@ def container_definitions(
     ]
 
 
+EXEC_CHANNEL_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+
+
+def exec_statements(key: aws.kms.Key, log_group: aws.cloudwatch.LogGroup) -> list[dict]:
+    """What the worker needs for ECS Exec: the session channels (no resource types), the session key, and the log
+    group the sessions are written to."""
+    return [
+        statement(list(EXEC_CHANNEL_ACTIONS), ["*"]),
+        statement(["kms:Decrypt"], [key.arn]),
+        statement(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                  [log_group.arn.apply(lambda arn: f"{arn}:*")]),
+        statement(["logs:DescribeLogGroups"], [log_group.arn.apply(lambda arn: f"{arn}:*")]),
+    ]
+
+
 @dataclass(frozen=True)
 class ConnectClusterArgs:
     settings: StageSettings
@@ -107,16 +127,32 @@ class ConnectCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         settings, stage = args.settings, args.settings.stage
 
-        self.cluster = aws.ecs.Cluster(
-            f"{name}-cluster",
-            name=aws_name(stage, "ecs-cluster"),
-            settings=[{"name": "containerInsights", "value": "enabled"}],
-            opts=child,
-        )
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=worker_log_group_name(stage),
             retention_in_days=settings.logs.retention_days,
+            opts=child,
+        )
+
+        exec_on = settings.deployment.ecs_exec
+        # ECS Exec, only where the stage turns it on: sessions encrypted with the stage's own key and logged to the
+        # workers' log group, so a shell in a worker leaves a record of what was typed.
+        self.exec_key = aws.kms.Key(
+            f"{name}-exec-key",
+            description=f"ECS Exec sessions into {stage.service_name}'s workers",
+            enable_key_rotation=True,
+            deletion_window_in_days=7,
+            opts=child,
+        ) if exec_on else None
+        self.cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            name=aws_name(stage, "ecs-cluster"),
+            settings=[{"name": "containerInsights", "value": "enabled"}],
+            configuration={"execute_command_configuration": {
+                "kms_key_id": self.exec_key.arn,
+                "logging": "OVERRIDE",
+                "log_configuration": {"cloud_watch_log_group_name": self.log_group.name},
+            }} if self.exec_key else None,
             opts=child,
         )
 
@@ -130,21 +166,11 @@ class ConnectCluster(pulumi.ComponentResource):
             ],
             parent=self,
         )
-        # The worker itself calls no AWS API (MSK is unauthenticated TLS); ECS Exec needs these channels.
+        # The worker itself calls no AWS API (MSK is unauthenticated TLS); only ECS Exec needs its channels, the
+        # session key and the log group it writes the sessions to.
         self.task_role = args.roles.role(
-            "connect-task",
-            "ecs-tasks.amazonaws.com",
-            [
-                statement(
-                    [
-                        "ssmmessages:CreateControlChannel",
-                        "ssmmessages:CreateDataChannel",
-                        "ssmmessages:OpenControlChannel",
-                        "ssmmessages:OpenDataChannel",
-                    ],
-                    ["*"],
-                )
-            ],
+            "connect-task", "ecs-tasks.amazonaws.com",
+            exec_statements(self.exec_key, self.log_group) if self.exec_key else [],
             parent=self,
         )
 
@@ -193,7 +219,7 @@ class ConnectCluster(pulumi.ComponentResource):
             ],
             health_check_grace_period_seconds=settings.deployment.health_check_grace_seconds,
             deployment_circuit_breaker={"enable": True, "rollback": True},
-            enable_execute_command=True,
+            enable_execute_command=exec_on,
             propagate_tags="SERVICE",
             # A target group can only take targets once a listener attaches it to the load balancer.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.endpoint.listener]),

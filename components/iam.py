@@ -67,8 +67,6 @@ def log_stream_statement(log_group_arn: pulumi.Input[str]) -> dict:
 
 def check_statements(statements: Sequence[dict]) -> None:
     """Refuse a wildcard resource unless every action in the statement cannot be scoped."""
-    if not statements:
-        raise ValueError("A role needs at least one policy statement.")
     for item in statements:
         actions = item.get("Action")
         resources = item.get("Resource")
@@ -141,13 +139,14 @@ class ServiceRole(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.json_dumps(assume),
             opts=child,
         )
+        # A role that may do nothing (the worker's, with ECS Exec off) has no policy: IAM refuses an empty one.
         self.policy = aws.iam.RolePolicy(
             f"{resource_name}-policy",
             role=self.role.id,
             name="least-privilege",
             policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)}),
             opts=child,
-        )
+        ) if statements else None
         self.attachments = [
             aws.iam.RolePolicyAttachment(f"{resource_name}-managed-{i}", role=self.role.name, policy_arn=arn,
                                          opts=child)

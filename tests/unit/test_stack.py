@@ -184,8 +184,8 @@ def test_policies_name_exact_resources(run):
     repository = run.one("aws:ecr/repository:Repository", "image-repository")
     repository_arn = f"arn:aws:ecr:us-east-1:123456789012:repository/{repository.inputs['name']}"
     assert execution["ecr:BatchGetImage"] == [repository_arn]
-    task_actions = {a for s in _statements(run, "connect-task-policy") for a in s["Action"]}
-    assert task_actions <= UNSCOPED_ACTIONS and all(a.startswith("ssmmessages:") for a in task_actions)
+    # ECS Exec is off unless a stage turns it on: the worker's role may then do nothing at all.
+    assert "connect-task-policy" not in {policy.name for policy in run.of_type(ROLE_POLICY)}
 
 
 def test_database_settings_arrive_only_as_an_ecs_secret_by_arn(run):
@@ -419,3 +419,29 @@ def test_the_read_only_admin_function_can_read_nothing_it_could_change(run):
     assert {"secretsmanager:GetSecretValue", "dynamodb:PutItem", "dynamodb:DeleteItem"} <= full_actions
     assert not read_actions & {"secretsmanager:GetSecretValue", "dynamodb:PutItem", "dynamodb:DeleteItem"}
     assert "dynamodb:GetItem" in read_actions
+
+
+def test_ecs_exec_is_off_unless_the_stage_turns_it_on(run):
+    service = run.one(SERVICE, "connect-service").inputs
+    cluster = run.one("aws:ecs/cluster:Cluster", "connect-cluster").inputs
+    assert service["enableExecuteCommand"] is False and "configuration" not in cluster
+    assert "connect-exec-key" not in {key.name for key in run.of_type("aws:kms/key:Key")}
+
+
+def test_ecs_exec_turned_on_logs_every_session_encrypted_with_the_stages_key():
+    run = run_program("production", config={"ecsExec": True})
+    run.raise_error()
+    service = run.one(SERVICE, "connect-service").inputs
+    exec_config = run.one("aws:ecs/cluster:Cluster", "connect-cluster").inputs["configuration"][
+        "executeCommandConfiguration"]
+    key = run.one("aws:kms/key:Key", "connect-exec-key").inputs
+    assert service["enableExecuteCommand"] is True and key["enableKeyRotation"] is True
+    assert exec_config["logging"] == "OVERRIDE"
+    log_group = exec_config["logConfiguration"]["cloudWatchLogGroupName"]
+    assert log_group == "/aws/fargate/wms-connector-production-kafka-connect"
+    actions = {a: s["Resource"] for s in _statements(run, "connect-task-policy") for a in s["Action"]}
+    assert set(actions) == {"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                            "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "kms:Decrypt",
+                            "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams",
+                            "logs:DescribeLogGroups"}
+    assert actions["kms:Decrypt"] != ["*"] and actions["logs:PutLogEvents"] != ["*"]

@@ -119,7 +119,6 @@ def test_role_factory_refuses_wildcards_for_actions_that_can_be_scoped():
         [statement(["ecr:GetAuthorizationToken", "ecr:BatchGetImage"], ["*"])],
         [statement(["logs:*"], ["arn:aws:logs:us-east-1:123456789012:log-group:x"])],
         [{"Effect": "Allow", "Action": ["logs:PutLogEvents"]}],
-        [],
     ):
         with pytest.raises(ValueError, match="Action|resource|'\\*'|whole service|at least one"):
             check_statements(statements)

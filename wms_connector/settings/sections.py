@@ -163,6 +163,9 @@ class Deployment(Section):
     secret_root: str
     image: str | None  # a prebuilt image instead of building connect-image/
     health_check_grace_seconds: int
+    # ECS Exec into the workers (a shell that can read the database password from the process): off unless a stage
+    # turns it on for an incident (docs/operations.md, "A shell in a worker").
+    ecs_exec: bool = False
 
     KEYS: ClassVar[tuple[Key, ...]] = (
         Key("region", "region", _REGION),
@@ -170,6 +173,7 @@ class Deployment(Section):
         Key("image", "image", _IMAGE),
         # A Debezium start (plugin scan, schema history replay, snapshot start) takes minutes.
         Key("healthCheckGraceSeconds", "health_check_grace_seconds", integer(600, 7200)),
+        Key("ecsExec", "ecs_exec", boolean),
     )
 
     @classmethod
