@@ -73,7 +73,8 @@ def role_statements(args: HealthArgs, table_arn: pulumi.Input[str]) -> list[dict
         statement(["ecs:DescribeTasks"], [_ecs_arn(args, "task")], on_this_cluster),
         statement(["cloudwatch:PutMetricData"], ["*"], {"StringEquals": {"cloudwatch:namespace": namespace}}),
         statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table_arn]),
-        statement(["secretsmanager:GetSecretValue"], [args.db_info_arn]),
+        # The probe's dbInfo, and when it last changed (a change event is only acted on when this says so).
+        statement(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], [args.db_info_arn]),
         statement(["acm-pca:GetCertificateAuthorityCertificate"], [args.private_ca_arn]),
     ]
 

@@ -18,8 +18,11 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     hold_wire_loggers_at_info()
     config = HealthConfig.from_env(os.environ)
     if is_secret_change_event(event):
+        import boto3
+
         outcome = handle_secret_change(
-            event, config.db_secret_arn, ecs_client(), config.ecs_cluster, config.ecs_service
+            event, config.db_secret_arn, ecs_client(), config.ecs_cluster, config.ecs_service,
+            boto3.client("secretsmanager"),
         )
         print(json.dumps(outcome.to_log(), sort_keys=True))
         return outcome.to_log()

@@ -1,9 +1,11 @@
 """The stage a git branch deploys to. Branch names allow what stage names must not (`feature/login`,
 `dependabot/pip/urllib3-2.8.1`, `JIRA-123_fix`), so the workflows map every branch through this one function.
 
-The rule: `main`, `val` and `production` map to themselves. Any other branch that already is a valid ephemeral
-stage name maps to itself too, unless it ends like a hash suffix. Every other branch is lowercased, each run of
-characters a stage may not have becomes one hyphen, the ends are trimmed, and the full branch name's hash is
+The rule: the branches named exactly `main`, `val` and `production` map to themselves, and nothing else reaches
+those stages: the workflows pass the branch's short name (`github.ref_name`), so a branch literally named
+`refs/heads/production` is one more branch and gets a hashed ephemeral stage. Any other branch that already is a
+valid ephemeral stage name maps to itself too, unless it ends like a hash suffix. Every other branch is lowercased,
+each run of characters a stage may not have becomes one hyphen, the ends are trimmed, and the full branch name's hash is
 appended (cut first when too long), so two branches never share a stage and no branch can reach a named stage.
 """
 
@@ -19,7 +21,6 @@ HASH_LENGTH = 8
 # the stage of another branch that was mapped onto its name.
 _HASH_SUFFIX = re.compile(rf"-[0-9a-f]{{{HASH_LENGTH}}}$")
 _NOT_ALLOWED = re.compile(r"[^a-z0-9]+")
-_BRANCH_REF = "refs/heads/"
 
 
 class InvalidBranchError(ValueError):
@@ -35,10 +36,10 @@ def _unchanged(branch: str) -> Stage | None:
 
 
 def stage_for_branch(branch: str) -> Stage:
-    """The stage of `branch` (a branch name, or `refs/heads/<name>`): deterministic, valid, never shared."""
+    """The stage of the branch named `branch` (its short name, as `github.ref_name` gives it): deterministic,
+    valid, never shared."""
     if not isinstance(branch, str) or not branch.strip():
         raise InvalidBranchError(f"A branch name is needed, got {branch!r}.")
-    branch = branch.removeprefix(_BRANCH_REF)
     same = _unchanged(branch)
     if same is not None:
         return same

@@ -19,10 +19,6 @@ _segment = st.text(
 branches = st.lists(_segment, min_size=1, max_size=5).map("/".join).filter(lambda b: b.strip() != "")
 
 
-def _name(branch: str) -> str:
-    return branch.removeprefix("refs/heads/")
-
-
 @settings(max_examples=500, deadline=None)
 @given(branch=branches)
 def test_every_branch_maps_to_a_valid_stage_deterministically(branch):
@@ -31,17 +27,26 @@ def test_every_branch_maps_to_a_valid_stage_deterministically(branch):
     assert stage_for_branch(branch) == stage
 
 
+# Names built to look like a named stage: prefixes, refs, case, padding.
+_lookalikes = st.builds(
+    lambda prefix, name, suffix: f"{prefix}{name}{suffix}",
+    st.sampled_from(["", "refs/heads/", "heads/", "origin/", " ", "/", "./", "refs/heads/refs/heads/"]),
+    st.sampled_from([*NAMED_STAGES, *(n.upper() for n in NAMED_STAGES), *(n.title() for n in NAMED_STAGES)]),
+    st.sampled_from(["", " ", "/", ".", "\n", "-", "_"]),
+)
+
+
 @settings(max_examples=500, deadline=None)
-@given(branch=branches)
+@given(branch=branches | _lookalikes)
 def test_only_the_named_branches_reach_the_named_stages(branch):
     stage = stage_for_branch(branch)
-    assert stage.is_named == (_name(branch) in NAMED_STAGES)
+    assert stage.is_named == (branch in NAMED_STAGES)
 
 
 @settings(max_examples=500, deadline=None)
 @given(first=branches, second=branches)
 def test_two_branches_never_share_a_stage(first, second):
-    assume(_name(first) != _name(second))
+    assume(first != second)
     assert stage_for_branch(first) != stage_for_branch(second)
 
 
@@ -76,8 +81,10 @@ def test_examples(branch, starts):
 
 
 @pytest.mark.parametrize("stage", NAMED_STAGES)
-def test_named_stages_map_to_themselves_with_or_without_the_ref_prefix(stage):
-    assert stage_for_branch(stage).name == stage == stage_for_branch(f"refs/heads/{stage}").name
+def test_only_the_exact_name_reaches_a_named_stage(stage):
+    assert stage_for_branch(stage).name == stage
+    for lookalike in (f"refs/heads/{stage}", f"{stage}/", f" {stage}", stage.upper(), f"heads/{stage}"):
+        assert not stage_for_branch(lookalike).is_named, lookalike
 
 
 @pytest.mark.parametrize("bad", ["", "   ", None])

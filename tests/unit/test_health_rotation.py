@@ -123,13 +123,23 @@ def test_a_value_that_is_not_a_secret_arn_is_refused_by_name(bad):
 
 
 @pytest.fixture
-def ecs(monkeypatch):
+def aws(monkeypatch):
+    """moto's ECS (one running service) and Secrets Manager (the stage's dbInfo secret, created after the
+    service's first deployment)."""
     fake_credentials(monkeypatch)
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     with mock_aws():
         client = boto3.client("ecs", region_name=REGION)
         create_service(client, "wms-connector-main", "wms-connector-main")
-        yield client
+        time.sleep(1.1)  # the two services' times have whole seconds
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        arn = secrets.create_secret(Name=NAME, SecretString="{}")["ARN"]
+        yield client, secrets, arn
+
+
+@pytest.fixture
+def ecs(aws):
+    return aws[0]
 
 
 def _deployment_ids(ecs) -> list[str]:
@@ -137,55 +147,88 @@ def _deployment_ids(ecs) -> list[str]:
     return [d["id"] for d in service["deployments"]]
 
 
-def test_change_forces_a_new_deployment(ecs):
+def _handle(aws, event):
+    ecs, secrets, arn = aws
+    return handle_secret_change(event, arn, ecs, "wms-connector-main", "wms-connector-main", secrets)
+
+
+def test_change_forces_a_new_deployment(aws):
+    ecs, _, arn = aws
     before = _deployment_ids(ecs)
-    outcome = handle_secret_change(_event("PutSecretValue"), ARN, ecs, "wms-connector-main", "wms-connector-main")
+    outcome = _handle(aws, _event("PutSecretValue", arn))
     assert outcome.redeployed and outcome.event_name == "PutSecretValue"
     assert outcome.deployment_id and outcome.deployment_id not in before
     assert outcome.deployment_id in _deployment_ids(ecs)
 
 
-def test_one_rotations_records_redeploy_once(ecs):
+def test_one_rotations_records_redeploy_once(aws):
     """The records of one rotation arrive together, late: the first redeploys, the rest find that deployment
-    started after their change."""
-    time.sleep(2.2)  # the rotation happens after the service's first deployment, and is delivered late
-    changed = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
-    first = handle_secret_change(
-        _event("UpdateSecretVersionStage", at=changed), ARN, ecs, "wms-connector-main", "wms-connector-main"
-    )
+    started after the change Secrets Manager reports."""
+    ecs, secrets, arn = aws
+    time.sleep(1.1)  # the rotation's redeploy comes at least a second after the change (whole-second times)
+    first = _handle(aws, _event("UpdateSecretVersionStage", arn))
     assert first.redeployed
     after_first = _deployment_ids(ecs)
-    earlier = changed - timedelta(seconds=1)
-    late_records = (_event("PutSecretValue", at=earlier), _event("RotationSucceeded", at=changed))
-    for record in late_records:
-        outcome = handle_secret_change(record, ARN, ecs, "wms-connector-main", "wms-connector-main")
+    time.sleep(1.1)
+    for record in (_event("PutSecretValue", arn), _event("RotationSucceeded", arn)):
+        outcome = _handle(aws, record)
         assert not outcome.redeployed and outcome.deployment_id == first.deployment_id
         assert "already runs" in outcome.reason
     assert _deployment_ids(ecs) == after_first
     # A later change (the next rotation) redeploys again.
-    later = _event("PutSecretValue", at=datetime.now(UTC) + timedelta(minutes=5))
-    assert handle_secret_change(later, ARN, ecs, "wms-connector-main", "wms-connector-main").redeployed
+    secrets.put_secret_value(SecretId=arn, SecretString='{"password": "next"}')
+    time.sleep(1.1)
+    assert _handle(aws, _event("PutSecretValue", arn)).redeployed
 
 
-def test_change_of_another_secret_leaves_the_service_alone(ecs):
+def test_a_hand_made_event_without_a_change_redeploys_nothing(aws):
+    # Anyone who may invoke the function can send an event that looks like a rotation: Secrets Manager decides.
+    ecs, _, arn = aws
+    time.sleep(1.1)
+    assert _handle(aws, _event("PutSecretValue", arn)).redeployed  # the secret's creation was not yet deployed
+    after = _deployment_ids(ecs)
+    time.sleep(1.1)
+    for forged in (_event("PutSecretValue", arn, at=datetime.now(UTC) + timedelta(hours=1)),
+                   _event("RotationSucceeded", arn)):
+        outcome = _handle(aws, forged)
+        assert not outcome.redeployed and "already runs" in outcome.reason
+    assert _deployment_ids(ecs) == after
+
+
+def test_without_an_answer_from_secrets_manager_nothing_is_redeployed(aws):
+    ecs, _, arn = aws
+
+    class Unanswering:
+        def describe_secret(self, **_):
+            raise TimeoutError("no answer")
+
     before = _deployment_ids(ecs)
-    outcome = handle_secret_change(_event("PutSecretValue", OTHER_ARN), ARN, ecs, "wms-connector-main", "x")
+    outcome = handle_secret_change(_event("PutSecretValue", arn), arn, ecs, "wms-connector-main",
+                                   "wms-connector-main", Unanswering())
+    assert not outcome.redeployed and "does not say" in outcome.reason and _deployment_ids(ecs) == before
+
+
+def test_change_of_another_secret_leaves_the_service_alone(aws):
+    ecs, secrets, arn = aws
+    before = _deployment_ids(ecs)
+    outcome = handle_secret_change(_event("PutSecretValue", OTHER_ARN), arn, ecs, "wms-connector-main", "x", secrets)
     assert not outcome.redeployed and "not a successful change" in outcome.reason
     assert _deployment_ids(ecs) == before
 
 
-def test_handler_routes_secret_events_to_the_redeploy(ecs, monkeypatch, capsys):
+def test_handler_routes_secret_events_to_the_redeploy(aws, monkeypatch, capsys):
+    ecs, _, arn = aws
     env = {
         c.STAGE: "main",
         c.CONNECT_URL: "http://127.0.0.1:9",
         c.ECS_CLUSTER: "wms-connector-main",
         c.ECS_SERVICE: "wms-connector-main",
         c.STATE_TABLE: "unused-here",
-        c.DB_SECRET_ARN: ARN,
+        c.DB_SECRET_ARN: arn,
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     before = _deployment_ids(ecs)
-    result = handler(_event("RotateSecret"), None)
+    result = handler(_event("RotateSecret", arn), None)
     assert result["redeployed"] is True and result["deploymentId"] not in before
     assert '"event": "db_secret_change"' in capsys.readouterr().out

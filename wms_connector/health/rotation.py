@@ -105,27 +105,37 @@ class RotationOutcome:
         }
 
 
-def _changed_at(event: dict[str, Any]) -> datetime | None:
-    """When the change was made (EventBridge's `time`, UTC); None when the event does not say."""
+def last_changed(secrets: Any, secret_arn: str) -> datetime | None:
+    """When Secrets Manager says the secret last changed (a new value, a version made current); None when it
+    cannot say. The event that woke the function is only a hint: anyone who may invoke the function can make one."""
     try:
-        at = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-    except (KeyError, ValueError):
+        at = secrets.describe_secret(SecretId=secret_arn).get("LastChangedDate")
+    except Exception:  # no answer: nothing is redeployed on an event alone
+        return None
+    if not isinstance(at, datetime):
         return None
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def handle_secret_change(event: Any, secret_arn: str, ecs: Any, cluster: str, service: str) -> RotationOutcome:
-    """Redeploy unless a deployment that started after this change already exists.
+def handle_secret_change(
+    event: Any, secret_arn: str, ecs: Any, cluster: str, service: str, secrets: Any
+) -> RotationOutcome:
+    """Redeploy when the secret really changed after the running deployment started.
 
-    One rotation sends several records (RotateSecret, PutSecretValue, UpdateSecretVersionStage,
-    RotationSucceeded), often delivered minutes late and together: the first redeploys, and the others find that
-    deployment newer than their change. Its tasks start after the change, so they read the new value."""
+    The event must name this stage's secret, and Secrets Manager itself must say the secret changed after the
+    service's current deployment started: a hand-made event (the function's invoke right is all it takes) can
+    then at most redeploy a service that was going to be redeployed anyway. One rotation sends several records
+    (RotateSecret, PutSecretValue, UpdateSecretVersionStage, RotationSucceeded), often delivered minutes late and
+    together: the first redeploys, and the others find that deployment newer than the change."""
     name = (event.get("detail") or {}).get("eventName") if isinstance(event, dict) else None
     if not is_secret_change(event, secret_arn):
         return RotationOutcome(False, name, reason="not a successful change of this stage's dbInfo secret")
-    changed_at, current = _changed_at(event), primary_deployment(ecs, cluster, service)
-    # Event times have whole seconds: a deployment in the same second as the change may predate it.
-    if changed_at and current and current[1] >= changed_at + timedelta(seconds=1):
+    changed_at = last_changed(secrets, secret_arn)
+    if changed_at is None:
+        return RotationOutcome(False, name, reason="Secrets Manager does not say when the secret last changed")
+    current = primary_deployment(ecs, cluster, service)
+    # Times from the two services have whole seconds: a deployment in the same second as the change may predate it.
+    if current and current[1] >= changed_at + timedelta(seconds=1):
         return RotationOutcome(
             False, name, deployment_id=current[0], reason="a deployment started after this change already runs"
         )
