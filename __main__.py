@@ -52,6 +52,8 @@ network = Network(
         oracle_port=settings.network.oracle_port,
         kafka_cidrs=settings.network.kafka_cidrs,
         kafka_ports=secrets.broker.ports,
+        aws_endpoint_security_group=settings.network.aws_endpoint_security_group,
+        aws_prefix_lists=settings.network.aws_prefix_lists,
     ),
     opts=stack_options,
 )

@@ -110,8 +110,9 @@ def key_policy(account_id: str, partition: str) -> dict:
             },
             {
                 # No source condition: EventBridge's key requests for an encrypted SNS target do not carry
-                # aws:SourceAccount/aws:SourceArn, so such a condition would drop every event silently. The
-                # topic policy scopes EventBridge's publishing to this account.
+                # aws:SourceAccount/aws:SourceArn, so such a condition would drop every event silently (the SNS
+                # developer guide, "Key management": adding them "is not supported for EventBridge-to-encrypted
+                # topics"). The topic policy scopes EventBridge's publishing to this account's rules.
                 "Sid": "EventBridgeEncrypts",
                 "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"},

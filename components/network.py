@@ -5,7 +5,8 @@ Who may talk to whom, and nothing else:
   Lambdas --9404--> tasks                               (JMX exporter metrics of the worker running the task)
   tasks <--8083--> tasks                                (workers forward REST calls to the group leader)
   tasks, Lambdas --oracle port--> database CIDRs; --broker ports--> Kafka CIDRs; --443--> AWS APIs
-No rule accepts traffic from 0.0.0.0/0.
+No rule accepts traffic from 0.0.0.0/0. The AWS APIs are reached through the account's VPC endpoints when the stage
+names them (their security group and the gateway endpoints' prefix lists), otherwise anywhere on 443.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class NetworkArgs:
     oracle_port: int
     kafka_cidrs: Sequence[str]  # empty: the VPC's CIDR
     kafka_ports: Sequence[int]
+    # The account's VPC endpoints: interface endpoints' security group, gateway endpoints' prefix lists (S3,
+    # DynamoDB). Unset: the AWS APIs anywhere on 443.
+    aws_endpoint_security_group: str | None = None
+    aws_prefix_lists: Sequence[str] = ()
 
 
 class Network(pulumi.ComponentResource):
@@ -85,7 +90,15 @@ class Network(pulumi.ComponentResource):
             self._egress_cidrs(f"{prefix}-oracle", group, args.oracle_port, args.oracle_cidrs, database_why)
             for port in args.kafka_ports:
                 self._egress_cidrs(f"{prefix}-kafka-{port}", group, port, kafka_cidrs, kafka_why)
-            self._egress_cidrs(f"{prefix}-aws-apis", group, HTTPS_PORT, [AWS_APIS_CIDR], "AWS APIs")
+            if args.aws_endpoint_security_group:
+                self._rule(aws.vpc.SecurityGroupEgressRule, f"{prefix}-aws-endpoints", group, HTTPS_PORT,
+                           "AWS APIs through the VPC's interface endpoints",
+                           referenced_security_group_id=args.aws_endpoint_security_group)
+                for prefix_list in args.aws_prefix_lists:
+                    self._rule(aws.vpc.SecurityGroupEgressRule, f"{prefix}-aws-{prefix_list}", group, HTTPS_PORT,
+                               "AWS APIs through the VPC's gateway endpoints", prefix_list_id=prefix_list)
+            else:
+                self._egress_cidrs(f"{prefix}-aws-apis", group, HTTPS_PORT, [AWS_APIS_CIDR], "AWS APIs")
 
         self.register_outputs(
             {

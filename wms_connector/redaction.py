@@ -9,6 +9,7 @@ messages say what was wrong, not what was there (see secrets_lookup.py, lambda_e
 
 from __future__ import annotations
 
+import hashlib
 import re
 import reprlib
 from collections.abc import Mapping
@@ -60,6 +61,19 @@ def redact(text: str) -> str:
     text = _JDBC_USER_PASSWORD.sub(lambda m: f"{m['prefix']}{HIDDEN}@", text)
     text = _CREDENTIAL_PARAMETER.sub(lambda m: f"{m['name']}{HIDDEN}", text)
     return _SALT.sub(lambda m: f"{m['prefix']}{SALT_HIDDEN}", text)
+
+
+def salted_key_shown(key: str) -> str:
+    """A property name with its salt replaced by a short fingerprint of it: a config read back still compares key by
+    key with the declared one (a changed salt shows as a changed key), and the salt itself is never shown. The
+    result has no salt left, so applying this twice changes nothing."""
+    return _SALT.sub(
+        lambda m: f"{m['prefix']}<salt {hashlib.sha256(m['salt'].encode()).hexdigest()[:12]}>", key
+    )
+
+
+def salted_keys_shown(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {salted_key_shown(str(key)): value for key, value in config.items()}
 
 
 def redact_data(value: Any, *, keys: bool = True) -> Any:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import runpy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -39,6 +39,8 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from wms_connector.stages import NAMED_STAGES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROGRAM = PROJECT_DIR / "__main__.py"
@@ -232,24 +234,32 @@ def _resolve(value):
     return _sync_await(pulumi.Output.from_input(value).future())
 
 
+# The database network a test deployment of a named stage names (a named stage has no default: safeguards.py).
+TEST_ORACLE_CIDRS = ("10.20.30.0/24",)
+
+
 def run_program(
     stage: str,
     config: Mapping[str, object] | None = None,
     secrets: Mapping[str, str | InvokeFailure] | None = None,
     *,
     use_stack_file: bool = True,
+    oracle_cidrs: Sequence[str] | None = TEST_ORACLE_CIDRS,
     aws_region: str | None = REGION,
     private_ca_status: str | None = "ACTIVE",
     secret_keys: Iterable[str] = (),
 ) -> ProgramRun:
     """Run __main__.py for `stack=stage`; `config` adds `wms-connector:*` keys (plain key names), `secret_keys`
-    names those of them the stack holds as secrets."""
+    names those of them the stack holds as secrets. A named stage gets `oracle_cidrs` unless the stack file or
+    `config` names its own (None: none at all)."""
     mocks = StackMocks(default_secrets(stage) if secrets is None else secrets, private_ca_status)
     all_config: dict[str, str] = stack_file_config(stage) if use_stack_file else {}
     if aws_region is not None:
         all_config.setdefault("aws:region", aws_region)
     for key, value in (config or {}).items():
         all_config[f"{PROJECT}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    if oracle_cidrs is not None and stage in NAMED_STAGES:
+        all_config.setdefault(f"{PROJECT}:oracleCidrs", json.dumps(list(oracle_cidrs)))
 
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stage, preview=False)

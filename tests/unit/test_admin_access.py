@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.unit.recording_connect import RecordingConnect
 from tests.unit.stage_config import stage_config
 from wms_connector.admin.access import READ_ACTIONS, WRITE_ACTIONS
 from wms_connector.admin.audit import audit_line, config_digest
@@ -26,18 +27,6 @@ STAGE = Stage.parse("feat-x")
 def test_every_action_is_either_read_or_write():
     assert set(_ACTIONS) == READ_ACTIONS | WRITE_ACTIONS
     assert not READ_ACTIONS & WRITE_ACTIONS
-
-
-class RecordingConnect:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def __getattr__(self, name: str):
-        def call(*args, **kwargs):
-            self.calls.append(name)
-            raise AssertionError(f"Connect was asked ({name}) by the read-only admin")
-
-        return call
 
 
 @pytest.mark.parametrize("action", sorted(WRITE_ACTIONS))

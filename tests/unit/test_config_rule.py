@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.unit.recording_connect import RecordingConnect
 from tests.unit.stage_config import SERVERS, stage_config
 from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.admin.protocol import handle
@@ -110,20 +111,6 @@ def test_without_the_worker_settings_the_config_must_agree_with_itself():
     assert rule.breaches(stage_config()) == []
     other = {**stage_config(), "schema.history.internal.kafka.bootstrap.servers": "evil:9092"}
     assert [b.key for b in rule.breaches(other)] == ["schema.history.internal.kafka.bootstrap.servers"]
-
-
-class RecordingConnect:
-    """Connect that records every call: the rule must leave it with none."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def __getattr__(self, name: str):
-        def call(*args, **kwargs):
-            self.calls.append(name)
-            raise AssertionError(f"Connect was asked ({name}) for a config the rule refuses")
-
-        return call
 
 
 ATTACK_CONFIG = {**stage_config(), "tasks.max": "${env:DB_PASSWORD}",

@@ -11,9 +11,12 @@ from wms_connector.providers.debezium_connector import DebeziumConnectorProvider
 from wms_connector.providers.host import DetailedDiffResult, property_path
 from wms_connector.providers.topic_cleanup import StageTopicCleanupProvider, cleanup_summary
 from wms_connector.providers.transport import lambda_spec
+from wms_connector.redaction import salted_key_shown
 
 CONFIG = {"name": "wms-oracle-cdc", "connector.class": "io.debezium.connector.oracle.OracleConnector"}
-SALTED = {**CONFIG, "column.mask.hash.SHA-256.with.salt.Distinctive-Salt-0042": "WMS.T.EMAIL"}
+SALTED_KEY = "column.mask.hash.SHA-256.with.salt.Distinctive-Salt-0042"
+SALTED = {**CONFIG, SALTED_KEY: "WMS.T.EMAIL"}
+SALTED_SHOWN = salted_key_shown(SALTED_KEY)
 
 
 def _props(**changes) -> dict:
@@ -62,9 +65,15 @@ def _props(**changes) -> dict:
         (_props(), _props(holder="pulumi stack main"), {"holder": "update"}),
         # Not known yet during a preview.
         (_props(), _props(config=UNKNOWN), {"config": "update"}),
-        # A salted config is a secret whose keys carry the salt: never a path that names one of its keys.
-        (_props(config=SALTED), _props(config={**SALTED, "tasks.max": "1"}), {"config": "update"}),
-        (_props(), _props(config=SALTED), {"config": "update"}),
+        # A salted config: each changed key is named, the salt only as its fingerprint.
+        (_props(config=SALTED), _props(config={**SALTED, "tasks.max": "1"}), {'config["tasks.max"]': "add"}),
+        (_props(), _props(config=SALTED), {f'config["{SALTED_SHOWN}"]': "add"}),
+        # The live config read back (fingerprinted keys) against the declared one: no drift.
+        (_props(config={**CONFIG, SALTED_SHOWN: "WMS.T.EMAIL"}), _props(config=SALTED), {}),
+        # Another salt: the old fingerprinted key goes, the new one comes; neither salt is shown.
+        (_props(config=SALTED), _props(config={**CONFIG, SALTED_KEY.replace("0042", "0043"): "WMS.T.EMAIL"}),
+         {f'config["{SALTED_SHOWN}"]': "delete",
+          f'config["{salted_key_shown(SALTED_KEY.replace("0042", "0043"))}"]': "add"}),
     ],
 )
 def test_connector_changes_name_each_changed_key_and_the_state(olds, news, expected):

@@ -19,6 +19,7 @@ from wms_connector.admin.operations import ConnectorAdmin
 from wms_connector.admin.protocol import error_response, handle
 from wms_connector.connect_client import ConnectClient, ConnectError
 from wms_connector.connector.options import ConnectorOptions
+from wms_connector.redaction import salted_key_shown
 from wms_connector.stages import Stage
 
 SECRET = "Zq7-Distinct-Secret-4411"
@@ -127,6 +128,20 @@ def test_a_live_jdbc_url_with_credentials_is_read_back_redacted():
     assert SECRET not in json.dumps(response)
     assert response["result"]["config"]["database.url"] == "jdbc:oracle:thin:<redacted>@//db.example:1521/WMS"
     assert response["result"]["config"]["database.connection.adapter"] == "logminer"
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_salted_key_is_read_back_as_its_fingerprint(read_only):
+    live = {"name": "wms-oracle-cdc", f"column.mask.hash.SHA-256.with.salt.{SALT}": "WMS.T.EMAIL"}
+    status = {"name": "wms-oracle-cdc", "connector": {"state": "RUNNING"}, "tasks": []}
+    with HostileConnect([("json", 200, live), ("json", 200, status)]) as server:
+        admin = ConnectorAdmin(connect=ConnectClient(server.url, deadline=2), stage=Stage.parse("feat-x"))
+        response = handle(admin, {"action": "read", "name": "wms-oracle-cdc"}, read_only=read_only)
+    assert response["ok"] is True and SALT not in json.dumps(response)
+    shown = salted_key_shown(f"column.mask.hash.SHA-256.with.salt.{SALT}")
+    assert response["result"]["config"] == {"name": "wms-oracle-cdc", shown: "WMS.T.EMAIL"}
+    # Another salt, another fingerprint: a changed salt is still drift.
+    assert shown != salted_key_shown(f"column.mask.hash.SHA-256.with.salt.{SALT}x")
 
 
 def test_the_error_envelope_redacts_whatever_raised_it():

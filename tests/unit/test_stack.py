@@ -19,6 +19,7 @@ from tests.unit.pulumi_harness import (
     IAM_PATH,
     PRIVATE_CA_ARN,
     PRIVATE_SUBNETS,
+    TEST_ORACLE_CIDRS,
     VPC_CIDR,
     VPC_ID,
     ProgramRun,
@@ -128,7 +129,9 @@ def test_egress_reaches_oracle_msk_and_aws_apis_only(run):
     to_cidrs = {(r.inputs["securityGroupId"], int(r.inputs["fromPort"]), r.inputs["cidrIpv4"])
                 for r in egress if "cidrIpv4" in r.inputs}
     for group in ("tasks", "lambda"):
-        assert {c for g, p, c in to_cidrs if g == sg_id(group) and p == 1521} == set(DEFAULT_ORACLE_CIDRS)
+        # A named stage reaches only the database network its stack config names; an ephemeral one private space.
+        expected = set(TEST_ORACLE_CIDRS) if Stage.parse(run.stage).is_named else set(DEFAULT_ORACLE_CIDRS)
+        assert {c for g, p, c in to_cidrs if g == sg_id(group) and p == 1521} == expected
         assert {c for g, p, c in to_cidrs if g == sg_id(group) and p == 9094} == {VPC_CIDR}
         assert {c for g, p, c in to_cidrs if g == sg_id(group) and p == 443} == {"0.0.0.0/0"}
     assert {p for g, p, c in to_cidrs} == {1521, 9094, 443}
@@ -445,3 +448,40 @@ def test_ecs_exec_turned_on_logs_every_session_encrypted_with_the_stages_key():
                             "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams",
                             "logs:DescribeLogGroups"}
     assert actions["kms:Decrypt"] != ["*"] and actions["logs:PutLogEvents"] != ["*"]
+
+
+@pytest.mark.parametrize("stage", ["main", "val", "production"])
+def test_a_named_stage_without_its_database_network_is_refused_before_anything(stage):
+    from tests.unit.test_stack_bad_input import failed_before_anything
+    from wms_connector.settings.parsers import SettingsError
+
+    failed_before_anything(run_program(stage, oracle_cidrs=None), SettingsError, "oracleCidrs", stage)
+
+
+ENDPOINTS_GROUP, S3_PREFIX_LIST, DYNAMODB_PREFIX_LIST = "sg-0123456789abcdef0", "pl-63a5400a", "pl-02cd2c6b"
+
+
+def test_with_the_accounts_vpc_endpoints_https_goes_only_to_them():
+    run = run_program("production", config={"awsEndpointSecurityGroup": ENDPOINTS_GROUP,
+                                            "awsPrefixLists": [S3_PREFIX_LIST, DYNAMODB_PREFIX_LIST]})
+    run.raise_error()
+    egress = run.of_type(EGRESS)
+    assert not any(r.inputs.get("cidrIpv4") == "0.0.0.0/0" for r in egress)
+    for group in ("tasks", "lambda"):
+        https = [r.inputs for r in egress if r.inputs["securityGroupId"] == sg_id(group) and
+                 int(r.inputs["fromPort"]) == 443]
+        assert {i.get("referencedSecurityGroupId") for i in https} >= {ENDPOINTS_GROUP}
+        assert {i["prefixListId"] for i in https if "prefixListId" in i} == {S3_PREFIX_LIST, DYNAMODB_PREFIX_LIST}
+
+
+@pytest.mark.parametrize("config", [
+    {"awsEndpointSecurityGroup": ENDPOINTS_GROUP},
+    {"awsPrefixLists": [S3_PREFIX_LIST]},
+    {"awsEndpointSecurityGroup": "sg-zz", "awsPrefixLists": [S3_PREFIX_LIST]},
+    {"awsEndpointSecurityGroup": ENDPOINTS_GROUP, "awsPrefixLists": ["pl-1", S3_PREFIX_LIST]},
+])
+def test_half_an_endpoint_setting_is_refused_before_anything(config):
+    from tests.unit.test_stack_bad_input import failed_before_anything
+    from wms_connector.settings.parsers import SettingsError
+
+    failed_before_anything(run_program("main", config=config), SettingsError, "aws")

@@ -17,6 +17,7 @@ from wms_connector.connect_rules import CONNECT_STATE, DEFAULT_STATE_TIMEOUT
 from wms_connector.connect_status import ConnectorStatus, FieldErrors
 from wms_connector.connector.config_rule import ConfigRule, ConfigRuleBroken
 from wms_connector.connector.credentials import redact_credentials
+from wms_connector.redaction import salted_keys_shown
 from wms_connector.registration import Registrar, RegistrationRefused, RegistrationUnconfirmed
 from wms_connector.stages import Stage
 from wms_connector.task_starts import Mark, TaskStartLog
@@ -301,8 +302,8 @@ class Reconciler:
             time.sleep(self.poll_interval)
 
     def read(self, name: str) -> dict[str, Any]:
-        """The live config (plaintext credentials redacted) and state, for drift detection; `exists` False when
-        there is no such connector."""
+        """The live config (plaintext credentials redacted, a hash salt in a key replaced by its fingerprint) and
+        state, for drift detection; `exists` False when there is no such connector."""
         config = self.connect.get_config(check_name(name))
         if config is None:
             return {"name": name, "exists": False, "config": None, "state": "absent", "status": None}
@@ -310,7 +311,7 @@ class Reconciler:
         return {
             "name": name,
             "exists": True,
-            "config": redact_credentials(config),
+            "config": salted_keys_shown(redact_credentials(config)),
             "state": connector_state(status),
             "status": status.to_dict() if status else None,
         }

@@ -32,6 +32,7 @@ from wms_connector.connector.config_rule import ConfigRule
 from wms_connector.connector.credentials import credential_problems
 from wms_connector.providers.host import DetailedDiffResult, property_path, report
 from wms_connector.providers.transport import transport_from_spec, transport_problems
+from wms_connector.redaction import salted_keys_shown
 from wms_connector.stages import Stage
 
 # Inputs whose change replaces the connector (a different connector, not a different config).
@@ -169,9 +170,13 @@ def connector_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[
 def _config_changes(olds: Any, news: Any) -> dict[str, str]:
     if olds == news:
         return {}
-    if not isinstance(olds, Mapping) or not isinstance(news, Mapping) or _may_carry_a_salt(olds, news):
-        # Unknown yet, or a secret whose keys carry the salt: the config as a whole, never a key that shows it.
-        return {"config": "update"}
+    if not isinstance(olds, Mapping) or not isinstance(news, Mapping):
+        return {"config": "update"}  # not known yet (a preview)
+    # Key by key, a hash salt in a key shown as its fingerprint (a live config is read back that way): a salted
+    # config still names each key that drifted, and never the salt.
+    olds, news = salted_keys_shown(olds), salted_keys_shown(news)
+    if olds == news:
+        return {}
     changes = {property_path("config", key): "add" for key in news.keys() - olds.keys()}
     changes.update({property_path("config", key): "delete" for key in olds.keys() - news.keys()})
     changes.update(

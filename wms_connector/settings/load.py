@@ -13,6 +13,7 @@ from wms_connector.redaction import shown
 from wms_connector.settings.parsers import CONFIG_NAMESPACE, SettingsError
 from wms_connector.settings.sections import (
     _REGION,
+    DEFAULT_ORACLE_CIDRS,
     Capture,
     Connector,
     Deployment,
@@ -114,6 +115,9 @@ def load_settings(stage: Stage, overrides: Mapping[str, object], *, aws_region: 
         section.check()
         sections[section_field] = section
     _check_freshness_against_heartbeat(sections["capture"], sections["connector"])
+    network = sections["network"]
+    if stage.is_ephemeral and not network.oracle_cidrs:
+        sections["network"] = dataclasses.replace(network, oracle_cidrs=DEFAULT_ORACLE_CIDRS)
     return StageSettings(stage=stage, **sections)
 
 

@@ -117,3 +117,16 @@ def ipv4_cidrs(key: str, value: object) -> tuple[str, ...]:
         if network.prefixlen < _MIN_CIDR_PREFIX:
             raise _fail(key, value, allowed)
     return cidrs
+
+
+def matching_list(pattern: str, allowed: str) -> Callable[[str, object], tuple[str, ...]]:
+    """A non-empty list of strings, each matching `pattern` (no repeats)."""
+    compiled = re.compile(pattern)
+
+    def parse(key: str, value: object) -> tuple[str, ...]:
+        items = _string_list(key, value, allowed)
+        if len(set(items)) != len(items) or not all(compiled.fullmatch(item) for item in items):
+            raise _fail(key, value, allowed)
+        return items
+
+    return parse

@@ -25,6 +25,13 @@ def check_named_stage_safeguards(settings: StageSettings) -> None:
             "ArchiveLogsGone pages, and on-call chooses; docs/operations.md, *Archive logs gone*), or set "
             f"`{OPTIONS_KEY}.acceptSilentResnapshot: true` to accept it (the UnrequestedSnapshot alarm still fires)."
         )
+    if not settings.network.oracle_cidrs:
+        raise SettingsError(
+            f"Missing stack config `wms-connector:oracleCidrs` on named stage {stage.name}: the workers and Lambdas "
+            "may reach the database port only inside the ranges it names, and a named stage has no default (every "
+            "private range would be far more than its database). Set the database network's range, e.g. "
+            "`oracleCidrs: [10.20.30.0/24]` (docs/configuration.md)."
+        )
     if options.heartbeat_table is None and not options.runs_without_heartbeat_table:
         raise SettingsError(
             f"Missing stack config `{OPTIONS_KEY}.heartbeatTable` on named stage {stage.name}: without the heartbeat "

@@ -14,7 +14,16 @@ from wms_connector import health_policy
 from wms_connector.aws_names import REGION_PATTERN
 from wms_connector.connector.options import ConnectorOptions, ConnectorOptionsError
 from wms_connector.kafka_settings import MAX_REPLICATION_FACTOR, MIN_REPLICATION_FACTOR
-from wms_connector.settings.parsers import SettingsError, _fail, boolean, integer, ipv4_cidrs, matching, one_of
+from wms_connector.settings.parsers import (
+    SettingsError,
+    _fail,
+    boolean,
+    integer,
+    ipv4_cidrs,
+    matching,
+    matching_list,
+    one_of,
+)
 
 DEFAULT_REGION = "us-east-1"
 
@@ -186,7 +195,8 @@ class Deployment(Section):
         )
 
 
-# Private address space: reaches the on-premises database through the data subnets, never the internet.
+# An ephemeral stage's default: private address space, reached through the data subnets, never the internet. A
+# named stage has none: its stack config names the database network (settings/safeguards.py refuses it unset).
 DEFAULT_ORACLE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
@@ -196,16 +206,34 @@ class Network(Section):
     oracle_port: int
     # Where the MSK brokers are; empty means the VPC's own CIDR (MSK in the same VPC).
     kafka_cidrs: tuple[str, ...]
+    # The account's VPC endpoints for the AWS APIs: the interface endpoints' security group and the gateway
+    # endpoints' prefix lists (S3 for ECR's image layers, DynamoDB). With them, HTTPS goes only there; without,
+    # to any address on 443 (through the VPC's NAT).
+    aws_endpoint_security_group: str | None = None
+    aws_prefix_lists: tuple[str, ...] = ()
 
     KEYS: ClassVar[tuple[Key, ...]] = (
         Key("oracleCidrs", "oracle_cidrs", ipv4_cidrs),
         Key("oraclePort", "oracle_port", integer(1, 65535)),
         Key("kafkaCidrs", "kafka_cidrs", ipv4_cidrs),
+        Key("awsEndpointSecurityGroup", "aws_endpoint_security_group",
+            matching(r"sg-[0-9a-f]{8}([0-9a-f]{9})?", "a security group id sg-<8 or 17 hex digits>")),
+        Key("awsPrefixLists", "aws_prefix_lists",
+            matching_list(r"pl-[0-9a-f]{8}([0-9a-f]{9})?", "a list of prefix list ids pl-<8 or 17 hex digits>")),
     )
 
     @classmethod
     def defaults(cls, defaults_stage: str) -> Network:
-        return cls(oracle_cidrs=DEFAULT_ORACLE_CIDRS, oracle_port=1521, kafka_cidrs=())
+        return cls(oracle_cidrs=(), oracle_port=1521, kafka_cidrs=())
+
+    def check(self) -> None:
+        if bool(self.aws_endpoint_security_group) != bool(self.aws_prefix_lists):
+            raise SettingsError(
+                "Stack config `wms-connector:awsEndpointSecurityGroup` and `wms-connector:awsPrefixLists` go "
+                "together: the interface endpoints' security group, and the prefix lists of the S3 gateway endpoint "
+                "(the workers pull ECR image layers from S3) and the DynamoDB one. With one alone, HTTPS to the "
+                "other would be cut off."
+            )
 
 
 @dataclass(frozen=True)
