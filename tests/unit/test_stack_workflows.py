@@ -69,6 +69,34 @@ def test_no_expression_is_pasted_into_a_shell_script(name):
         assert "${{" not in step.get("run", ""), step.get("name")
 
 
+# A pipe outside quotes: `a | b`, not `a || b`.
+_PIPE = re.compile(r"(?<![|])\|(?![|])")
+
+
+def _pipes(script: str) -> bool:
+    unquoted = re.sub(r"'[^']*'|\"[^\"]*\"", "", script)
+    return bool(_PIPE.search(unquoted))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_piped_step_fails_when_its_first_command_fails(name):
+    # GitHub's default shell is `bash -e {0}`: without pipefail `pulumi preview | tee` is as green as `tee`.
+    # `shell: bash` runs `bash --noprofile --norc -eo pipefail {0}`.
+    workflow = load(name)
+    for job in workflow["jobs"].values():
+        default = ((job.get("defaults") or {}).get("run") or {}).get("shell") or (
+            (workflow.get("defaults") or {}).get("run") or {}).get("shell")
+        for step in job["steps"]:
+            if "run" in step and _pipes(step["run"]):
+                shell = step.get("shell", default)
+                assert shell == "bash" or "set -o pipefail" in step["run"], (name, step.get("name"))
+
+
+def test_the_pipe_check_sees_pipes_and_only_pipes():
+    assert _pipes("pulumi preview | tee preview.txt") and _pipes("a|b")
+    assert not _pipes("test -x a || python3 -m venv .venv") and not _pipes("echo 'a | b'")
+
+
 def test_preview_on_pull_requests_into_named_stages():
     workflow = load("preview.yml")
     assert set(workflow["on"]["pull_request"]["branches"]) == NAMED
@@ -123,3 +151,12 @@ def test_pre_commit_and_dependency_review_run_on_pull_requests():
     fast = next(hook for hook in hooks if hook["id"] == "fast-tests")
     named = [word for word in fast["entry"].split() if word.startswith("tests/")]
     assert named and all((WORKFLOWS.parents[1] / path).is_file() for path in named), named
+
+
+def test_every_path_a_pre_commit_hook_names_exists():
+    # A missing test file makes pytest exit 4 and the hook fail on every push, its other tests never run.
+    root = WORKFLOWS.parents[1]
+    hooks = [hook for repo in yaml.safe_load((root / ".pre-commit-config.yaml").read_text())["repos"]
+             for hook in repo["hooks"]]
+    named = [word for hook in hooks for word in hook["entry"].split() if "/" in word and not word.startswith("-")]
+    assert named and [path for path in named if not (root / path).exists()] == []
