@@ -46,6 +46,8 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:ec2/securityGroup:SecurityGroup": _crud(
         "ec2", "CreateSecurityGroup", "DescribeSecurityGroups", "DeleteSecurityGroup", "RevokeSecurityGroupEgress",
         "AuthorizeSecurityGroupEgress", "DescribeSecurityGroupRules",
+        # Deleting a group first removes the network interfaces a Lambda in it left behind.
+        "DescribeNetworkInterfaces", "DeleteNetworkInterface",
         tags=("CreateTags", "DeleteTags"),
     ),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _crud(
@@ -82,7 +84,7 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:iam/rolePolicy:RolePolicy": _crud("iam", "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy", tags=()),
     "aws:kms/key:Key": _crud(
         "kms", "CreateKey", "DescribeKey", "GetKeyPolicy", "PutKeyPolicy", "GetKeyRotationStatus", "EnableKeyRotation",
-        "ScheduleKeyDeletion", "ListResourceTags",
+        "ScheduleKeyDeletion", "ListResourceTags", "UpdateKeyDescription",
     ),
     # A function in a VPC: Lambda checks the subnets and security groups it is given with the caller's EC2 rights.
     "aws:lambda/function:Function": _crud(
@@ -94,7 +96,8 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:lambda/permission:Permission": _crud("lambda", "AddPermission", "RemovePermission", "GetPolicy", tags=()),
     "aws:lb/loadBalancer:LoadBalancer": _crud(
         "elasticloadbalancing", "CreateLoadBalancer", "DescribeLoadBalancers", "DescribeLoadBalancerAttributes",
-        "ModifyLoadBalancerAttributes", "DeleteLoadBalancer", tags=("AddTags", "RemoveTags", "DescribeTags"),
+        "ModifyLoadBalancerAttributes", "DeleteLoadBalancer", "SetSecurityGroups", "SetSubnets",
+        tags=("AddTags", "RemoveTags", "DescribeTags"),
     ),
     "aws:lb/listener:Listener": _crud(
         "elasticloadbalancing", "CreateListener", "DescribeListeners", "ModifyListener", "DeleteListener",
@@ -108,7 +111,8 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     # A private zone is tied to the VPC, which Route 53 checks with EC2.
     "aws:route53/zone:Zone": _crud(
         "route53", "CreateHostedZone", "GetHostedZone", "DeleteHostedZone", "ListResourceRecordSets",
-        "AssociateVPCWithHostedZone", "GetChange", tags=("ChangeTagsForResource", "ListTagsForResource"),
+        "AssociateVPCWithHostedZone", "DisassociateVPCFromHostedZone", "UpdateHostedZoneComment", "GetChange",
+        tags=("ChangeTagsForResource", "ListTagsForResource"),
     )
     + ("ec2:DescribeVpcs",),
     "aws:route53/record:Record": _crud(

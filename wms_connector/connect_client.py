@@ -330,7 +330,11 @@ class ConnectClient:
 
     def restart(self, name: str, *, include_tasks: bool = True, only_failed: bool = True) -> Any:
         query = {"includeTasks": str(include_tasks).lower(), "onlyFailed": str(only_failed).lower()}
-        return self.request("POST", self._path(name, "/restart"), query=query, shape="object-or-nothing")
+        # ConnectorsResource.restartConnector (4.3.2): the connector alone (both flags false) is restarted the old
+        # way and answered 204 without a body; any other restart is answered 202 with the connector's status, its
+        # restarting parts marked RESTARTING. No status there is not Connect's answer.
+        shape = "status" if include_tasks or only_failed else "nothing"
+        return self.request("POST", self._path(name, "/restart"), query=query, shape=shape)
 
     def pause(self, name: str) -> None:
         self.request("PUT", self._path(name, "/pause"), shape="nothing")

@@ -25,8 +25,9 @@ _container_repr.maxstring = _container_repr.maxother = 40
 _container_repr.maxlong = 40
 SALT_HIDDEN = "<hidden>"
 
-# `scheme://userinfo@`: whatever stands before the @ of an authority is a credential.
-_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
+# `scheme://userinfo@`: whatever stands before the @ of an authority is a credential. Kafka's listener names
+# (`SASL_SSL://`) take `_`, which RFC 3986 schemes do not.
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+._-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
 # Oracle's thin driver: `jdbc:oracle:thin:user/password@host…` (and the `oci` driver alike).
 _JDBC_USER_PASSWORD = re.compile(r"(?P<prefix>\bjdbc:oracle:[a-z0-9]+:)(?P<credentials>[^@\s/\"']+/[^@\s\"']*)@")
 # Credentials given as URL or connect-string parameters: `password=…`, `user=…` (also in `;` lists).

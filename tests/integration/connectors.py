@@ -40,6 +40,14 @@ def wait_for(what: str, check: Callable[[], T], timeout_s: float, interval_s: fl
         time.sleep(interval_s)
 
 
+def task_failures(local_stack: LocalStack) -> int:
+    """How many times a task has failed so far, as the worker logs it: WorkerTask.doRun logs this line (ERROR)
+    before it reports the task FAILED, so once the status says FAILED the count includes that failure."""
+    return local_stack.worker_log.read_text(errors="replace").count(
+        "Task threw an uncaught and unrecoverable exception"
+    )
+
+
 def failing_config(local_stack: LocalStack) -> dict[str, str]:
     """The stage's own config, plus the one property its task refuses at start."""
     kafka = KafkaClientSettings(local_stack.bootstrap_servers, "PLAINTEXT", 1)

@@ -17,7 +17,13 @@ from kafka import KafkaConsumer, TopicPartition
 
 from devtools.local.kafka_tools import kafka_admin, register_unvalidated
 from devtools.ops import OK, UNHEALTHY, main
-from tests.integration.connectors import FAILED_WITHIN_S, register_failing_connector, resume_until_started, wait_for
+from tests.integration.connectors import (
+    FAILED_WITHIN_S,
+    register_failing_connector,
+    resume_until_started,
+    task_failures,
+    wait_for,
+)
 from wms_connector.connect_client import ConnectClient
 from wms_connector.connector.config import KafkaClientSettings, build_connector_config
 from wms_connector.connector.options import ConnectorOptions
@@ -271,12 +277,6 @@ def test_incremental_snapshot_without_a_signalling_table_is_refused_and_sends_no
     assert after == before
 
 
-def _task_failures(local_stack) -> int:
-    """How many times a task has failed so far, as the worker logs it (WorkerTask: before it reports FAILED)."""
-    return local_stack.worker_log.read_text(errors="replace").count(
-        "Task threw an uncaught and unrecoverable exception")
-
-
 RESTART_RACE_ROUNDS = 20
 
 
@@ -286,11 +286,11 @@ def test_restart_reports_the_attempt_it_made_never_the_one_before(local_stack, f
     # restart was asked for.
     for round_ in range(RESTART_RACE_ROUNDS):
         wait_for("task FAILED", lambda: _task_failed(failing_connector), FAILED_WITHIN_S)
-        before = _task_failures(local_stack)
+        before = task_failures(local_stack)
         code, out, err = ops(local_stack, "restart")
         assert code == UNHEALTHY, err  # restarted; with no database it fails again, and the verdict says so
         assert out.splitlines()[-1].startswith("UNHEALTHY: task 0 FAILED"), out
-        assert _task_failures(local_stack) > before, f"round {round_}: the verdict was the previous attempt's"
+        assert task_failures(local_stack) > before, f"round {round_}: the verdict was the previous attempt's"
 
 
 def test_ensure_creates_the_signal_topic_before_the_connector_reads_it(local_stack, failing_connector):

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from wms_connector import connect_client
 from wms_connector.connect_client import ConnectClient, ConnectError, ConnectUnreachable, backoff_delay
 
 
@@ -73,6 +74,14 @@ def fast_client(url: str, **kwargs: object) -> ConnectClient:
     return ConnectClient(url, **options)
 
 
+# Connect 4.3.2's answer to a restart of the connector and its tasks: 202 with the status, the parts it restarts
+# marked RESTARTING (ConnectorsResource.restartConnector).
+RESTART_ANSWER = {
+    "name": "a/b", "connector": {"state": "RESTARTING", "worker_id": "w:8083"},
+    "tasks": [{"id": 0, "state": "RESTARTING", "worker_id": "w:8083"}], "type": "source",
+}
+
+
 def test_retries_409_rebalance_until_success():
     script = [(409, {"error_code": 409, "message": "rebalance"}, 0)] * 2 + [(200, {"version": "3.9.1"}, 0)]
     with ScriptedServer(script) as server:
@@ -95,19 +104,37 @@ def test_client_error_fails_at_once_with_connect_message():
     assert len(server.requests) == 1
 
 
-def test_persistent_rebalance_gives_up_at_deadline_with_last_error():
+class SteppedTime:
+    """The client's clock and sleep: the clock moves only when the client sleeps, so its deadline arithmetic is
+    exact and no test waits through a real backoff."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_persistent_rebalance_gives_up_at_deadline_with_last_error(monkeypatch):
+    clock = SteppedTime()
+    monkeypatch.setattr(connect_client, "time", clock)
+    # A fixed 0.25 s backoff against a 1 s deadline: asks at 0, 0.25, 0.5 and 0.75 s; a fifth ask would start at
+    # the deadline, so the call gives up after four.
+    monkeypatch.setattr(connect_client, "backoff_delay", lambda attempt, initial, maximum: 0.25)
     with ScriptedServer([(409, {"message": "still rebalancing"}, 0)]) as server:
-        client = fast_client(server.url, deadline=0.6)
-        started = time.monotonic()
+        client = fast_client(server.url, deadline=1.0)
         with pytest.raises(ConnectError) as caught:
             client.server_info()
-        elapsed = time.monotonic() - started
     assert not isinstance(caught.value, ConnectUnreachable)
     assert caught.value.status == 409
-    assert "still rebalancing" in str(caught.value) and "gave up after" in str(caught.value)
-    assert len(server.requests) > 2
-    # The deadline bounds the whole call (generous margin for a loaded machine).
-    assert elapsed < 0.6 + 2.0
+    assert "still rebalancing" in str(caught.value) and "gave up after 4 attempt(s)" in str(caught.value)
+    assert len(server.requests) == 4
+    assert clock.slept == [0.25, 0.25, 0.25]
 
 
 def _free_closed_port() -> int:
@@ -140,6 +167,27 @@ def test_absent_connector_is_none_or_false():
     assert len(server.requests) == 3
 
 
+@pytest.mark.parametrize(
+    ("include_tasks", "only_failed", "answer", "accepted"),
+    [
+        (True, True, (202, RESTART_ANSWER, 0), True),
+        (True, True, (200, None, 0), False),  # no status: not Connect's answer to this restart
+        (True, True, (204, None, 0), False),
+        (False, True, (202, RESTART_ANSWER, 0), True),
+        (False, True, (204, None, 0), False),
+        (False, False, (204, None, 0), True),  # the connector alone: 204, no body
+    ],
+)
+def test_a_restart_is_taken_only_with_connects_answer_to_it(include_tasks, only_failed, answer, accepted):
+    with ScriptedServer([answer]) as server:
+        client = fast_client(server.url)
+        if accepted:
+            client.restart("c", include_tasks=include_tasks, only_failed=only_failed)
+        else:
+            with pytest.raises(ConnectError, match="restart answered no body; expected a status"):
+                client.restart("c", include_tasks=include_tasks, only_failed=only_failed)
+
+
 def test_delete_existing_connector_is_true():
     with ScriptedServer([(204, None, 0)]) as server:
         assert fast_client(server.url).delete("x") is True
@@ -147,9 +195,9 @@ def test_delete_existing_connector_is_true():
 
 
 def test_paths_query_and_bodies():
-    with ScriptedServer([(202, None, 0)]) as server:
+    with ScriptedServer([(202, RESTART_ANSWER, 0), (202, None, 0)]) as server:
         client = fast_client(server.url)
-        client.restart("a/b", include_tasks=True, only_failed=False)
+        assert client.restart("a/b", include_tasks=True, only_failed=False) == RESTART_ANSWER
         client.pause("c")
         client.resume("c")
         client.stop("c")

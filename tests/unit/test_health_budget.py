@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import boto3
 import pytest
@@ -206,22 +207,26 @@ class ItemAtomicMotoServer(ThreadedMotoServer):
 
 @pytest.fixture
 def moto_server_table(aws_env):
-    """moto in server mode: each thread's requests go over HTTP, like concurrent Lambdas against DynamoDB."""
+    """moto in server mode: each thread's requests go over HTTP, like concurrent Lambdas against DynamoDB.
+
+    moto's server keeps its tables in the process, past this server and past a test that failed before its
+    teardown: each test gets a table name of its own, so no test depends on another having cleaned up."""
     server = ItemAtomicMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     resource = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=f"http://{host}:{port}")
     try:
-        table = create_state_table(resource, "health")
-        yield table, f"http://{host}:{port}"
-        # moto's server keeps its tables in the process, past this server: the next test starts without it.
-        table.delete()
+        table = create_state_table(resource, f"health-{uuid.uuid4().hex[:12]}")
+        try:
+            yield table, f"http://{host}:{port}"
+        finally:
+            table.delete()
     finally:
         server.stop()
 
 
 def test_concurrent_runs_never_exceed_the_budget(moto_server_table):
-    _, endpoint = moto_server_table
+    server_table, endpoint = moto_server_table
     clock = Clock(T0)
     threads_count = 12
     start = threading.Barrier(threads_count)
@@ -231,7 +236,7 @@ def test_concurrent_runs_never_exceed_the_budget(moto_server_table):
 
     def run() -> None:
         # Each "run" has its own client, as separate Lambda invocations would.
-        table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table("health")
+        table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table(server_table.name)
         budget = RestartBudget(table, KEY, clock=clock, max_attempts=100)
         start.wait()
         try:
@@ -251,7 +256,7 @@ def test_concurrent_runs_never_exceed_the_budget(moto_server_table):
     assert not failures
     assert len(granted) == threads_count * 3
     assert granted.count(True) == 3
-    table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table("health")
+    table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table(server_table.name)
     assert len(RestartBudget(table, KEY, clock=clock).restarts_in_window()) == 3
 
 
@@ -298,7 +303,7 @@ def _rolling_maximum(grants: list[float], window: float) -> int:
 def test_runners_with_clocks_minutes_apart_concurrently_keep_the_budget(moto_server_table):
     """Six concurrent runners, clocks from 5 minutes behind to 5 ahead (10 apart at most, the allowance), reserve
     together every 4 true minutes for 3 hours: no rolling true hour ever holds more than 3 grants."""
-    _, endpoint = moto_server_table
+    server_table, endpoint = moto_server_table
     offsets = (-5, -3, -1, 1, 3, 5)
     true_time = Clock(T0)
     barrier = threading.Barrier(len(offsets))
@@ -308,7 +313,7 @@ def test_runners_with_clocks_minutes_apart_concurrently_keep_the_budget(moto_ser
     steps = 45
 
     def run(offset: int) -> None:
-        table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table("health")
+        table = boto3.resource("dynamodb", region_name="us-east-1", endpoint_url=endpoint).Table(server_table.name)
         budget = RestartBudget(table, KEY, clock=lambda: true_time.now + offset * MINUTE, max_attempts=100)
         try:
             for _ in range(steps):

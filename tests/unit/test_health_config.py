@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from wms_connector.health import config as c
@@ -29,21 +31,55 @@ def test_minimal_environment_with_defaults():
     assert config.connect_deadline_seconds == 20
 
 
+CA_PEM = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----"
+CA_ARN = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555"
+# The fields the required variables set; every other field comes from an optional variable.
+REQUIRED_FIELDS = {"stage", "connect_url", "ecs_cluster", "ecs_service", "table_name", "db_secret_arn"}
+
+
 def test_every_optional_setting():
     env = {
         **GOOD,
         c.JMX_URL: "http://10.0.1.5:9404/metrics",
         c.BOOTSTRAP_SERVERS: "b-1:9094,b-2:9094",
         c.SECURITY_PROTOCOL: "PLAINTEXT",
-        c.CONNECT_CA: "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----",
+        c.CONNECT_CA: CA_PEM,
+        c.CONNECT_CA_ARN: CA_ARN,
         c.RESTART_LIMIT: "5",
         c.RESTART_WINDOW_MINUTES: "30",
         c.CONNECT_DEADLINE_SECONDS: "7",
+        c.NOT_RUNNING_RUNS: "5",
+        c.HEARTBEAT_TABLE_TOPIC: "feature-x.aws.wms.cdc.WMS.DEBEZIUM_HEARTBEAT",
+        c.ARCHIVE_LOG_RETENTION_HOURS: "48",
+        c.REPAIR_DRIFT: "false",
+        c.DATABASE_PROBE: "true",
+        c.DB_USE_PDB: "true",
+        c.ARCHIVE_DESTINATION_NAME: "LOG_ARCHIVE_DEST_2,LOG_ARCHIVE_DEST_3",
     }
+    expected = {
+        "jmx_url": "http://10.0.1.5:9404/metrics",
+        "bootstrap_servers": "b-1:9094,b-2:9094",
+        "security_protocol": "PLAINTEXT",
+        "connect_ca": CA_PEM,
+        "connect_ca_arn": CA_ARN,
+        "restart_limit": 5,
+        "restart_window_seconds": 30 * 60,
+        "connect_deadline_seconds": 7,
+        "not_running_runs": 5,
+        "heartbeat_table_topic": "feature-x.aws.wms.cdc.WMS.DEBEZIUM_HEARTBEAT",
+        "archive_log_retention_hours": 48,
+        "repair_drift": False,
+        "database_probe": True,
+        "use_pdb": True,
+        "archive_destination_name": ("LOG_ARCHIVE_DEST_2", "LOG_ARCHIVE_DEST_3"),
+    }
+    # Every optional field is set here: a new optional variable fails this test until it is added above.
+    assert set(expected) == {f.name for f in dataclasses.fields(HealthConfig)} - REQUIRED_FIELDS
     config = HealthConfig.from_env(env)
-    assert config.security_protocol == "PLAINTEXT"
-    assert (config.restart_limit, config.restart_window_seconds, config.connect_deadline_seconds) == (5, 1800, 7)
-    assert config.bootstrap_servers == "b-1:9094,b-2:9094"
+    assert {name: getattr(config, name) for name in expected} == expected
+    # Each value differs from its default, so a variable that is not read cannot pass as its default.
+    defaults = HealthConfig.from_env(GOOD)
+    assert [name for name, value in expected.items() if getattr(defaults, name) == value] == []
 
 
 @pytest.mark.parametrize("name", c.REQUIRED)

@@ -68,3 +68,25 @@ def test_api_down_during_a_deployment_is_held_back():
 )
 def test_restart_helped_only_when_everything_runs(findings, helped):
     assert restart_helped(findings) is helped
+
+
+@pytest.mark.parametrize(
+    ("findings", "declared", "helped"),
+    [
+        # A connector declared paused or stopped is helped when it is in that state, tasks or not.
+        (_found("PAUSED", "PAUSED"), "paused", True),
+        (_found("STOPPED"), "stopped", True),
+        (_found("RUNNING", "RUNNING"), "paused", False),
+        (_found("RUNNING", "RUNNING"), "stopped", False),
+        (_found("PAUSED", "PAUSED"), "stopped", False),
+        (_found("STOPPED"), "paused", False),
+        (_found("FAILED"), "stopped", False),
+        (ConnectFindings(reachable=False), "paused", False),
+        # Declared running: everything RUNNING, as without a declaration.
+        (_found("RUNNING", "RUNNING"), "running", True),
+        (_found("PAUSED", "PAUSED"), "running", False),
+        (_found("STOPPED"), "running", False),
+    ],
+)
+def test_restart_helped_is_judged_against_the_declared_state(findings, declared, helped):
+    assert restart_helped(findings, declared) is helped

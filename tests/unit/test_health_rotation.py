@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -122,16 +121,41 @@ def test_a_value_that_is_not_a_secret_arn_is_refused_by_name(bad):
         secret_ids(bad)
 
 
+class MotoClock:
+    """The time moto's ECS and Secrets Manager stamp on deployments and secret changes, moved by the test in whole
+    seconds (as both services report them), so "a second later" is exact and needs no sleep."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def advance(self, seconds: int) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def utcnow(self) -> datetime:  # moto keeps naive UTC times
+        return self.now.replace(tzinfo=None)
+
+    def time(self) -> float:
+        return self.now.timestamp()
+
+
 @pytest.fixture
-def aws(monkeypatch):
-    """moto's ECS (one running service) and Secrets Manager (the stage's dbInfo secret, created after the
+def moto_clock(monkeypatch) -> MotoClock:
+    clock = MotoClock()
+    monkeypatch.setattr("moto.ecs.models.utcnow", clock.utcnow)
+    monkeypatch.setattr("moto.secretsmanager.models.time", clock)  # its `time.time()`: LastChangedDate
+    return clock
+
+
+@pytest.fixture
+def aws(monkeypatch, moto_clock):
+    """moto's ECS (one running service) and Secrets Manager (the stage's dbInfo secret, created a second after the
     service's first deployment)."""
     fake_credentials(monkeypatch)
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     with mock_aws():
         client = boto3.client("ecs", region_name=REGION)
         create_service(client, "wms-connector-main", "wms-connector-main")
-        time.sleep(1.1)  # the two services' times have whole seconds
+        moto_clock.advance(1)
         secrets = boto3.client("secretsmanager", region_name=REGION)
         arn = secrets.create_secret(Name=NAME, SecretString="{}")["ARN"]
         yield client, secrets, arn
@@ -161,15 +185,15 @@ def test_change_forces_a_new_deployment(aws):
     assert outcome.deployment_id in _deployment_ids(ecs)
 
 
-def test_one_rotations_records_redeploy_once(aws):
+def test_one_rotations_records_redeploy_once(aws, moto_clock):
     """The records of one rotation arrive together, late: the first redeploys, the rest find that deployment
     started after the change Secrets Manager reports."""
     ecs, secrets, arn = aws
-    time.sleep(1.1)  # the rotation's redeploy comes at least a second after the change (whole-second times)
+    moto_clock.advance(1)  # the redeploy starts a whole second after the change: the closest the two can be
     first = _handle(aws, _event("UpdateSecretVersionStage", arn))
     assert first.redeployed
     after_first = _deployment_ids(ecs)
-    time.sleep(1.1)
+    moto_clock.advance(1)
     for record in (_event("PutSecretValue", arn), _event("RotationSucceeded", arn)):
         outcome = _handle(aws, record)
         assert not outcome.redeployed and outcome.deployment_id == first.deployment_id
@@ -177,17 +201,27 @@ def test_one_rotations_records_redeploy_once(aws):
     assert _deployment_ids(ecs) == after_first
     # A later change (the next rotation) redeploys again.
     secrets.put_secret_value(SecretId=arn, SecretString='{"password": "next"}')
-    time.sleep(1.1)
+    moto_clock.advance(1)
     assert _handle(aws, _event("PutSecretValue", arn)).redeployed
 
 
-def test_a_hand_made_event_without_a_change_redeploys_nothing(aws):
+def test_a_change_in_the_same_second_as_the_deployment_redeploys(aws, moto_clock):
+    # Whole-second times cannot tell which came first: the deployment may predate the change, so it is redone.
+    ecs, secrets, arn = aws
+    first = _handle(aws, _event("PutSecretValue", arn))
+    assert first.redeployed
+    secrets.put_secret_value(SecretId=arn, SecretString='{"password": "same-second"}')
+    second = _handle(aws, _event("PutSecretValue", arn))
+    assert second.redeployed and second.deployment_id != first.deployment_id
+
+
+def test_a_hand_made_event_without_a_change_redeploys_nothing(aws, moto_clock):
     # Anyone who may invoke the function can send an event that looks like a rotation: Secrets Manager decides.
     ecs, _, arn = aws
-    time.sleep(1.1)
+    moto_clock.advance(1)
     assert _handle(aws, _event("PutSecretValue", arn)).redeployed  # the secret's creation was not yet deployed
     after = _deployment_ids(ecs)
-    time.sleep(1.1)
+    moto_clock.advance(1)
     for forged in (_event("PutSecretValue", arn, at=datetime.now(UTC) + timedelta(hours=1)),
                    _event("RotationSucceeded", arn)):
         outcome = _handle(aws, forged)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import socket
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from devtools.local import broker, cli, processes
 from devtools.local import settings as local_settings
+from devtools.local import stack as stack_module
 from devtools.local.settings import LocalSettings, LocalStackError, PortInUseError
 from devtools.local.stack import LocalStack
 from wms_connector.stages import Stage
@@ -35,14 +35,23 @@ def test_port_in_use_names_the_port_and_the_setting_that_moves_it(listening_port
     assert "WMS_LOCAL_BROKER_PORT=<port>" in message and "--broker-port <port>" in message
 
 
-def test_start_refuses_a_busy_port_at_once_without_starting_anything(tmp_path: Path, listening_port: int):
+def test_start_refuses_a_busy_port_at_once_without_starting_anything(
+    tmp_path: Path, listening_port: int, monkeypatch
+):
+    # "At once": the ports are checked before the slow steps (the Java check, finding or downloading the jars,
+    # starting the broker and the worker), and none of those runs.
+    def not_reached(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a start step ran before the busy port was refused")
+
+    monkeypatch.setattr(stack_module, "check_java", not_reached)
+    monkeypatch.setattr(stack_module, "resolve", not_reached)
+    monkeypatch.setattr(LocalStack, "start_broker", not_reached)
+    monkeypatch.setattr(LocalStack, "start_worker", not_reached)
     settings = LocalSettings.on_free_ports(tmp_path, Stage.parse("it"))
     settings = LocalSettings(**{**settings.__dict__, "ports": {**settings.ports, "jmx": listening_port}})
-    stack = LocalStack(settings, jars_dir=tmp_path / "no-jars")
-    started = time.monotonic()
+    stack = LocalStack(settings)  # no jars given: resolving them would be a slow step
     with pytest.raises(PortInUseError, match=f"Port {listening_port} \\(JMX exporter\\).*WMS_LOCAL_JMX_PORT"):
         stack.start()
-    assert time.monotonic() - started < 5
     assert not stack.broker.running() and not stack.worker.running()
     assert not stack.broker.pid_file.exists()
 

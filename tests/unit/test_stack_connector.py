@@ -4,6 +4,7 @@ resources, their dependencies and destroy order, and that no input holds a crede
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pulumi.runtime.mocks as pulumi_mocks
@@ -13,6 +14,7 @@ from components.admin_function import admin_function_name
 from tests.unit.pulumi_harness import (
     ACCOUNT_ID,
     BROKERS,
+    COMPUTED_OUTPUTS,
     DATA_SUBNETS,
     DB_PASSWORD,
     DB_USER,
@@ -101,7 +103,9 @@ def test_admin_function_runs_in_the_data_subnets_with_the_stack_environment(run)
     assert function.inputs["vpcConfig"]["securityGroupIds"] == ["network-lambda-id"]
     variables = function.inputs["environment"]["variables"]
     assert variables["STAGE"] == stage.name
-    assert variables["CONNECT_URL"].startswith("https://connect.")
+    # The Connect endpoint the stack declares for the stage (its private DNS name, over HTTPS).
+    assert variables["CONNECT_URL"] == f"https://connect.wms-connector-{stage.name}.internal"
+    assert variables["CONNECT_URL"] == run.outputs["connectEndpointUrl"]
     assert variables["CONNECT_CA_ARN"] == PRIVATE_CA_ARN
     assert variables["BOOTSTRAP_SERVERS"] == BROKERS
     assert variables["KAFKA_SECURITY_PROTOCOL"] == "SSL"
@@ -177,7 +181,17 @@ def test_topic_cleanup_exists_only_on_ephemeral_stacks(run):
 
 def test_outputs_name_the_connector_and_its_state(run):
     assert run.outputs["connectorName"] == "wms-oracle-cdc"
-    assert "connectorState" in run.outputs
+    # Under mocks no provider reports a state, and the declared one ("running") must not stand in for it.
+    assert run.outputs["connectorState"] is None
+
+
+def test_the_state_output_is_the_state_connect_reports_not_the_declared_one(monkeypatch):
+    # The provider reads `connectorState` back from Connect; here the mocks report one the stack never declares.
+    monkeypatch.setitem(COMPUTED_OUTPUTS, CONNECTOR, lambda name, inputs: {"connectorState": "UNASSIGNED"})
+    run = run_program("feature-login")
+    run.raise_error()
+    assert run.one(CONNECTOR, "connector-debezium").inputs["state"] == "running"
+    assert run.outputs["connectorState"] == "UNASSIGNED"
 
 
 @pytest.mark.parametrize("stage", ["feature-login", "main"])
@@ -217,9 +231,25 @@ def test_connector_options_come_from_stack_config():
     )
     run.raise_error()
     inputs = run.one(CONNECTOR, "connector-debezium").inputs
+    config = inputs["config"]
     assert inputs["state"] == "paused"
-    assert inputs["config"]["transforms.unwrap.type"] == "io.debezium.transforms.ExtractNewRecordState"
-    assert "column.mask.with.8.chars" in inputs["config"]
+    # flat: Debezium's ExtractNewRecordState is declared and in the chain that runs.
+    assert config["transforms.unwrap.type"] == "io.debezium.transforms.ExtractNewRecordState"
+    assert "unwrap" in config["transforms"].split(",")
+    # The one masked column, at the default maskLength (8). Debezium matches each comma-separated pattern against
+    # the whole of `<database>.<schema>.<table>.<column>`: the pattern must take that column, with or without the
+    # database name in front, and no other.
+    assert [key for key in config if key.startswith("column.mask.")] == ["column.mask.with.8.chars"]
+    patterns = config["column.mask.with.8.chars"].split(",")
+
+    def masked(column: str) -> bool:
+        return any(re.fullmatch(pattern, column) for pattern in patterns)
+
+    assert masked("WMSDEV.WMS.PLAN_BASE_WVR_TBL.SSN") and masked("WMS.PLAN_BASE_WVR_TBL.SSN")
+    for other in ("WMSDEV.WMS.PLAN_BASE_WVR_TBL.SSN_LAST4", "WMSDEV.WMS.PLAN_BASE_WVR_TBL.EMAIL",
+                  "WMSDEV.MMDL.PLAN_BASE_WVR_TBL.SSN", "WMSDEV.WMS.PLAN_BASE_WVR_TBLXSSN",
+                  "WMSDEV.WMS.PLAN_WVR_RVSN_TBL.SSN"):
+        assert not masked(other), other
 
 
 @pytest.mark.parametrize(
@@ -277,7 +307,8 @@ def test_the_admin_keeps_the_hold_and_the_declared_connector_in_the_table_the_he
 
 def test_the_health_table_keeps_its_resource_when_it_moves_out_of_the_health_component(run):
     registration = run.registrations[("aws:dynamodb/table:Table", "health-state")]
-    assert "HealthTable" in registration["parent"]
+    stack = f"urn:pulumi:{run.stage}::wms-connector::pulumi:pulumi:Stack"
+    assert registration["parent"] == f"{stack}$wms:health:HealthTable::health-table"
     former = f"urn:pulumi:{run.stage}::wms-connector::wms:health:HealthCheck::health"
     assert any(alias.get("spec", {}).get("parentUrn") == former for alias in registration.get("aliases", [])), (
         registration.get("aliases"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -354,30 +355,55 @@ def test_without_a_heartbeat_table_there_is_no_freshness_alarm_and_the_lambda_re
     assert any("Capture freshness: unknown" in text for text in texts)
 
 
-def test_with_a_heartbeat_table_the_stage_is_watched_end_to_end():
-    config = {
-        "connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"},
-        "freshnessAlarmThresholdMs": "300000",
-        "archiveLogRetentionHours": "48",
-        "runwayAlarmPercent": "40",
-        "pgaAlarmBytes": "1000000000",
-    }
-    run = run_program("feat-x", config=config)
+HEARTBEAT_CONFIG = {
+    "connector": {"heartbeatTable": "WMS.DEBEZIUM_HEARTBEAT"},
+    "freshnessAlarmThresholdMs": "300000",
+    "archiveLogRetentionHours": "48",
+    "runwayAlarmPercent": "40",
+    "pgaAlarmBytes": "1000000000",
+}
+
+
+@pytest.fixture(scope="module")
+def heartbeat_run():
+    run = run_program("feat-x", config=HEARTBEAT_CONFIG)
     run.raise_error()
-    alarms = _alarms(run)
-    stale = alarms["wms-connector-feat-x-CaptureStale"]
-    assert (stale["metricName"], stale["threshold"], stale["treatMissingData"]) == (
-        "CaptureFreshnessMs", 300000, "breaching"
+    return run
+
+
+def test_with_a_heartbeat_table_the_declared_connector_lambda_and_alarm_are_wired_to_each_other(heartbeat_run):
+    """The links between the declared resources that freshness needs; that data flows through them is for the
+    integration tests."""
+    run = heartbeat_run
+    connector = run.one("pulumi-python:dynamic/wms:DebeziumConnector", "connector-debezium").inputs["config"]
+    # The connector writes the heartbeat row and captures the table it writes...
+    assert connector["heartbeat.action.query"].startswith("MERGE INTO WMS.DEBEZIUM_HEARTBEAT ")
+    assert any(re.fullmatch(p, "WMS.DEBEZIUM_HEARTBEAT") for p in connector["table.include.list"].split(","))
+    # ...into the topic Debezium names `<topic.prefix>.<schema>.<table>`, the one the Lambda is told to read.
+    variables = run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
+    topic = f"{connector['topic.prefix']}.WMS.DEBEZIUM_HEARTBEAT"
+    assert variables["HEARTBEAT_TABLE_TOPIC"] == topic == "feat-x.aws.wms.cdc.WMS.DEBEZIUM_HEARTBEAT"
+    # The Lambda takes that environment as it is, and publishes freshness where CaptureStale looks for it.
+    config = env.HealthConfig.from_env(variables)
+    assert config.heartbeat_table_topic == topic
+    scope = m.MetricScope.for_stage(config.stage, config.connector)
+    stale = _alarms(run)["wms-connector-feat-x-CaptureStale"]
+    assert (stale["namespace"], stale["metricName"], stale["dimensions"]) == (
+        scope.namespace, m.CAPTURE_FRESHNESS_MS, scope.dimensions(m.CAPTURE_FRESHNESS_MS)
     )
-    assert stale["dimensions"] == {"Stage": "feat-x", "Connector": "wms-oracle-cdc"}
+    # A Lambda that stops publishing is stale too, and the alarm pages the stage's topic.
+    assert stale["treatMissingData"] == "breaching"
+    assert stale["alarmActions"] == [run.outputs["alertTopicArn"]]
+
+
+def test_the_capture_thresholds_of_the_stack_config_reach_the_alarms_and_the_lambda(heartbeat_run):
+    alarms = _alarms(heartbeat_run)
+    assert alarms["wms-connector-feat-x-CaptureStale"]["threshold"] == 300000
     assert alarms["wms-connector-feat-x-ArchiveLogRunway"]["threshold"] == 40
     assert "48 h" in alarms["wms-connector-feat-x-ArchiveLogRunway"]["alarmDescription"]
     assert alarms["wms-connector-feat-x-MiningPgaHigh"]["threshold"] == 1000000000
-    variables = run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
-    assert variables["HEARTBEAT_TABLE_TOPIC"] == "feat-x.aws.wms.cdc.WMS.DEBEZIUM_HEARTBEAT"
+    variables = heartbeat_run.one(FUNCTION, "health-function").inputs["environment"]["variables"]
     assert variables["ARCHIVE_LOG_RETENTION_HOURS"] == "48"
-    connector = run.one("pulumi-python:dynamic/wms:DebeziumConnector", "connector-debezium").inputs["config"]
-    assert connector["heartbeat.action.query"].startswith("MERGE INTO WMS.DEBEZIUM_HEARTBEAT")
 
 
 def test_a_pdb_without_a_heartbeat_table_fails_before_anything_is_created():

@@ -31,8 +31,8 @@ def _fail(key: str, value: object, allowed: str) -> SettingsError:
 
 
 # Digits, no padding: a value is valid as written or not at all (no trimming into validity), and no number here
-# needs more than 12 digits (Python would refuse to even read some thousands).
-_WHOLE_NUMBER = re.compile(r"-?\d{1,12}")
+# needs more than 19 digits (a signed 64-bit number; Python would refuse to even read some thousands).
+_WHOLE_NUMBER = re.compile(r"-?\d{1,19}")
 
 
 def _integer(key: str, value: object, low: int, high: int) -> int:
