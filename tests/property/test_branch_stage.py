@@ -73,6 +73,9 @@ def test_a_branch_ending_like_a_hash_cannot_take_a_mapped_branchs_stage():
         ("release/2026.12", "release-2026-12-"),
         ("___", "branch-"),
         ("x" * 100, "x" * 55 + "-"),
+        # Cut where a separator was: the cut's trailing hyphen goes, so the name never gets a '--'.
+        ("a" * 54 + "/" + "b" * 5, "a" * 54 + "-"),
+        ("a" * 54 + "//" + "b" * 5, "a" * 54 + "-"),
     ],
 )
 def test_examples(branch, starts):
@@ -91,6 +94,13 @@ def test_only_the_exact_name_reaches_a_named_stage(stage):
 def test_no_branch_is_an_error(bad):
     with pytest.raises(InvalidBranchError):
         stage_for_branch(bad)
+
+
+@pytest.mark.parametrize(("bad", "shown"), [("", "''"), ("   ", "'   '")])
+def test_no_branch_is_refused_naming_what_was_given(bad, shown):
+    err = io.StringIO()
+    assert main([bad], out=io.StringIO(), err=err) == 2
+    assert err.getvalue() == f"error: A branch name is needed, got {shown}.\n"
 
 
 def test_the_command_prints_the_stage_and_refuses_bad_usage():

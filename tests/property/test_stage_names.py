@@ -253,3 +253,59 @@ def test_look_alikes_get_distinct_load_balancer_names() -> None:
     names = {aws_name(Stage.parse(s), "load-balancer") for s in ("feat", "feat-2", "feat2", "feat-20", "feat20")}
     assert len(names) == 5
     assert all(_valid("load-balancer", n) for n in names)
+
+
+# The whole refusal, word for word: it is what a person who picked the stack name reads, and each reason names the
+# rule and why it exists.
+_MUST_BE = (
+    "A stage must be 1-64 characters of lowercase letters a-z, digits 0-9 and single hyphens, starting and ending "
+    "with a letter or digit; main, val, production are the named stages, any other valid name is ephemeral."
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("", "it is empty"),
+        ("a" * 65, "it is 65 characters long (at most 64)"),
+        (
+            "feat.x",
+            "it contains '.': a stage's topic namespace is `<stage>.`, so a dot would let one stage's namespace be a "
+            "prefix of another's (stage `feat` would own `feat.x.` topics)",
+        ),
+        (
+            "feat_x",
+            "it contains '_': Kafka treats '.' and '_' as colliding in metric names, and AWS load balancer, target "
+            "group and DNS names do not allow '_'",
+        ),
+        (
+            "Feat",
+            "it contains uppercase letters: DNS names, ECR repositories and load balancers are case-insensitive or "
+            "lowercase-only, so `Feat` and `feat` would collide",
+        ),
+        ("a@b!c@", "it contains '!', '@'"),
+        ("feat x", "it contains ' '"),
+        (
+            "feat--x",
+            "it contains '--': ECR repository names allow only single separators, and DNS reserves '--' in labels "
+            "(punycode)",
+        ),
+        ("-feat", "it starts or ends with a hyphen"),
+        ("feat-", "it starts or ends with a hyphen"),
+        (
+            "aws",
+            "`aws` is reserved: its topic namespace `aws.` would cover the named stages' data topics `aws.wms.cdc.*`",
+        ),
+    ],
+)
+def test_each_refusal_says_exactly_what_is_wrong_and_what_is_allowed(name: str, reason: str) -> None:
+    with pytest.raises(InvalidStageError) as caught:
+        Stage.parse(name)
+    assert str(caught.value) == f"Invalid stage (stack name) {name!r}: {reason}. {_MUST_BE}"
+
+
+@pytest.mark.parametrize(("value", "type_name"), [(None, "NoneType"), (7, "int"), (b"feat", "bytes")])
+def test_a_stage_that_is_not_text_is_refused_naming_what_it_was(value: object, type_name: str) -> None:
+    with pytest.raises(InvalidStageError) as caught:
+        Stage.parse(value)
+    assert str(caught.value) == f"Stage must be a string, got {type_name}."

@@ -1,4 +1,7 @@
-"""Restart budget and run state against moto's DynamoDB: rolling window, outcomes, concurrency."""
+"""Restart budget and run state against moto's DynamoDB: rolling window, outcomes, concurrency.
+
+Reads that must be strongly consistent are checked through a double whose eventually consistent reads lag a write
+(eventual_reads.py): moto always answers with the latest item, DynamoDB need not."""
 
 from __future__ import annotations
 
@@ -13,13 +16,17 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 from tests.unit.aws_fixtures import Clock, create_state_table, fake_credentials, free_port
+from tests.unit.eventual_reads import EventualReadsTable
 from wms_connector.health.catch_up import ScnSample
 from wms_connector.health.restart_budget import (
     HELPED,
     NOT_HELPED,
     PENDING,
     BudgetContentionError,
+    BudgetDecision,
     RestartBudget,
+    RestartRecord,
+    backoff_until_ms,
     connector_id,
 )
 from wms_connector.health.run_state import RunState, RunStateStore, is_sustained_not_running, next_not_running_streak
@@ -359,3 +366,208 @@ def test_a_restart_that_did_not_help_makes_the_next_wait_longer_up_to_the_cap(ta
     assert budget.reserve().granted
     budget.record_outcome(budget.pending().at_ms, helped=True)
     assert budget.reserve().granted
+
+
+# -- exact decisions, boundaries and settings ---------------------------------------------------------------
+
+MS = 1000
+T0_MS = int(T0 * MS)
+WINDOW_MS = 60 * 60 * MS  # the default window
+SKEW_MS = 10 * 60 * MS  # the default clock skew allowance
+
+
+def test_a_granted_restart_says_when_its_slot_frees_window_plus_allowance(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    assert budget.reserve() == BudgetDecision(True, 1, 3, T0_MS + WINDOW_MS + SKEW_MS)
+    clock.now = T0 + 5 * MINUTE
+    # Still the oldest restart that frees the next slot.
+    assert budget.reserve() == BudgetDecision(True, 2, 3, T0_MS + WINDOW_MS + SKEW_MS)
+
+
+def test_a_refused_run_is_granted_exactly_when_it_was_told(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    for minute in (0, 10, 20):
+        clock.now = T0 + minute * MINUTE
+        budget.reserve()
+    frees_at = T0_MS + WINDOW_MS + SKEW_MS
+    clock.now = (frees_at - 1) / MS
+    assert budget.reserve() == BudgetDecision(False, 3, 3, frees_at)
+    assert budget.remaining() == 0
+    clock.now = frees_at / MS  # the oldest restart is window + allowance old: it no longer counts
+    assert budget.reserve() == BudgetDecision(True, 3, 3, T0_MS + 10 * MINUTE * MS + WINDOW_MS + SKEW_MS)
+    assert [r.at_ms for r in budget.restarts_in_window()] == [T0_MS + 10 * MINUTE * MS, T0_MS + 20 * MINUTE * MS,
+                                                              frees_at]
+
+
+def test_a_spent_budget_has_none_remaining(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, limit=2, clock=clock)
+    assert budget.remaining() == 2
+    budget.reserve()
+    assert budget.remaining() == 1
+    budget.reserve()
+    assert budget.remaining() == 0
+
+
+def test_a_refusal_for_the_backoff_reports_the_restarts_counted_and_when_it_ends(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, limit=10, clock=clock)
+    budget.reserve()
+    budget.record_outcome(T0_MS, helped=False)
+    clock.now = T0 + 1 * MINUTE
+    ends = T0_MS + 5 * MINUTE * MS
+    refused = budget.reserve()
+    assert refused == BudgetDecision(False, 1, 10, ends, backoff_until_ms=ends)
+    assert refused.granted is False and refused.remaining == 9
+
+
+def _at(minute: int) -> int:
+    return T0_MS + minute * 60 * MS
+
+
+@pytest.mark.parametrize(
+    ("records", "until"),
+    [
+        ([], None),
+        ([(0, HELPED)], None),
+        ([(0, PENDING)], None),
+        ([(0, NOT_HELPED)], _at(0) + 5 * 60 * MS),
+        # Only the restarts in a row that did not help count, the latest first.
+        ([(0, HELPED), (10, NOT_HELPED)], _at(10) + 5 * 60 * MS),
+        ([(0, NOT_HELPED), (10, HELPED)], None),
+        ([(0, NOT_HELPED), (10, PENDING)], None),
+        ([(0, NOT_HELPED), (10, HELPED), (20, NOT_HELPED), (30, NOT_HELPED)], _at(30) + 10 * 60 * MS),
+        # The item's order does not matter: the latest by time is the one judged.
+        ([(30, NOT_HELPED), (0, HELPED), (20, NOT_HELPED)], _at(30) + 10 * 60 * MS),
+        ([(m, NOT_HELPED) for m in (0, 10, 20)], _at(20) + 20 * 60 * MS),
+        ([(m, NOT_HELPED) for m in (0, 10, 20, 30, 40)], _at(40) + 30 * 60 * MS),  # capped
+    ],
+)
+def test_backoff_after_restarts_that_did_not_help(records, until):
+    restarts = [RestartRecord(_at(minute), outcome) for minute, outcome in records]
+    assert backoff_until_ms(restarts, 5 * 60 * MS, 30 * 60 * MS) == until
+
+
+SETTINGS_REFUSED = "Restart budget skew allowance and backoff must be seconds >= 0, the cap >= the base."
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"limit": 0}, "Restart budget limit must be at least 1, got 0."),
+        ({"window_seconds": 0}, "Restart budget window must be positive seconds, got 0."),
+        ({"window_seconds": -60}, "Restart budget window must be positive seconds, got -60."),
+        # Each wrong alone is refused.
+        ({"skew_allowance_seconds": -1}, SETTINGS_REFUSED),
+        ({"backoff_seconds": -1}, SETTINGS_REFUSED),
+        ({"backoff_seconds": 600, "backoff_max_seconds": 599}, SETTINGS_REFUSED),
+    ],
+)
+def test_bad_budget_settings_are_refused_with_what_is_wrong(table, kwargs, message):
+    with pytest.raises(ValueError) as refused:
+        RestartBudget(table, KEY, **kwargs)
+    assert str(refused.value) == message
+
+
+def test_a_one_second_window_is_a_window(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, limit=1, window_seconds=1, clock=clock, skew_allowance_seconds=0)
+    assert budget.reserve().granted
+    assert not budget.reserve().granted
+    clock.now = T0 + 1
+    assert budget.reserve().granted
+
+
+def test_without_a_backoff_a_restart_that_did_not_help_delays_nothing(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock, backoff_seconds=0, backoff_max_seconds=0)
+    budget.reserve()
+    assert budget.record_outcome(T0_MS, helped=False)
+    assert budget.reserve() == BudgetDecision(True, 2, 3, T0_MS + WINDOW_MS + SKEW_MS)
+
+
+def test_a_cap_equal_to_the_base_makes_every_wait_the_same(table):
+    clock = Clock(T0)
+    fixed = 5 * MINUTE
+    budget = RestartBudget(table, KEY, limit=10, clock=clock, backoff_seconds=fixed, backoff_max_seconds=fixed)
+    waits = []
+    for _ in range(3):
+        budget.reserve()
+        budget.record_outcome(budget.pending().at_ms, helped=False)
+        refused = budget.reserve()
+        waits.append((refused.backoff_until_ms - int(clock.now * MS)) / (60 * MS))
+        clock.now = refused.backoff_until_ms / MS
+    assert waits == [5, 5, 5]
+
+
+# -- outcomes ----------------------------------------------------------------------------------------------
+
+
+def test_an_outcome_already_decided_is_not_decided_again(table):
+    clock = Clock(T0)
+    budget = RestartBudget(table, KEY, clock=clock)
+    budget.reserve()
+    assert budget.record_outcome(T0_MS, helped=True)
+    clock.now = T0 + 10 * MINUTE
+    budget.reserve()  # a later restart is pending
+    assert budget.record_outcome(T0_MS, helped=False) is False
+    assert budget.record_outcome(T0_MS + 1, helped=False) is False  # no restart was made then
+    assert budget.restarts_in_window() == [RestartRecord(T0_MS, HELPED), RestartRecord(_at(10), PENDING)]
+
+
+def test_an_item_from_before_outcomes_counts_its_restarts_as_pending(table):
+    # Restarts stored with their time only (no `outcome`), the item at the version its last write left.
+    table.put_item(Item={"connectorId": KEY, "restarts": [{"at": T0_MS}], "budgetVersion": 1})
+    clock = Clock(T0 + 10 * MINUTE)
+    budget = RestartBudget(table, KEY, clock=clock)
+    assert budget.pending() == RestartRecord(T0_MS, PENDING)
+    # Its version goes on counting: the next writes' conditions hold.
+    assert budget.reserve().granted
+    assert budget.record_outcome(_at(10), helped=True)
+    assert budget.restarts_in_window() == [RestartRecord(T0_MS, PENDING), RestartRecord(_at(10), HELPED)]
+
+
+class _AlwaysLosing:
+    """A table where another writer always wins the conditional write."""
+
+    def __init__(self, table) -> None:
+        self._table = table
+
+    def get_item(self, **kwargs):
+        return self._table.get_item(**kwargs)
+
+    def update_item(self, **kwargs):
+        current = self._table.get_item(Key={"connectorId": KEY}, ConsistentRead=True).get("Item", {})
+        self._table.put_item(Item={**current, "budgetVersion": current.get("budgetVersion", 0) + 1})
+        return self._table.update_item(**kwargs)
+
+
+def test_contention_messages_name_the_connector_and_the_attempts(table):
+    clock = Clock(T0)
+    RestartBudget(table, KEY, clock=clock).reserve()
+    losing = RestartBudget(_AlwaysLosing(table), KEY, clock=clock, max_attempts=3)
+    with pytest.raises(BudgetContentionError) as reserving:
+        losing.reserve()
+    assert str(reserving.value) == (
+        "Could not reserve a restart for main:wms-oracle-cdc after 3 attempts: "
+        "other health-check runs kept updating the budget."
+    )
+    with pytest.raises(BudgetContentionError) as recording:
+        losing.record_outcome(T0_MS, helped=True)
+    assert str(recording.value) == "Could not record a restart outcome for main:wms-oracle-cdc after 3 attempts."
+    assert RestartBudget(table, KEY, clock=clock).pending() == RestartRecord(T0_MS, PENDING)
+
+
+def test_every_read_sees_the_latest_write(table):
+    # DynamoDB may answer a read that is not strongly consistent from before the latest write (eventual_reads.py).
+    clock = Clock(T0)
+    budget = RestartBudget(EventualReadsTable(table), KEY, clock=clock, max_attempts=3)
+    assert budget.reserve().granted
+    clock.now = T0 + 10 * MINUTE
+    assert budget.reserve() == BudgetDecision(True, 2, 3, T0_MS + WINDOW_MS + SKEW_MS)
+    assert budget.remaining() == 1
+    assert budget.pending() == RestartRecord(_at(10), PENDING)
+    assert budget.record_outcome(_at(10), helped=False)
+    assert budget.restarts_in_window() == [RestartRecord(T0_MS, PENDING), RestartRecord(_at(10), NOT_HELPED)]

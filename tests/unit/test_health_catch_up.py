@@ -57,3 +57,25 @@ def test_no_scns_means_unknown_and_the_last_sample_is_kept(offset, current):
 def test_the_runbook_states_the_threshold_the_code_uses():
     text = " ".join((Path(__file__).parents[2] / "docs" / "operations.md").read_text().split())
     assert CATCH_UP_LAG_MS == 60_000 and "while capture is more than a minute behind the database" in text
+
+
+def test_the_smallest_scns_count_and_an_offset_at_the_database_is_no_lag():
+    found = catch_up(offset_scn=1, current_scn=1, lag_from_source_ms=None, now_ms=T0, previous=None)
+    assert (found.scn_lag, found.behind, found.sample) == (0, False, ScnSample(T0, 1, 1))
+    assert found.summary == "current (0 SCNs behind the database)"
+
+
+def test_a_lag_that_stays_at_zero_is_not_closing():
+    # LagFromSource says behind (an old change just processed) while the offset is at the database's SCN.
+    first = catch_up(offset_scn=5_000, current_scn=5_000, lag_from_source_ms=BEHIND, now_ms=T0, previous=None)
+    second = catch_up(offset_scn=6_000, current_scn=6_000, lag_from_source_ms=BEHIND, now_ms=T0 + MINUTE,
+                      previous=first.sample)
+    assert (second.scn_lag, second.paced, second.eta_ms) == (0, True, None)
+    assert second.summary == "0 SCNs behind the database and not closing since the last check"
+
+
+def test_two_runs_at_the_same_instant_give_no_pace():
+    first = catch_up(offset_scn=1_000, current_scn=61_000, lag_from_source_ms=BEHIND, now_ms=T0, previous=None)
+    again = catch_up(offset_scn=2_000, current_scn=61_000, lag_from_source_ms=BEHIND, now_ms=T0, previous=first.sample)
+    assert (again.scn_lag, again.paced, again.eta_ms) == (59_000, False, None)
+    assert again.summary == "59000 SCNs behind the database; the next check estimates when it catches up"

@@ -10,7 +10,15 @@ from wms_connector.connect_status import ConnectorStatus
 from wms_connector.health.checks.capture import CaptureFindings
 from wms_connector.health.checks.connect import ConnectFindings
 from wms_connector.health.runner import counter_growth
-from wms_connector.health.runway import HOUR_MS, RunwayMemory, held_back_ms, is_capturing, runway, with_disk
+from wms_connector.health.runway import (
+    HOUR_MS,
+    RunwayFindings,
+    RunwayMemory,
+    held_back_ms,
+    is_capturing,
+    runway,
+    with_disk,
+)
 
 NOW = 1_800_000_000_000
 RETENTION = 24
@@ -175,3 +183,44 @@ def test_a_position_whose_log_is_gone_leaves_no_runway():
     assert "the log holding its position is no longer on disk" in gone.summary
     unknown = with_disk(_run(HOUR_MS), on_disk_hours=None, position_gone=None)
     assert unknown == _run(HOUR_MS)
+
+
+def test_an_empty_buffer_and_no_change_processed_yet_hold_nothing_back():
+    capture = _capture(connected=True, oldest_scn_age_ms=0.0)
+    assert held_back_ms(_connect("RUNNING", "RUNNING"), capture) == 0.0
+    assert held_back_ms(_connect("RUNNING", "RUNNING"), _capture(connected=True, oldest_scn_age_ms=0.0,
+                                                                 lag_from_source_ms=0.0)) == 0.0
+    found = _run(0.0, current_scn=5000)
+    assert found == RunwayFindings(
+        read_back_ms=0.0, retention_hours=RETENTION, capture_down=False,
+        memory=RunwayMemory(held_at_ms=NOW, read_back_ms=0.0, current_scn=5000),
+    )
+    assert found.hours_left == RETENTION and found.used_percent == 0
+
+
+@pytest.mark.parametrize("previous", [NEVER_SEEN, RunwayMemory(held_at_ms=NOW - HOUR_MS)])
+def test_capture_down_with_no_read_back_known_is_unknown_and_forgets_nothing(previous):
+    # The second: a stored state with when capture was last seen but not how far back (0 stands for none).
+    found = _run(None, previous=previous)
+    assert found == RunwayFindings(read_back_ms=None, retention_hours=RETENTION, capture_down=True, memory=previous)
+    assert found.summary == "unknown: capture has not been seen running yet"
+
+
+@pytest.mark.parametrize("now_ms", [NOW, NOW - 60_000])
+def test_a_run_at_or_before_the_last_one_seen_running_carries_the_read_back_unchanged(now_ms):
+    # The health runs' clocks are the Lambdas' hosts': a later run can read the same or an earlier time.
+    seen = RunwayMemory(held_at_ms=NOW, read_back_ms=2 * HOUR_MS, current_scn=9000)
+    down = _run(None, now_ms=now_ms, previous=seen)
+    assert (down.read_back_ms, down.down_since_ms) == (2 * HOUR_MS, NOW)
+
+
+def test_the_catch_up_ends_when_the_offset_reaches_where_capture_stopped():
+    down = RunwayMemory(NOW - HOUR_MS, 2 * HOUR_MS, 9000, catch_up_scn=9000)
+    before = _run(60_000.0, previous=down, offset_scn=8999, current_scn=12000)
+    assert before == RunwayFindings(
+        read_back_ms=3 * HOUR_MS, retention_hours=RETENTION, capture_down=False, catching_up=True, memory=down,
+    )
+    assert before.summary.startswith("capture is catching up on an outage; a restart would read back 3.0 h of 24 h")
+    reached = _run(60_000.0, previous=down, offset_scn=9000, current_scn=12000)
+    assert not reached.catching_up and reached.read_back_ms == 60_000
+    assert reached.memory == RunwayMemory(NOW, 60_000, 12000)

@@ -75,3 +75,60 @@ def test_a_salted_key_shows_a_fingerprint_of_the_salt_and_is_idempotent():
 )
 def test_shown(value, expected):
     assert shown(value) == expected
+
+
+SALTED = f"column.mask.hash.SHA-256.with.salt.{SECRET}"
+SALT_GONE = "column.mask.hash.SHA-256.with.salt.<hidden>"
+
+
+@pytest.mark.parametrize(
+    ("data", "keys", "expected"),
+    [
+        # Every string is redacted in place, whatever holds it; other values stay as they are.
+        (
+            [f"user={SECRET}", 3, None, ("x", f"pwd={SECRET}")],
+            True,
+            ["user=<redacted>", 3, None, ["x", "pwd=<redacted>"]],
+        ),
+        # Keys are redacted at every depth: in a mapping's values and in lists' items.
+        ({"a": {SALTED: 1}, "b": [{SALTED: 2}]}, True, {"a": {SALT_GONE: 1}, "b": [{SALT_GONE: 2}]}),
+        # A config read back keeps its keys at every depth too, and still has its values redacted.
+        (
+            {"a": {SALTED: f"user={SECRET}"}, "b": [{SALTED: 2}]},
+            False,
+            {"a": {SALTED: "user=<redacted>"}, "b": [{SALTED: 2}]},
+        ),
+    ],
+)
+def test_redact_data_exactly(data, keys, expected):
+    assert redact_data(data, keys=keys) == expected
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise ValueError("no text for this")
+
+
+def _nested_frozensets(depth: int) -> frozenset:
+    value: frozenset = frozenset()
+    for _ in range(depth):
+        value = frozenset([value])
+    return value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # Whole numbers up to 128 bits are shown; longer ones only by their size.
+        (2**127, repr(2**127)),
+        (2**128, "a whole number of about 38 digits"),
+        # Exactly the limit is shown whole; one more is cut.
+        ("x" * 78, repr("x" * 78)),
+        ("x" * 79, repr("x" * 79)[:77] + "..."),
+        # A value whose text cannot be had is named by its type, not turned into an error of its own.
+        (_Unprintable(), "a _Unprintable"),
+        (_nested_frozensets(10_000), "a frozenset"),
+    ],
+)
+def test_shown_at_its_limits(value, expected):
+    assert shown(value) == expected

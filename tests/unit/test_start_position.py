@@ -15,11 +15,11 @@ import pytest
 
 from tests.unit.oracle_double import ready_database
 from wms_connector.preflight import sql
-from wms_connector.preflight.start_position import OpenTransaction, find_start_position
+from wms_connector.preflight.start_position import OpenTransaction, find_start_position, unchecked_position
 from wms_connector.topics import CAPTURED_TABLES
 
 N = 5000
-XID_A, XID_B = "0A0012003F040000", "0B000A00AA030000"
+XID_A, XID_B, XID_C = "0A0012003F040000", "0B000A00AA030000", "0C0005001B020000"
 
 
 def _position(db, **kwargs):
@@ -79,15 +79,28 @@ def test_a_redo_thread_the_old_offset_names_keeps_its_entry():
     ("changes", "says"),
     [
         # N older than the undo is kept: a transaction that committed since may be gone from the view.
-        ({"SCN_AGE_SECONDS": lambda p: [(7200,)]}, "7200 s old and the undo is kept about 900 s"),
+        ({"SCN_AGE_SECONDS": lambda p: [(7200,)]},
+         "SCN 5000 is 7200 s old and the undo is kept about 900 s: transactions that were open then and have "
+         "committed since may be gone from FLASHBACK_TRANSACTION_QUERY"),
+        # One second past the undo retention is already too old.
+        ({"SCN_AGE_SECONDS": lambda p: [(901,)]},
+         "SCN 5000 is 901 s old and the undo is kept about 900 s: transactions that were open then and have "
+         "committed since may be gone from FLASHBACK_TRANSACTION_QUERY"),
         ({"SCN_AGE_SECONDS": oracledb.DatabaseError("ORA-08181: specified number is not a valid system change "
-                                                    "number")}, "Oracle could not date SCN 5000: ORA-08181"),
-        ({"UNDO_RETENTION_SECONDS": [(None,)]}, "no undo retention"),
+                                                    "number")},
+         "Oracle could not date SCN 5000: ORA-08181: specified number is not a valid system change number"),
+        # Only the first line of a multi-line error goes into the reason.
+        ({"SCN_AGE_SECONDS": oracledb.DatabaseError("ORA-08181: specified number is not a valid system change "
+                                                    "number\nORA-06512: at \"SYS.SCN_TO_TIMESTAMP\", line 1")},
+         "Oracle could not date SCN 5000: ORA-08181: specified number is not a valid system change number"),
+        # An error that carries no text is still named, by its type.
+        ({"SCN_AGE_SECONDS": oracledb.DatabaseError()}, "Oracle could not date SCN 5000: DatabaseError"),
+        ({"UNDO_RETENTION_SECONDS": [(None,)]}, "the database reported no undo retention (V$UNDOSTAT is empty)"),
     ],
 )
 def test_when_what_was_open_cannot_be_told_the_position_says_why(changes, says):
     position = _position(ready_database(**changes))
-    assert not position.known and says in position.unknown_reason
+    assert (position.known, position.unknown_reason) == (False, says)
     # The undo is not read when it cannot be complete; what is still open is still counted.
     assert sql.COMMITTED_SINCE not in {statement for _, statement in ready_database(**changes).ran_in}
 
@@ -103,9 +116,12 @@ def test_ddl_on_a_captured_table_since_the_earlier_position_is_warned_of():
     position = _position(ready_database(DDL_SINCE=ddl), old_scn=7000)
     assert set(seen) == {N}  # the earlier of the old position and N
     assert position.ddl_since == (("MMDL.PLAN_WVR_RVSN_TBL", "2026-12-07 10:15:00"),)
-    (warning,) = position.warnings
-    assert "between the connector's position (SCN 7000) and SCN 5000" in warning
-    assert "MMDL.PLAN_WVR_RVSN_TBL (2026-12-07 10:15:00)" in warning
+    assert position.warnings == (
+        "DDL may lie between the connector's position (SCN 7000) and SCN 5000 on MMDL.PLAN_WVR_RVSN_TBL "
+        "(2026-12-07 10:15:00): the schema history does not follow a move across it, so events from before the "
+        "change may be read with the wrong table structure. Check the DDL, and if a column changed, take a new "
+        "snapshot of those tables instead.",
+    )
     moving_forward = _position(ready_database(DDL_SINCE=ddl), old_scn=3000)
     assert moving_forward.ddl_since_scn == 3000
 
@@ -131,3 +147,109 @@ def test_the_oldest_open_transaction_is_the_one_reported():
     assert position.open_transactions[0] == OpenTransaction(XID_B, 4100, None)
     assert position.to_dict()["oldestOpen"] == {"xid": XID_B, "startScn": 4100, "commitScn": None}
     assert position.to_dict()["openTransactions"] == 2
+
+
+def _aged(now_scn):
+    """SCN_TO_TIMESTAMP on a database now at `now_scn` that makes one SCN a second: N is (now - N) s old."""
+    return lambda p: [(now_scn - p["scn"],)]
+
+
+@pytest.mark.parametrize(
+    ("now_scn", "known"),
+    [
+        (N + 60, True),
+        # N exactly as old as the undo is kept: its commits since are all still in the undo.
+        (N + 900, True),
+        (N + 901, False),
+    ],
+)
+def test_it_is_the_age_of_n_that_is_held_against_the_undo_retention(now_scn, known):
+    position = _position(ready_database(SCN_AGE_SECONDS=_aged(now_scn)))
+    assert position.known is known
+    if not known:
+        assert position.unknown_reason.startswith(f"SCN {N} is {now_scn - N} s old and the undo is kept about 900 s")
+
+
+def test_a_transaction_that_commits_between_the_two_reads_is_counted_once_as_first_seen():
+    # Open in V$TRANSACTION when read, then committed before FLASHBACK_TRANSACTION_QUERY is read.
+    db = ready_database(
+        OPEN_TRANSACTIONS=_open_before([(XID_A, 4500)]), COMMITTED_SINCE=_committed_since([(XID_A, 4500, 5100)])
+    )
+    assert _position(db).open_transactions == (OpenTransaction(XID_A, 4500, None),)
+
+
+def test_the_position_as_shown_to_on_call():
+    db = ready_database(
+        OPEN_TRANSACTIONS=_open_before([(XID_A, 4500)]),
+        COMMITTED_SINCE=_committed_since([(XID_B, 4100, 5100), (XID_C, 4300, 5050)]),
+        REDO_THREADS=[(1, "OPEN", "PUBLIC"), (2, "OPEN", "PUBLIC")],
+        OPEN_TRANSACTIONS_RAC=_open_before([(XID_A, 4500)]),
+        DDL_SINCE=lambda p: [("2026-12-07 10:15:00",)] if p["table_name"] == "PLAN_WVR_RVSN_TBL" else [],
+    )
+    position = _position(db)
+    assert position.open_transactions == (
+        OpenTransaction(XID_B, 4100, 5100), OpenTransaction(XID_C, 4300, 5050), OpenTransaction(XID_A, 4500, None),
+    )
+    warning = (
+        "DDL may lie since SCN 5000 on MMDL.PLAN_WVR_RVSN_TBL (2026-12-07 10:15:00), WMS.PLAN_WVR_RVSN_TBL "
+        "(2026-12-07 10:15:00): the schema history does not follow a move across it, so events from before the "
+        "change may be read with the wrong table structure. Check the DDL, and if a column changed, take a new "
+        "snapshot of those tables instead."
+    )
+    assert position.to_dict() == {
+        "scn": N,
+        "offset": {"scn": "4099", "commit_scn": f"{N}:1:,{N}:2:"},
+        "openTransactions": 3,
+        "oldestOpen": {"xid": XID_B, "startScn": 4100, "commitScn": 5100},
+        "redoThreads": [1, 2],
+        "known": True,
+        "unknownReason": None,
+        "ddlSince": [
+            {"table": "MMDL.PLAN_WVR_RVSN_TBL", "lastDdl": "2026-12-07 10:15:00"},
+            {"table": "WMS.PLAN_WVR_RVSN_TBL", "lastDdl": "2026-12-07 10:15:00"},
+        ],
+        "warnings": [warning],
+    }
+
+
+def test_a_position_with_nothing_open_and_nothing_changed_as_shown_to_on_call():
+    assert _position(ready_database()).to_dict() == {
+        "scn": N,
+        "offset": {"scn": str(N - 1), "commit_scn": f"{N}:1:"},
+        "openTransactions": 0,
+        "oldestOpen": None,
+        "redoThreads": [1],
+        "known": True,
+        "unknownReason": None,
+        "ddlSince": [],
+        "warnings": [],
+    }
+
+
+def test_a_ddl_check_that_fails_without_text_names_the_error():
+    position = _position(ready_database(DDL_SINCE=oracledb.DatabaseError()))
+    assert position.warnings == ("Could not check the captured tables for DDL since SCN 5000: DatabaseError.",)
+
+
+@pytest.mark.parametrize(
+    ("threads", "redo_threads", "commit_scn"),
+    [
+        # The threads the current offset names, each once and in order.
+        ([3, 1, 3], [1, 3], f"{N}:1:,{N}:3:"),
+        # No offset yet: thread 1, the only thread of a single-instance database.
+        ([], [1], f"{N}:1:"),
+    ],
+)
+def test_a_position_the_database_was_not_asked_for_is_unknown_and_says_why(threads, redo_threads, commit_scn):
+    position = unchecked_position(N, threads, "this admin has no database settings to ask Oracle")
+    assert position.to_dict() == {
+        "scn": N,
+        "offset": {"scn": str(N - 1), "commit_scn": commit_scn},
+        "openTransactions": 0,
+        "oldestOpen": None,
+        "redoThreads": redo_threads,
+        "known": False,
+        "unknownReason": "this admin has no database settings to ask Oracle",
+        "ddlSince": [],
+        "warnings": [],
+    }

@@ -122,13 +122,14 @@ class ConfigRule:
 
     def _kafka_of(self, config: Mapping[str, str]) -> tuple[KafkaClientSettings, list[RuleBreach]]:
         breaches = []
-        # Unknown here and not in the config either: no key names the servers, so none is compared with them.
+        # Unknown here: the config's own signal servers stand for the worker's, so the keys that must name the same
+        # servers (the schema history's) are compared with them; a config without them is held to the default.
         servers = self.bootstrap_servers or config.get("signal.kafka.bootstrap.servers", "localhost:9092")
         if not kafka_settings.is_bootstrap_servers(servers):
             breaches.append(RuleBreach("signal.kafka.bootstrap.servers", "the worker's Kafka bootstrap servers"))
             servers = "localhost:9092"
         factor = config.get(REPLICATION_FACTOR_KEY, "1")
-        if not (factor.isdigit() and kafka_settings.is_replication_factor(int(factor))):
+        if not (_whole_number(factor) and kafka_settings.is_replication_factor(int(factor))):
             breaches.append(RuleBreach(
                 REPLICATION_FACTOR_KEY,
                 f"a replication factor from {kafka_settings.MIN_REPLICATION_FACTOR} to "
@@ -147,7 +148,7 @@ class ConfigRule:
 # it), then compared with what the builder makes of it.
 _OPTION_READERS = {
     "snapshot.mode": ("snapshotMode", str),
-    "heartbeat.interval.ms": ("heartbeatIntervalMs", lambda v: int(v) if v.isdigit() else v),
+    "heartbeat.interval.ms": ("heartbeatIntervalMs", lambda v: int(v) if _whole_number(v) else v),
     "archive.destination.name": ("archiveDestinationName", lambda v: v.split(",")),
     "rac.nodes": ("racNodes", lambda v: v.split(",")),
     "transforms": ("recordFormat", lambda v: _CHAINS[v]),
@@ -175,14 +176,14 @@ def _options_of(config: Mapping[str, str]) -> tuple[ConnectorOptions, list[RuleB
             ConnectorOptions.from_config({option: read(config[key])}, check=False)
             chosen[option] = read(config[key])
         except ConnectorOptionsError as exc:
-            breaches.append(RuleBreach(key, _without_value(str(exc))))
+            breaches.append(RuleBreach(key, _without_value(exc)))
     try:
         return ConnectorOptions.from_config(chosen), breaches
     except ConnectorOptionsError as exc:  # options that do not go together (usePdb without a heartbeat table)
         key = next((k for k, (o, _) in _OPTION_READERS.items() if f".{o}`" in str(exc) and o in chosen), None)
         if key is None:
             raise
-        breaches.append(RuleBreach(key, _without_value(str(exc))))
+        breaches.append(RuleBreach(key, _without_value(exc)))
         chosen.pop(_OPTION_READERS[key][0])
         return ConnectorOptions.from_config(chosen), breaches
 
@@ -193,13 +194,11 @@ def _compared(key: str) -> bool:
     return is_managed_key(key) and not (_MASK_KEY.fullmatch(key) or _HASH_KEY.fullmatch(key))
 
 
-class _OptionBreach(Exception):
-    def __init__(self, key: str, reason: str):
-        super().__init__(reason)
-        self.breach = RuleBreach(key, reason)
+def _without_value(error: ConnectorOptionsError) -> str:
+    """What the option allows, without the value the error quotes (it came from the request)."""
+    return f"allowed {error.allowed}." if error.allowed else "not a value the stack's options allow"
 
 
-def _without_value(message: str) -> str:
-    """An option error says what is allowed; the value it quotes is left out (it came from the request)."""
-    allowed = message.split("allowed", 1)
-    return f"allowed{allowed[1]}" if len(allowed) == 2 else "not a value the stack's options allow"
+def _whole_number(text: str) -> bool:
+    """ASCII digits, few enough for int() (`'²'.isdigit()` is true, and int() refuses thousands of digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18

@@ -31,6 +31,10 @@ HASH_ALGORITHMS = ("SHA-256", "SHA-384", "SHA-512")
 class ConnectorOptionsError(ValueError):
     """A connector option or property that cannot be used; the message names it and says what is allowed."""
 
+    def __init__(self, message: str, allowed: str | None = None):
+        super().__init__(message)
+        self.allowed = allowed  # what is allowed, without the refused value (for messages that must not show it)
+
 
 _COLUMN = re.compile(r"(?P<schema>[A-Z][A-Z0-9_$#]*)\.(?P<table>[A-Z][A-Z0-9_$#]*)\.(?P<column>[A-Z][A-Z0-9_$#]*)")
 _PROPERTY_KEY = re.compile(r"[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
@@ -66,7 +70,9 @@ MAX_SCN = 2**53 - 1
 
 def _fail(option: str, value: object, allowed: str) -> ConnectorOptionsError:
     shown_value = "<hidden>" if option == "hashSalt" else shown(value)
-    return ConnectorOptionsError(f"Invalid stack config `{OPTIONS_KEY}.{option}` = {shown_value}: allowed {allowed}.")
+    return ConnectorOptionsError(
+        f"Invalid stack config `{OPTIONS_KEY}.{option}` = {shown_value}: allowed {allowed}.", allowed
+    )
 
 
 def _choice(option: str, value: object, choices: tuple[str, ...]) -> str:
@@ -83,7 +89,8 @@ def _boolean(option: str, value: object) -> bool:
 
 
 def _whole(option: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not re.fullmatch(r"\d+", str(value)):
+    # ASCII digits, and few enough that int() reads them (it refuses thousands of digits).
+    if isinstance(value, bool) or not isinstance(value, int | str) or not re.fullmatch(r"[0-9]{1,18}", str(value)):
         raise _fail(option, value, f"a whole number from {low} to {high}")
     number = int(value)
     if not low <= number <= high:

@@ -145,7 +145,9 @@ def read_heartbeats(
                     if row is None or row[0] != stage:
                         continue
                     event = HeartbeatEvent(row[0], row[1], int(record.timestamp), writer)
-                    if newest is None or event.written_ms > newest.written_ms:
+                    # A tie on the record time (a burst while catching up) goes to the later record: one stage's
+                    # row events share a partition, read in offset order, so that is the later commit.
+                    if newest is None or event.written_ms >= newest.written_ms:
                         newest = event
                 if consumer.position(tp) >= wanted.get(tp, 0):
                     wanted.pop(tp, None)
@@ -174,7 +176,9 @@ def check_freshness(
     try:
         read = read_heartbeats(consumer_factory, topic, stage)
     except Exception as exc:  # kafka-python raises many types; any of them means "unknown", never a crash
-        return FreshnessFindings(configured=True, topic=topic, error=f"{type(exc).__name__}: {exc}")
+        # kafka-python's errors begin with their class name already; others get it in front.
+        named = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+        return FreshnessFindings(configured=True, topic=topic, error=named)
     event = read.newest
     if event is None:
         return FreshnessFindings(
