@@ -176,3 +176,13 @@ def test_a_refused_option_value_that_reads_allowed_stays_out_of_the_reason(key, 
     breaches = RULE.breaches({**stage_config(), key: value}, CONNECTOR)
     assert [b.key for b in breaches] == [key]
     assert "S3cret" not in breaches[0].reason
+
+
+@pytest.mark.parametrize("key", ["heartbeat.interval.ms", REPLICATION_FACTOR_KEY])
+@pytest.mark.parametrize("value", ["²", "１０", "1" * 5000, "-1", "1.5", ""])
+def test_a_number_key_that_is_not_ascii_digits_int_can_read_is_refused_as_a_breach(key, value):
+    # `'²'.isdigit()` is true and int() refuses it; int() also refuses thousands of digits. Either must be a breach
+    # naming the key, never an error of the rule's own.
+    breaches = RULE.breaches({**stage_config(), key: value}, CONNECTOR)
+    assert [b.key for b in breaches] == [key]
+    assert value not in breaches[0].reason or value == ""

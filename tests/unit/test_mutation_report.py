@@ -60,14 +60,14 @@ def test_an_entry_matches_only_its_module_function_and_line():
 
 def test_killed_and_listed_mutants_pass_and_the_score_counts_only_what_is_left():
     out = io.StringIO()
-    mutants = [_mutant("killed", n=1), _mutant("killed", n=2), _mutant("survived", n=3)]
+    mutants = [_mutant("killed", n=1), _mutant("timeout", n=2), _mutant("survived", n=3)]
     assert report(mutants, [_entry()], out=out) == 0
     line = next(row for row in out.getvalue().splitlines() if row.startswith("wms_connector/stages.py"))
     assert line.split()[1:] == ["2", "1", "0", "100.0%"]
     assert "0 unexplained survivor(s), 0 stale" in out.getvalue()
 
 
-@pytest.mark.parametrize("status", ["survived", "no tests", "timeout"])
+@pytest.mark.parametrize("status", ["survived", "no tests", "suspicious"])
 def test_an_unlisted_survivor_fails_the_run_and_is_shown_with_its_diff(status):
     out = io.StringIO()
     assert report([_mutant("killed", n=1), _mutant(status, n=2)], [], out=out) == 1

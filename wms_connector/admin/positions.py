@@ -81,7 +81,8 @@ class StartPositions:
             )
         except Exception as exc:  # a refused view or a lost connection: what was open at N is unknown
             first_line = str(exc).splitlines()[0] if str(exc) else ""
-            return unchecked_position(scn, threads, f"{type(exc).__name__}: {first_line}")
+            return unchecked_position(scn, threads, f"{type(exc).__name__}: {first_line}" if first_line
+                                      else type(exc).__name__)
         finally:
             connection.close()
 
