@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.unit.stepped_time import SteppedTime
 from wms_connector import connect_client
 from wms_connector.connect_client import ConnectClient, ConnectError, ConnectUnreachable, backoff_delay
 
@@ -102,22 +103,6 @@ def test_client_error_fails_at_once_with_connect_message():
     assert caught.value.status == 400
     assert "Connector configuration is invalid" in str(caught.value)
     assert len(server.requests) == 1
-
-
-class SteppedTime:
-    """The client's clock and sleep: the clock moves only when the client sleeps, so its deadline arithmetic is
-    exact and no test waits through a real backoff."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def test_persistent_rebalance_gives_up_at_deadline_with_last_error(monkeypatch):

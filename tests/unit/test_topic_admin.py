@@ -21,6 +21,7 @@ import pytest
 from kafka.admin.client import KafkaAdminClient as RealKafkaAdminClient
 from kafka.protocol.admin import CreateTopicsResponse, DeleteTopicsResponse, ListGroupsResponse
 
+from tests.unit.stepped_time import SteppedTime
 from wms_connector.kafka_producer import CLIENT_ID
 from wms_connector.stages import Stage
 from wms_connector.topic_admin import CleanupReport, TopicAdmin, TopicDeletionRefused, check_deletable, is_stage_topic
@@ -143,24 +144,9 @@ def broker(monkeypatch) -> Broker:
     return broker
 
 
-class Clock:
-    """Monotonic time that moves only when the code sleeps; every sleep recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
-def clock(monkeypatch) -> Clock:
-    fake = Clock()
+def clock(monkeypatch) -> SteppedTime:
+    fake = SteppedTime()
     monkeypatch.setattr("wms_connector.topic_admin.time.monotonic", fake.monotonic)
     monkeypatch.setattr("wms_connector.topic_admin.time.sleep", fake.sleep)
     return fake
