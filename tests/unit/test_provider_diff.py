@@ -130,6 +130,47 @@ def test_a_report_outside_the_project_host_goes_to_stderr(capsys):
     assert capsys.readouterr().err == "Topic cleanup of stage `feat-x` deleted 0 topic(s)\n"
 
 
+# What the engine passes a provider plugin (Pulumi 3.274.1, sdk/go/common/resource/plugin/plugin.go
+# buildPluginArguments): `--logtostderr`, `-v=N`, `--tracing <endpoint>`, then the engine's address.
+@pytest.mark.parametrize(
+    ("argv", "address"),
+    [
+        (["127.0.0.1:4101"], "127.0.0.1:4101"),
+        (["--logtostderr", "-v=9", "127.0.0.1:4101"], "127.0.0.1:4101"),
+        (["--tracing", "http://127.0.0.1:9411/api/v2/spans", "127.0.0.1:4101"], "127.0.0.1:4101"),
+        (["--logtostderr", "-v=3", "--tracing", "file:/tmp/trace.json", "127.0.0.1:4101"], "127.0.0.1:4101"),
+        ([], None),
+        (["--logtostderr"], None),
+    ],
+)
+def test_the_engine_address_is_the_last_argument_never_the_trace_endpoint(argv, address):
+    assert host.engine_address(argv) == address
+
+
+class RefusingEngine:
+    def Log(self, request):  # noqa: N802 - the gRPC stub's method name
+        import grpc
+
+        class Refused(grpc.RpcError):
+            def code(self):
+                return grpc.StatusCode.UNAVAILABLE
+
+        raise Refused()
+
+
+def test_a_report_the_engine_refuses_never_fails_the_operation(monkeypatch, capsys):
+    monkeypatch.setattr(host, "_engine", RefusingEngine())
+    token = host._current_urn.set("urn:pulumi:s::p::wms:StageTopicCleanup::topic-cleanup")
+    try:
+        host.report("Topic cleanup of stage `feat-x` deleted 2 topic(s): a, b")
+    finally:
+        host._current_urn.reset(token)
+    assert capsys.readouterr().err == (
+        "Topic cleanup of stage `feat-x` deleted 2 topic(s): a, b (not shown on the resource: the engine refused "
+        "the log, StatusCode.UNAVAILABLE)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("result", "summary"),
     [

@@ -86,7 +86,25 @@ def report(message: str, *, warning: bool = False) -> None:
         print(message, file=sys.stderr)
         return
     severity = engine_pb2.WARNING if warning else engine_pb2.INFO
-    _engine.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn))
+    try:
+        _engine.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn))
+    except grpc.RpcError as exc:  # a report is for people: losing one must never fail the operation it tells of
+        print(f"{message} (not shown on the resource: the engine refused the log, {exc.code()})", file=sys.stderr)
+
+
+def engine_address(argv: list[str]) -> str | None:
+    """The engine's address: the last argument the engine passes a plugin, after its flags (`--logtostderr`,
+    `-v=N`) and after `--tracing <endpoint>`, whose endpoint is not the engine."""
+    positional = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--tracing":
+            skip = True
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    return positional[-1] if positional else None
 
 
 _providers: dict[str, ResourceProvider] = {}
@@ -237,9 +255,9 @@ def _top_level(path: str) -> str:
 
 def main(argv: list[str]) -> None:
     global _engine
-    addresses = [arg for arg in argv if not arg.startswith("-")]  # the engine's address, after any log flags
-    if addresses:  # logs about a resource go there
-        _engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(addresses[0], options=_GRPC_CHANNEL_OPTIONS))
+    address = engine_address(argv)
+    if address:  # logs about a resource go there
+        _engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(address, options=_GRPC_CHANNEL_OPTIONS))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=_GRPC_CHANNEL_OPTIONS)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(DynamicProviderHost(), server)
     port = server.add_insecure_port(address="127.0.0.1:0")
