@@ -21,8 +21,6 @@ from devtools.local.stack import LocalStack
 
 
 class EchoProvider(ResourceProvider):
-    serialize_as_secret_always = False
-
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult("echo", {"value": props["value"]})
 
@@ -33,8 +31,6 @@ class Echo(Resource, module="it", name="Echo"):
 
 
 class LocalWorkersProvider(ResourceProvider):
-    serialize_as_secret_always = False
-
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult("local-workers", props)
 

@@ -308,6 +308,8 @@ def test_state_and_engine_output_hold_no_password_and_the_salt_only_as_a_secret(
     assert SALT not in printed, "the engine printed the hash salt"
     assert "[secret]" in printed
     assert '"ciphertext"' in state
+    # The serialized provider (code the host loads on every operation) is stored encrypted, never as plain base64.
+    assert '"__provider": "' not in state and '"__provider":"' not in state, "the provider is in the state in clear"
 
 
 def test_destroy_removes_the_connector_then_only_the_ephemeral_stages_topics(engine, local_stack, client, stacks):

@@ -192,3 +192,10 @@ def test_a_start_scn_is_checked_sent_at_creation_and_never_a_change():
     assert "start_scn" not in _ensure_request(_props())
     # It only matters when the connector is created: changing it later changes nothing.
     assert connector_changes(_props(startScn=1), _props(startScn=2)) == {}
+
+
+@pytest.mark.parametrize("provider", [DebeziumConnectorProvider, StageTopicCleanupProvider])
+def test_the_serialized_provider_is_stored_as_a_secret(provider):
+    # The host runs the serialized provider on every operation: in clear, whoever can write the state could plant
+    # code for the next refresh. Pulumi encrypts it unless a provider opts out.
+    assert provider.serialize_as_secret_always is True

@@ -81,7 +81,9 @@ def _outputs(props: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, A
 
 
 class DebeziumConnectorProvider(ResourceProvider):
-    serialize_as_secret_always = False  # it captures nothing, so there is nothing to hide
+    # Pulumi's default, kept on purpose: the serialized provider is code the host runs on every operation, so the
+    # state holds it encrypted, and whoever can write the state bucket cannot plant code for the next refresh.
+    serialize_as_secret_always = True
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []

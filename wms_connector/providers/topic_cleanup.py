@@ -37,7 +37,9 @@ def _stage_problem(value: Any) -> str | None:
 
 
 class StageTopicCleanupProvider(ResourceProvider):
-    serialize_as_secret_always = False  # it captures nothing
+    # Pulumi's default, kept on purpose: the serialized provider is code the host runs on every operation, so the
+    # state holds it encrypted, and whoever can write the state bucket cannot plant code for the next refresh.
+    serialize_as_secret_always = True
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
