@@ -1,4 +1,4 @@
-// The pinned Pulumi CLI for the engine tests: built from the Pulumi Go module by devtools/pulumi_cli.py into a
+// The pinned Pulumi CLI for the engine tests: built from the Pulumi Go module by devtools/pulumi_engine.py into a
 // cache outside the repository. `go install …/cmd/pulumi@version` refuses (pkg/v3's go.mod has a local
 // `replace`), so this small module requires pkg/v3 and copies its one non-local replace.
 module wms-connector/pulumi-cli

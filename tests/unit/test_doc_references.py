@@ -84,3 +84,29 @@ def test_every_link_reaches_a_page_and_a_section(page):
         assert linked.exists(), f"{page.name} links to {target}"
         if anchor:
             assert anchor in _anchors(linked), f"{page.name} links to {target}#{anchor}, no such section"
+
+
+# The files that name other files to machines or to the next reader: build and CI files, the stack files' comments,
+# the pinned modules' headers. A path or `python -m` module they name must exist as much as a doc's.
+CONFIG_FILES = sorted(
+    p for p in [
+        ROOT / "Makefile", ROOT / "pyproject.toml", ROOT / ".pre-commit-config.yaml", ROOT / ".ci" / "run",
+        *ROOT.glob("Pulumi*.yaml"), *ROOT.glob("requirements*.txt"), *(ROOT / ".github").rglob("*.yml"),
+        ROOT / "devtools" / "pulumi_cli" / "go.mod", *(ROOT / "provider-host").iterdir(),
+        ROOT / "connect-image" / "Dockerfile",
+    ] if p.is_file()
+)
+
+
+# Made by a build, not kept in the repository (.gitignore): Maven's output folder, which ruff is told to skip.
+BUILD_OUTPUTS = {"connect-image/target"}
+
+
+@pytest.mark.parametrize("config", CONFIG_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_path_and_module_a_config_file_names_exists(config):
+    text = config.read_text()
+    named = set(PATH.findall(text)) - BUILD_OUTPUTS
+    missing = sorted(p for p in named if not any(c in p for c in "<*{$") and not (ROOT / p.rstrip("/")).exists())
+    modules = sorted(set(MODULE.findall(text)) - {"pip", "venv", "pytest", "http.server", "json.tool", "mutmut"})
+    missing += [m for m in modules if importlib.util.find_spec(m) is None]
+    assert missing == [], f"{config.relative_to(ROOT)} names what does not exist: {missing}"
